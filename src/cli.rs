@@ -1,0 +1,225 @@
+//! The command line: kubectl's standard flags, AWS flags, and the subcommands.
+//!
+//! kubectl rejects flags placed before a plugin's name, so every flag is
+//! accepted after `kubectl nlb` and after the subcommand alike (`global`).
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  error or invalid input (nothing changed)
+  2  aborted or rolled back
+  3  timed out waiting";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kubectl-nlb",
+    bin_name = "kubectl nlb",
+    version,
+    about = "Audit, migrate and cut over AWS Network Load Balancer Services",
+    long_about = "Audit, migrate and cut over AWS Network Load Balancer Services.\n\n\
+        kubectl nlb reads your cluster (through your kubeconfig, like kubectl) and \
+        your AWS account (through the AWS CLI's credential chain, --region and \
+        --profile, and AWS_ENDPOINT_URL).",
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long, global = true, value_name = "PATH", help_heading = "Kubernetes")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Kubernetes")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Kubernetes")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use
+    #[arg(long, global = true, value_name = "NAME", help_heading = "Kubernetes")]
+    pub user: Option<String>,
+    /// The namespace (default: the context's, then "default")
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        value_name = "NAME",
+        help_heading = "Kubernetes"
+    )]
+    pub namespace: Option<String>,
+    /// Username to impersonate
+    #[arg(
+        long = "as",
+        global = true,
+        value_name = "USER",
+        help_heading = "Kubernetes"
+    )]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable)
+    #[arg(
+        long = "as-group",
+        global = true,
+        value_name = "GROUP",
+        help_heading = "Kubernetes"
+    )]
+    pub as_group: Vec<String>,
+    /// How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "0",
+        help_heading = "Kubernetes"
+    )]
+    pub request_timeout: String,
+    /// The address of the Kubernetes API server
+    #[arg(
+        short = 's',
+        long,
+        global = true,
+        value_name = "URL",
+        help_heading = "Kubernetes"
+    )]
+    pub server: Option<String>,
+    /// Do not verify the API server's certificate (insecure)
+    #[arg(long, global = true, help_heading = "Kubernetes")]
+    pub insecure_skip_tls_verify: bool,
+
+    /// AWS region (default: AWS_REGION, then the profile's region)
+    #[arg(long, global = true, value_name = "REGION", help_heading = "AWS")]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
+    #[arg(long, global = true, value_name = "NAME", help_heading = "AWS")]
+    pub profile: Option<String>,
+
+    /// When to colour output; NO_COLOR turns "auto" off
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorWhen::Auto,
+        help_heading = "Output"
+    )]
+    pub color: ColorWhen,
+    /// Log more to stderr (-v, -vv, -vvv)
+    #[arg(short = 'v', long = "verbose", global = true, action = ArgAction::Count, help_heading = "Output")]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Output {
+    #[default]
+    Table,
+    Yaml,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
+}
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  # Audit the current namespace
+  kubectl nlb audit
+
+  # Audit every namespace, as JSON for scripts
+  kubectl nlb audit -A -o json
+
+  # Search only one hosted zone for records that point at the NLBs
+  kubectl nlb audit -n shop --zone example.com --region eu-west-1
+
+Findings have a severity (critical, warning, info), a stable code and a fix.
+The audit changes nothing and exits 0 whatever it finds.";
+
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    /// Audit Services in all namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Hosted zone (id or name) to search for records; repeatable (default: every zone you can list)
+    #[arg(long = "zone", value_name = "ID|NAME")]
+    pub zones: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn kubectl_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kubectl-nlb",
+            "audit",
+            "--context",
+            "prod",
+            "-n",
+            "shop",
+            "--as",
+            "jane",
+            "--as-group",
+            "a",
+            "--as-group",
+            "b",
+            "--region",
+            "eu-west-1",
+            "-o",
+            "json",
+        ])
+        .expect("parses");
+        assert_eq!(cli.global.context.as_deref(), Some("prod"));
+        assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
+        assert_eq!(cli.global.as_group, vec!["a", "b"]);
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        let Command::Audit(audit) = cli.command;
+        assert_eq!(audit.output, Output::Json);
+    }
+
+    #[test]
+    fn kubectl_flags_work_before_the_subcommand() {
+        let cli = Cli::try_parse_from(["kubectl-nlb", "--context", "prod", "-A", "audit"]);
+        // -A belongs to audit; kubectl flags may precede the subcommand.
+        assert!(cli.is_err());
+        let cli = Cli::try_parse_from(["kubectl-nlb", "--context", "prod", "audit", "-A"])
+            .expect("parses");
+        assert_eq!(cli.global.context.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn help_names_the_plugin_as_kubectl_sees_it() {
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains("kubectl nlb"), "{help}");
+        assert!(help.contains("Exit codes"), "{help}");
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per subcommand: each wires observe → decide → render.
+
+pub mod audit;

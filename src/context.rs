@@ -1,0 +1,255 @@
+//! Builds the Kubernetes and AWS clients once, from the resolved flags.
+//!
+//! Everything here is validated before the first network call that matters:
+//! a missing kubeconfig, an unknown context, no region or no credentials fail
+//! here with a message that names the fix.
+
+use crate::aws::ec2::Ec2;
+use crate::aws::elbv2::Elbv2;
+use crate::aws::route53::Route53;
+use crate::aws::{AwsError, Endpoint};
+use crate::cli::GlobalArgs;
+use crate::error::Error;
+use crate::k8s::{Kube, KubeError, root_cause};
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_ec2::config::Region;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Context {
+    pub kube: Kube,
+    /// The kubeconfig context in use, if any.
+    pub kube_context: Option<String>,
+    /// `-n`, else the context's namespace, else `default`.
+    pub namespace: String,
+    pub aws: Aws,
+}
+
+pub struct Aws {
+    pub region: String,
+    pub elbv2: Elbv2,
+    pub ec2: Ec2,
+    pub route53: Route53,
+}
+
+impl Context {
+    pub async fn build(args: &GlobalArgs) -> Result<Context, Error> {
+        let (kube, kube_context, namespace) = kube_client(args).await?;
+        let aws = aws_clients(args).await?;
+        Ok(Context {
+            kube,
+            kube_context,
+            namespace,
+            aws,
+        })
+    }
+}
+
+/// kubectl's `--request-timeout`: `0` (none), a number of seconds, or `30s`, `1m`.
+pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "0" {
+        return Ok(None);
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Some(Duration::from_secs(secs)));
+    }
+    humantime::parse_duration(text)
+        .map(Some)
+        .map_err(|e| format!("invalid --request-timeout \"{text}\": {e} (use e.g. 30s or 1m)"))
+}
+
+fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
+    let read = |path: &PathBuf| {
+        Kubeconfig::read_from(path).map_err(|e| {
+            KubeError::Config(format!(
+                "cannot read kubeconfig {}: {}",
+                path.display(),
+                root_cause(&e)
+            ))
+        })
+    };
+    if let Some(path) = &args.kubeconfig {
+        return read(path).map(Some);
+    }
+    // KUBECONFIG may name several files; kube-rs merges them as kubectl does.
+    match Kubeconfig::from_env() {
+        Ok(Some(config)) => return Ok(Some(config)),
+        Ok(None) => {}
+        Err(e) => {
+            return Err(KubeError::Config(format!(
+                "cannot read the files in KUBECONFIG: {}",
+                root_cause(&e)
+            )));
+        }
+    }
+    let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"));
+    match default {
+        Some(path) if path.exists() => read(&path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, String), KubeError> {
+    let timeout = parse_request_timeout(&args.request_timeout).map_err(KubeError::Config)?;
+    let (mut config, context) = match load_kubeconfig(args)? {
+        Some(kubeconfig) => {
+            let names = |items: Vec<String>| items.join(", ");
+            if let Some(wanted) = &args.context
+                && !kubeconfig.contexts.iter().any(|c| &c.name == wanted)
+            {
+                return Err(KubeError::UnknownContext {
+                    name: wanted.clone(),
+                    available: names(kubeconfig.contexts.iter().map(|c| c.name.clone()).collect()),
+                });
+            }
+            if let Some(wanted) = &args.cluster
+                && !kubeconfig.clusters.iter().any(|c| &c.name == wanted)
+            {
+                return Err(KubeError::Config(format!(
+                    "cluster \"{wanted}\" does not exist in the kubeconfig (clusters: {})",
+                    names(kubeconfig.clusters.iter().map(|c| c.name.clone()).collect())
+                )));
+            }
+            if let Some(wanted) = &args.user
+                && !kubeconfig.auth_infos.iter().any(|u| &u.name == wanted)
+            {
+                return Err(KubeError::Config(format!(
+                    "user \"{wanted}\" does not exist in the kubeconfig (users: {})",
+                    names(
+                        kubeconfig
+                            .auth_infos
+                            .iter()
+                            .map(|u| u.name.clone())
+                            .collect()
+                    )
+                )));
+            }
+            let context = args
+                .context
+                .clone()
+                .or_else(|| kubeconfig.current_context.clone());
+            let options = KubeConfigOptions {
+                context: args.context.clone(),
+                cluster: args.cluster.clone(),
+                user: args.user.clone(),
+            };
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .map_err(|e| KubeError::Config(format!("kubeconfig: {}", root_cause(&e))))?;
+            (config, context)
+        }
+        None => match kube::Config::incluster() {
+            Ok(config) => (config, None),
+            Err(_) => {
+                return Err(KubeError::Config(
+                    "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"
+                        .into(),
+                ));
+            }
+        },
+    };
+    if let Some(server) = &args.server {
+        config.cluster_url = server
+            .parse()
+            .map_err(|_| KubeError::Config(format!("invalid --server URL \"{server}\"")))?;
+    }
+    if args.insecure_skip_tls_verify {
+        config.accept_invalid_certs = true;
+    }
+    if let Some(user) = &args.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+    }
+    if !args.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(args.as_group.clone());
+    }
+    config.connect_timeout = Some(Duration::from_secs(10));
+    if let Some(t) = timeout {
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+    }
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let url = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_string();
+    let client = kube::Client::try_from(config).map_err(|e| {
+        KubeError::Config(format!(
+            "cannot build a Kubernetes client: {}",
+            root_cause(&e)
+        ))
+    })?;
+    Ok((Kube { client, url }, context, namespace))
+}
+
+async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .read_timeout(Duration::from_secs(30))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+        );
+    if let Some(profile) = &args.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &args.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    let sdk = loader.load().await;
+    let region = sdk.region().ok_or(AwsError::NoRegion)?.to_string();
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| AwsError::NoCredentials("no credentials provider".into()))?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| AwsError::NoCredentials(root_cause(&e)))?;
+    let endpoint = Endpoint(
+        sdk.endpoint_url()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("the AWS API in {region}")),
+    );
+    Ok(Aws {
+        elbv2: Elbv2 {
+            client: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            endpoint: endpoint.clone(),
+        },
+        ec2: Ec2 {
+            client: aws_sdk_ec2::Client::new(&sdk),
+            endpoint: endpoint.clone(),
+        },
+        route53: Route53::new(aws_sdk_route53::Client::new(&sdk), endpoint),
+        region,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeouts_read_like_kubectl() {
+        assert_eq!(parse_request_timeout("0"), Ok(None));
+        assert_eq!(
+            parse_request_timeout("15"),
+            Ok(Some(Duration::from_secs(15)))
+        );
+        assert_eq!(
+            parse_request_timeout("1m"),
+            Ok(Some(Duration::from_secs(60)))
+        );
+        assert!(parse_request_timeout("soon").is_err());
+    }
+}

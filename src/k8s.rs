@@ -1,0 +1,461 @@
+//! Thin adapter over the Kubernetes API: paged, polled reads that return the
+//! plain types of `model`. No watches: some API servers (and test doubles) do
+//! not serve them, and a one-shot tool does not need them.
+
+use crate::model::{CniInstall, Detection, LbcInstall, PodInfo, ServiceInfo, ServicePort, Version};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+/// Page size for LIST calls, as kubectl uses.
+const PAGE: u32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("{0}")]
+    Config(String),
+    #[error(
+        "context \"{name}\" does not exist in the kubeconfig (contexts: {available}); pick one with --context"
+    )]
+    UnknownContext { name: String, available: String },
+    #[error(
+        "cannot reach the Kubernetes API server at {url}: {reason}; check --kubeconfig, --context and that the cluster is up"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error("namespace \"{0}\" not found; list namespaces with kubectl get namespaces")]
+    NamespaceNotFound(String),
+    #[error(
+        "{op}: forbidden: {message}; see the RBAC section of the README for the permissions kubectl nlb needs"
+    )]
+    Forbidden { op: String, message: String },
+    #[error("{op}: {message}")]
+    Api {
+        op: String,
+        code: u16,
+        message: String,
+    },
+}
+
+/// Where to look: one namespace, or all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Namespace(String),
+    All,
+}
+
+/// Turns a kube-rs error into what the user needs to know. `url` is the API
+/// server, named in connection errors.
+pub fn classify_error(op: &str, url: &str, err: kube::Error) -> KubeError {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => KubeError::Forbidden {
+            op: op.to_string(),
+            message: status.message,
+        },
+        kube::Error::Api(status) => KubeError::Api {
+            op: op.to_string(),
+            code: status.code,
+            message: if status.message.is_empty() {
+                status.reason
+            } else {
+                status.message
+            },
+        },
+        err @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => KubeError::Unreachable {
+            url: url.to_string(),
+            reason: root_cause(&err),
+        },
+        other => KubeError::Api {
+            op: op.to_string(),
+            code: 0,
+            message: root_cause(&other),
+        },
+    }
+}
+
+/// The innermost message of an error chain: "Connection refused (os error 111)"
+/// says more than "client error (Connect)".
+pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    let text = last.to_string();
+    if text.contains("elapsed") || text.contains("timed out") {
+        "timed out".to_string()
+    } else {
+        text
+    }
+}
+
+/// A thin wrapper that carries the API server URL for error messages.
+#[derive(Clone)]
+pub struct Kube {
+    pub client: kube::Client,
+    pub url: String,
+}
+
+impl Kube {
+    fn err(&self, op: &str, e: kube::Error) -> KubeError {
+        classify_error(op, &self.url, e)
+    }
+
+    /// Lists every page of `api`, mapping each object as it arrives so that
+    /// large clusters never sit in memory as full objects.
+    async fn list_mapped<K, T>(
+        &self,
+        op: &str,
+        api: &Api<K>,
+        params: ListParams,
+        mut map: impl FnMut(K) -> Option<T>,
+    ) -> Result<Vec<T>, KubeError>
+    where
+        K: Clone + DeserializeOwned + Debug,
+    {
+        let mut out = Vec::new();
+        let mut params = params.limit(PAGE);
+        loop {
+            let page = api.list(&params).await.map_err(|e| self.err(op, e))?;
+            let next = page.metadata.continue_.clone();
+            out.extend(page.items.into_iter().filter_map(&mut map));
+            match next {
+                Some(token) if !token.is_empty() => params = params.continue_token(&token),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// The namespace's labels, or `NamespaceNotFound`.
+    pub async fn namespace_labels(
+        &self,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, KubeError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        match api.get_opt(name).await {
+            Ok(Some(ns)) => Ok(ns.metadata.labels.unwrap_or_default()),
+            Ok(None) => Err(KubeError::NamespaceNotFound(name.to_string())),
+            Err(e) => Err(self.err(&format!("get namespace {name}"), e)),
+        }
+    }
+
+    /// Every namespace's labels.
+    pub async fn all_namespace_labels(
+        &self,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, KubeError> {
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let pairs = self
+            .list_mapped("list namespaces", &api, ListParams::default(), |ns| {
+                Some((
+                    ns.metadata.name.unwrap_or_default(),
+                    ns.metadata.labels.unwrap_or_default(),
+                ))
+            })
+            .await?;
+        Ok(pairs.into_iter().collect())
+    }
+
+    pub async fn services(&self, scope: &Scope) -> Result<Vec<ServiceInfo>, KubeError> {
+        let api: Api<Service> = match scope {
+            Scope::Namespace(ns) => Api::namespaced(self.client.clone(), ns),
+            Scope::All => Api::all(self.client.clone()),
+        };
+        self.list_mapped("list services", &api, ListParams::default(), |s| {
+            Some(service_info(&s))
+        })
+        .await
+    }
+
+    pub async fn pods(&self, scope: &Scope) -> Result<Vec<PodInfo>, KubeError> {
+        let api: Api<Pod> = match scope {
+            Scope::Namespace(ns) => Api::namespaced(self.client.clone(), ns),
+            Scope::All => Api::all(self.client.clone()),
+        };
+        self.list_mapped("list pods", &api, ListParams::default(), |p| {
+            Some(pod_info(p))
+        })
+        .await
+    }
+
+    /// Finds the LBC by its label, not its name (domain.md §8.2). A 403 makes the
+    /// answer unknown rather than failing the whole command.
+    pub async fn detect_lbc(&self) -> Result<Detection<LbcInstall>, KubeError> {
+        let api: Api<Deployment> = Api::all(self.client.clone());
+        let params =
+            ListParams::default().labels("app.kubernetes.io/name=aws-load-balancer-controller");
+        match self
+            .list_mapped("list deployments", &api, params, Some)
+            .await
+        {
+            Ok(deployments) => Ok(lbc_from_deployments(&deployments)),
+            Err(KubeError::Forbidden { message, .. }) => Ok(Detection::Unknown(message)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The Amazon VPC CNI runs as `kube-system/aws-node`.
+    pub async fn detect_vpc_cni(&self) -> Result<Detection<CniInstall>, KubeError> {
+        let api: Api<DaemonSet> = Api::namespaced(self.client.clone(), "kube-system");
+        match api.get_opt("aws-node").await {
+            Ok(Some(ds)) => Ok(Detection::Found(cni_from_daemonset(&ds))),
+            Ok(None) => Ok(Detection::Missing),
+            Err(e) => match self.err("get daemonset kube-system/aws-node", e) {
+                KubeError::Forbidden { message, .. } => Ok(Detection::Unknown(message)),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// Reduces a Service to what the load-balancer logic needs.
+pub fn service_info(svc: &Service) -> ServiceInfo {
+    let meta = &svc.metadata;
+    let spec = svc.spec.clone().unwrap_or_default();
+    let hostnames = svc
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .map(|ingress| ingress.iter().filter_map(|i| i.hostname.clone()).collect())
+        .unwrap_or_default();
+    ServiceInfo {
+        namespace: meta.namespace.clone().unwrap_or_default(),
+        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone().unwrap_or_default(),
+        type_: spec.type_.clone().unwrap_or_else(|| "ClusterIP".into()),
+        load_balancer_class: spec.load_balancer_class.clone(),
+        annotations: meta.annotations.clone().unwrap_or_default(),
+        selector: spec.selector.clone().unwrap_or_default(),
+        ports: spec
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| ServicePort {
+                name: p.name,
+                port: p.port,
+                protocol: p.protocol.unwrap_or_else(|| "TCP".into()),
+                target_port: p.target_port.map(|t| match t {
+                    IntOrString::Int(i) => i.to_string(),
+                    IntOrString::String(s) => s,
+                }),
+                node_port: p.node_port,
+            })
+            .collect(),
+        external_traffic_policy: spec.external_traffic_policy,
+        health_check_node_port: spec.health_check_node_port,
+        load_balancer_source_ranges: spec.load_balancer_source_ranges.unwrap_or_default(),
+        ingress_hostnames: hostnames,
+        deleting: meta.deletion_timestamp.is_some(),
+    }
+}
+
+/// Reduces a Pod to placement and readiness.
+pub fn pod_info(pod: Pod) -> PodInfo {
+    let status = pod.status.unwrap_or_default();
+    let ready = status
+        .conditions
+        .unwrap_or_default()
+        .iter()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    PodInfo {
+        namespace: pod.metadata.namespace.unwrap_or_default(),
+        name: pod.metadata.name.unwrap_or_default(),
+        labels: pod.metadata.labels.unwrap_or_default(),
+        node_name: pod.spec.and_then(|s| s.node_name),
+        ip: status.pod_ip,
+        ready,
+    }
+}
+
+/// The version in an image reference's tag; `None` for a digest or a tag that
+/// is not a version (domain.md §8.2: treat those as unknown).
+pub fn image_version(image: &str) -> Option<Version> {
+    if image.contains('@') {
+        return None;
+    }
+    let last = image.rsplit('/').next()?;
+    let (_, tag) = last.split_once(':')?;
+    Version::parse(tag)
+}
+
+/// Picks the controller among Deployments labelled as the LBC; its version from
+/// the image tag, else from `app.kubernetes.io/version`.
+pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall> {
+    let Some(dep) = deployments.first() else {
+        return Detection::Missing;
+    };
+    let image = dep
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| {
+            p.containers
+                .iter()
+                .find(|c| {
+                    c.image
+                        .as_deref()
+                        .is_some_and(|i| i.contains("aws-load-balancer-controller"))
+                })
+                .or(p.containers.first())
+        })
+        .and_then(|c| c.image.clone());
+    let from_image = image.as_deref().and_then(image_version);
+    let from_label = dep
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("app.kubernetes.io/version"))
+        .and_then(|v| Version::parse(v));
+    let (version, version_source) = match (from_image, from_label) {
+        (Some(v), _) => (Some(v), Some("image")),
+        (None, Some(v)) => (Some(v), Some("label")),
+        (None, None) => (None, None),
+    };
+    Detection::Found(LbcInstall {
+        namespace: dep.metadata.namespace.clone().unwrap_or_default(),
+        name: dep.metadata.name.clone().unwrap_or_default(),
+        image,
+        version,
+        version_source,
+    })
+}
+
+fn cni_from_daemonset(ds: &DaemonSet) -> CniInstall {
+    let image = ds
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|p| {
+            p.containers
+                .iter()
+                .find(|c| c.name == "aws-node")
+                .or(p.containers.first())
+        })
+        .and_then(|c| c.image.clone());
+    CniInstall {
+        version: image.as_deref().and_then(image_version),
+        image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_yaml<T: DeserializeOwned>(text: &str) -> T {
+        serde_yaml::from_str(text).expect("test YAML")
+    }
+
+    #[test]
+    fn a_service_is_reduced_with_defaults_applied() {
+        let svc: Service = from_yaml(
+            r#"
+metadata: {name: checkout, namespace: shop, uid: u-1,
+  annotations: {service.beta.kubernetes.io/aws-load-balancer-type: nlb}}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: checkout}
+  ports:
+  - {name: https, port: 443, targetPort: 8443, nodePort: 31443}
+  - {port: 53, protocol: UDP, targetPort: dns}
+status:
+  loadBalancer:
+    ingress: [{hostname: a1.elb.us-west-2.amazonaws.com}]
+"#,
+        );
+        let info = service_info(&svc);
+        assert_eq!(info.key(), "shop/checkout");
+        assert!(info.is_load_balancer());
+        assert!(info.traffic_policy_local());
+        assert_eq!(info.ports[0].protocol, "TCP");
+        assert_eq!(info.ports[0].target_port.as_deref(), Some("8443"));
+        assert_eq!(info.ports[1].target_port.as_deref(), Some("dns"));
+        assert_eq!(info.ports[1].protocol, "UDP");
+        assert_eq!(
+            info.ingress_hostnames,
+            vec!["a1.elb.us-west-2.amazonaws.com"]
+        );
+    }
+
+    #[test]
+    fn a_service_without_spec_is_cluster_ip() {
+        let svc: Service = from_yaml("metadata: {name: x, namespace: y}");
+        assert_eq!(service_info(&svc).type_, "ClusterIP");
+    }
+
+    #[test]
+    fn pod_readiness_comes_from_the_ready_condition() {
+        let pod: Pod = from_yaml(
+            r#"
+metadata: {name: p, namespace: shop, labels: {app: checkout}}
+spec: {nodeName: n1, containers: [{name: c}]}
+status:
+  podIP: 10.0.1.5
+  conditions: [{type: Ready, status: "True"}]
+"#,
+        );
+        let info = pod_info(pod);
+        assert!(info.ready);
+        assert_eq!(info.node_name.as_deref(), Some("n1"));
+        assert_eq!(info.ip.as_deref(), Some("10.0.1.5"));
+    }
+
+    #[test]
+    fn image_versions_come_from_tags_only() {
+        assert_eq!(
+            image_version("public.ecr.aws/eks/aws-load-balancer-controller:v2.13.3"),
+            Some(Version::new(2, 13, 3))
+        );
+        assert_eq!(
+            image_version("registry.local:5000/aws-load-balancer-controller:v2.4.0"),
+            Some(Version::new(2, 4, 0))
+        );
+        assert_eq!(
+            image_version("registry.local:5000/aws-load-balancer-controller"),
+            None
+        );
+        assert_eq!(image_version("x/lbc@sha256:abcd"), None);
+        assert_eq!(image_version("x/lbc:latest"), None);
+    }
+
+    #[test]
+    fn the_lbc_version_falls_back_to_the_label() {
+        let dep: Deployment = from_yaml(
+            r#"
+metadata:
+  name: lbc
+  namespace: infra
+  labels: {app.kubernetes.io/name: aws-load-balancer-controller, app.kubernetes.io/version: v2.8.1}
+spec:
+  selector: {}
+  template:
+    spec:
+      containers: [{name: c, image: "mirror/aws-load-balancer-controller@sha256:00"}]
+"#,
+        );
+        let Detection::Found(lbc) = lbc_from_deployments(&[dep]) else {
+            panic!("expected found");
+        };
+        assert_eq!(lbc.namespace, "infra");
+        assert_eq!(lbc.version, Some(Version::new(2, 8, 1)));
+        assert_eq!(lbc.version_source, Some("label"));
+        assert_eq!(lbc_from_deployments(&[]), Detection::Missing);
+    }
+
+    #[test]
+    fn connection_errors_name_the_root_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err = kube::Error::Service(Box::new(io));
+        match classify_error("list services", "http://127.0.0.1:1", err) {
+            KubeError::Unreachable { url, reason } => {
+                assert_eq!(url, "http://127.0.0.1:1");
+                assert_eq!(reason, "Connection refused");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `kubectl-nlb`: parse → resolve → dispatch → one error line → exit code.
+
+mod annotations;
+mod audit;
+mod aws;
+mod classify;
+mod cli;
+mod cmd;
+mod context;
+mod error;
+mod k8s;
+mod model;
+mod observe;
+mod ui;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use error::{EXIT_ERROR, EXIT_OK, Error};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap would exit 2 on a usage error; 2 means "rolled back" here.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
+    init_tracing(cli.global.verbose);
+    // kube links rustls with ring and the AWS SDK with aws-lc-rs; with two
+    // providers compiled in, rustls cannot pick one by itself.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let ui = ui::Ui::detect(cli.global.color);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(run(&cli, &ui));
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
+    match &cli.command {
+        Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "kubectl_nlb=debug,warn",
+        2 => "kubectl_nlb=trace,kube=debug,aws_smithy_runtime=debug,warn",
+        _ => "trace",
+    };
+    let filter =
+        EnvFilter::try_from_env("KUBECTL_NLB_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,69 @@
+//! The terminal: colour, progress on stderr, and rendering to any writer.
+//!
+//! Decided once at start-up from the flags and the environment, so the rest of
+//! the program never asks whether it runs on a terminal.
+
+pub mod render;
+
+use crate::cli::ColorWhen;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// Colour on stdout.
+    pub color: bool,
+    /// stderr is a terminal: progress can be drawn.
+    pub stderr_tty: bool,
+}
+
+impl Ui {
+    pub fn detect(when: ColorWhen) -> Ui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match when {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => !no_color && std::io::stdout().is_terminal(),
+        };
+        Ui {
+            color,
+            stderr_tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A spinner on stderr; invisible when stderr is not a terminal.
+    pub fn spinner(&self, message: &str) -> Progress {
+        let bar = if self.stderr_tty {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(message.to_string());
+        Progress { bar }
+    }
+}
+
+/// Progress of one long step; cleared when dropped.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    pub fn set_message(&self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::debug!("{message}");
+        self.bar.set_message(message);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
