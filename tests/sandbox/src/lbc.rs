@@ -1,0 +1,911 @@
+//! The AWS Load Balancer Controller stand-in (domain.md §2.3–§2.6, §4.4).
+//!
+//! One pass (`reconcile_once`) does what the real controller converges to:
+//!
+//! * provisions an NLB (+ frontend SG, shared backend SG, target groups,
+//!   listeners, TargetGroupBindings, finalizer, status hostname) for every
+//!   LBC-managed Service it has not provisioned yet (after the optional
+//!   provisioning delay);
+//! * tears those resources down when the Service disappears, stops being
+//!   LBC-managed, or is replaced by a Service with a new UID (the fake
+//!   deletes objects at once even with finalizers, so disappearance is
+//!   detected by comparing with what the stand-in provisioned);
+//! * keeps the registered targets of every TargetGroupBinding (its own and
+//!   user-created ones) equal to the ready pod IPs (ip) or eligible nodes on
+//!   the nodePort (instance).
+//!
+//! What it provisioned is remembered in memory (not rediscovered from AWS
+//! tags), so a sandbox has exactly one stand-in. Background passes trust the
+//! last registrations they applied and re-read target health from AWS every
+//! 20th pass; `reconcile_once` always re-reads.
+
+use crate::Error;
+use crate::aws::{self, AwsClients, HealthCheck, aws_err, parse_kv_list};
+use crate::crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
+use crate::hash;
+use crate::model::{self, ann, ns_name, ports};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The controller's default `--load-balancer-class`.
+pub const LBC_CLASS: &str = "service.k8s.aws/nlb";
+/// The finalizer the LBC puts on Services.
+pub const SERVICE_FINALIZER: &str = "service.k8s.aws/resources";
+
+/// One target group the stand-in created.
+#[derive(Clone, Debug)]
+pub struct ProvisionedTg {
+    pub arn: String,
+    pub name: String,
+    /// The Service port (not the target port).
+    pub service_port: i32,
+    pub target_port: i32,
+    pub protocol: String,
+}
+
+/// Everything the stand-in created for one Service.
+#[derive(Clone, Debug)]
+pub struct Provisioned {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub nlb_name: String,
+    pub arn: String,
+    pub dns_name: String,
+    pub canonical_hosted_zone_id: String,
+    pub scheme: String,
+    pub target_type: String,
+    pub target_groups: Vec<ProvisionedTg>,
+    pub listener_arns: Vec<String>,
+    pub frontend_sg: Option<String>,
+    pub tgb_names: Vec<String>,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default)]
+pub struct ReconcileReport {
+    /// `ns/name` of Services provisioned in this pass.
+    pub provisioned: Vec<String>,
+    /// `ns/name` of Services whose AWS resources were deleted.
+    pub deprovisioned: Vec<String>,
+    /// `ns/name` of LBC Services still inside the provisioning delay.
+    pub waiting: Vec<String>,
+    /// Target group ARNs whose registrations changed.
+    pub targets_changed: Vec<String>,
+    /// Non-fatal errors (the pass continued).
+    pub errors: Vec<String>,
+}
+
+#[derive(Default)]
+struct LbcState {
+    first_seen: HashMap<String, Instant>,
+    provisioned: BTreeMap<String, Provisioned>,
+    applied: HashMap<String, BTreeSet<(String, i32)>>,
+    tg_types: HashMap<String, String>,
+    backend_sg: Option<String>,
+    passes: u64,
+}
+
+/// The stand-in. Cheap to share (`Arc`).
+pub struct Lbc {
+    kube: kube::Client,
+    aws: AwsClients,
+    cluster: String,
+    net: std::sync::RwLock<(String, Vec<(String, String)>)>,
+    enabled: AtomicBool,
+    delay: Mutex<Duration>,
+    state: tokio::sync::Mutex<LbcState>,
+}
+
+/// The target type if the LBC would take this Service (`IsServiceSupported`).
+pub fn lbc_target_type(svc: &Service) -> Option<String> {
+    if svc.metadata.deletion_timestamp.is_some() || !model::is_load_balancer(svc) {
+        return None;
+    }
+    let tt = ann(svc, "aws-load-balancer-nlb-target-type");
+    if let Some(class) = model::lb_class(svc) {
+        if class == LBC_CLASS {
+            return Some(match tt {
+                Some("ip") => "ip".into(),
+                _ => "instance".into(),
+            });
+        }
+        return None;
+    }
+    match ann(svc, "aws-load-balancer-type") {
+        Some("nlb-ip") => Some("ip".into()),
+        Some("external") => match tt {
+            Some(t @ ("ip" | "instance")) => Some(t.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The scheme the LBC would use (default internal).
+pub fn lbc_scheme(svc: &Service) -> String {
+    match ann(svc, "aws-load-balancer-scheme") {
+        Some(s @ ("internal" | "internet-facing")) => s.to_string(),
+        _ => match ann(svc, "aws-load-balancer-internal") {
+            Some("false") => "internet-facing".into(),
+            _ => "internal".into(),
+        },
+    }
+}
+
+/// `k8s-<ns:8>-<name:8>-<10 hex>` from the given hash inputs.
+pub fn k8s_name(ns: &str, name: &str, parts: &[&str]) -> String {
+    format!(
+        "k8s-{}-{}-{}",
+        hash::prefix(&hash::alnum(ns), 8),
+        hash::prefix(&hash::alnum(name), 8),
+        hash::hex(parts, 10)
+    )
+}
+
+/// The NLB name the LBC gives a Service (without `aws-load-balancer-name`).
+pub fn lbc_nlb_name(cluster: &str, ns: &str, name: &str, uid: &str, scheme: &str) -> String {
+    k8s_name(ns, name, &[cluster, uid, scheme])
+}
+
+impl Lbc {
+    /// `kube` should be the fake itself (so the stand-in's requests are not
+    /// counted as the product's); `aws` should sign with the internal key.
+    pub fn new(
+        kube: kube::Client,
+        aws: AwsClients,
+        cluster: &str,
+        vpc_id: &str,
+        subnets: Vec<(String, String)>,
+        enabled: bool,
+    ) -> Lbc {
+        Lbc {
+            kube,
+            aws,
+            cluster: cluster.to_string(),
+            net: std::sync::RwLock::new((vpc_id.to_string(), subnets)),
+            enabled: AtomicBool::new(enabled),
+            delay: Mutex::new(Duration::ZERO),
+            state: tokio::sync::Mutex::new(LbcState::default()),
+        }
+    }
+
+    /// Set the VPC and the (subnet id, CIDR) list new NLBs go into.
+    pub fn set_subnets(&self, subnets: Vec<(String, String)>, vpc_id: &str) {
+        *self.net.write().unwrap_or_else(|e| e.into_inner()) = (vpc_id.to_string(), subnets);
+    }
+
+    fn vpc_id(&self) -> String {
+        self.net.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    fn subnets(&self) -> Vec<(String, String)> {
+        self.net.read().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// Turn the stand-in on or off (off = no LBC installed: passes do nothing).
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::SeqCst);
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// A Service waits this long after it is first seen before its NLB is created.
+    pub fn set_provisioning_delay(&self, d: Duration) {
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+    }
+
+    /// What the stand-in has provisioned, by `ns/name`.
+    pub async fn provisioned(&self) -> BTreeMap<String, Provisioned> {
+        self.state.lock().await.provisioned.clone()
+    }
+
+    /// One full pass (re-reads target registrations from AWS).
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport, Error> {
+        self.pass(true).await
+    }
+
+    /// Run passes every `every` until the task is aborted.
+    pub fn spawn_background(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let full = {
+                    let st = me.state.lock().await;
+                    st.passes % 20 == 0
+                };
+                if let Err(e) = me.pass(full).await {
+                    tracing::warn!("LBC stand-in pass failed: {e}");
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+
+    async fn pass(&self, full: bool) -> Result<ReconcileReport, Error> {
+        let mut report = ReconcileReport::default();
+        if !self.is_enabled() {
+            return Ok(report);
+        }
+        let mut st = self.state.lock().await;
+        st.passes += 1;
+        let services = Api::<Service>::all(self.kube.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        let pods = Api::<Pod>::all(self.kube.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        let nodes = Api::<Node>::all(self.kube.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        let by_key: BTreeMap<String, &Service> = services
+            .iter()
+            .map(|s| {
+                let (ns, n) = ns_name(s);
+                (format!("{ns}/{n}"), s)
+            })
+            .collect();
+
+        // 1. tear down what no longer has an LBC Service behind it
+        let stale: Vec<String> = st
+            .provisioned
+            .iter()
+            .filter(|(k, p)| match by_key.get(*k) {
+                None => true,
+                Some(s) => {
+                    lbc_target_type(s).is_none() || s.metadata.uid.as_deref() != Some(&p.uid)
+                }
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in stale {
+            let Some(p) = st.provisioned.remove(&key) else {
+                continue;
+            };
+            let still = by_key
+                .get(&key)
+                .filter(|s| s.metadata.uid.as_deref() == Some(&p.uid))
+                .copied();
+            self.deprovision(&p, still, &mut report).await;
+            for tg in &p.target_groups {
+                st.applied.remove(&tg.arn);
+            }
+            report.deprovisioned.push(key);
+        }
+
+        // 2. provision new LBC Services
+        let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        for (key, svc) in &by_key {
+            let Some(tt) = lbc_target_type(svc) else {
+                continue;
+            };
+            if st.provisioned.contains_key(key) {
+                continue;
+            }
+            let uid = svc.metadata.uid.clone().unwrap_or_default();
+            let seen = *st.first_seen.entry(uid).or_insert(now);
+            if now.duration_since(seen) < delay {
+                report.waiting.push(key.clone());
+                continue;
+            }
+            let backend_sg = self.ensure_backend_sg(&mut st).await;
+            match self.provision(backend_sg, svc, &tt, &pods, &nodes).await {
+                Ok((p, applied)) => {
+                    st.applied.extend(applied);
+                    for tg in &p.target_groups {
+                        st.tg_types.insert(tg.arn.clone(), p.target_type.clone());
+                    }
+                    st.provisioned.insert(key.clone(), p);
+                    report.provisioned.push(key.clone());
+                }
+                Err(e) => report.errors.push(format!("provisioning {key}: {e}")),
+            }
+        }
+
+        // 3. targets of every TargetGroupBinding
+        let tgbs = Api::<TargetGroupBinding>::all(self.kube.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        for tgb in &tgbs {
+            if let Err(e) = self
+                .sync_tgb(&mut st, tgb, &by_key, &pods, &nodes, full, &mut report)
+                .await
+            {
+                report.errors.push(format!(
+                    "TargetGroupBinding {}/{}: {e}",
+                    tgb.metadata.namespace.as_deref().unwrap_or_default(),
+                    tgb.metadata.name.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        Ok(report)
+    }
+
+    /// Provision every LBC Service that has no NLB yet, `concurrency` at a
+    /// time (for the scale seeder; ignores the provisioning delay).
+    pub async fn provision_pending(self: &Arc<Self>, concurrency: usize) -> Result<ReconcileReport, Error> {
+        let mut report = ReconcileReport::default();
+        if !self.is_enabled() {
+            return Ok(report);
+        }
+        let mut st = self.state.lock().await;
+        let services = Api::<Service>::all(self.kube.clone()).list(&ListParams::default()).await?.items;
+        let pods = Arc::new(Api::<Pod>::all(self.kube.clone()).list(&ListParams::default()).await?.items);
+        let nodes = Arc::new(Api::<Node>::all(self.kube.clone()).list(&ListParams::default()).await?.items);
+        let todo: Vec<(String, Service, String)> = services
+            .into_iter()
+            .filter_map(|s| {
+                let tt = lbc_target_type(&s)?;
+                let (ns, n) = ns_name(&s);
+                let key = format!("{ns}/{n}");
+                (!st.provisioned.contains_key(&key)).then_some((key, s, tt))
+            })
+            .collect();
+        if todo.is_empty() {
+            return Ok(report);
+        }
+        let backend_sg = self.ensure_backend_sg(&mut st).await;
+        let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        for (key, svc, tt) in todo {
+            let me = self.clone();
+            let (pods, nodes, sem, sg) = (pods.clone(), nodes.clone(), sem.clone(), backend_sg.clone());
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let r = me.provision(sg, &svc, &tt, &pods, &nodes).await;
+                (key, r)
+            });
+        }
+        while let Some(res) = set.join_next().await {
+            match res {
+                Ok((key, Ok((p, applied)))) => {
+                    st.applied.extend(applied);
+                    for tg in &p.target_groups {
+                        st.tg_types.insert(tg.arn.clone(), p.target_type.clone());
+                    }
+                    st.provisioned.insert(key.clone(), p);
+                    report.provisioned.push(key);
+                }
+                Ok((key, Err(e))) => report.errors.push(format!("provisioning {key}: {e}")),
+                Err(e) => report.errors.push(format!("provisioning task: {e}")),
+            }
+        }
+        report.provisioned.sort();
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn sync_tgb(
+        &self,
+        st: &mut LbcState,
+        tgb: &TargetGroupBinding,
+        services: &BTreeMap<String, &Service>,
+        pods: &[Pod],
+        nodes: &[Node],
+        full: bool,
+        report: &mut ReconcileReport,
+    ) -> Result<(), Error> {
+        let ns = tgb.metadata.namespace.clone().unwrap_or_default();
+        let spec = &tgb.spec;
+        let arn = match (&spec.target_group_arn, &spec.target_group_name) {
+            (Some(a), _) if !a.is_empty() => a.clone(),
+            (_, Some(n)) => {
+                let out = self
+                    .aws
+                    .elb
+                    .describe_target_groups()
+                    .names(n)
+                    .send()
+                    .await
+                    .map_err(aws_err("DescribeTargetGroups"))?;
+                match out.target_groups().first().and_then(|t| t.target_group_arn()) {
+                    Some(a) => a.to_string(),
+                    None => return Ok(()),
+                }
+            }
+            _ => return Ok(()),
+        };
+        let Some(svc) = services.get(&format!("{ns}/{}", spec.service_ref.name)) else {
+            return Ok(());
+        };
+        let Some(port) = model::find_port(svc, &spec.service_ref.port) else {
+            return Ok(());
+        };
+        let tt = match &spec.target_type {
+            Some(t) => t.clone(),
+            None => match st.tg_types.get(&arn) {
+                Some(t) => t.clone(),
+                None => {
+                    let out = self
+                        .aws
+                        .elb
+                        .describe_target_groups()
+                        .target_group_arns(&arn)
+                        .send()
+                        .await
+                        .map_err(aws_err("DescribeTargetGroups"))?;
+                    let t = out
+                        .target_groups()
+                        .first()
+                        .and_then(|t| t.target_type())
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_else(|| "instance".into());
+                    st.tg_types.insert(arn.clone(), t.clone());
+                    t
+                }
+            },
+        };
+        let desired: BTreeSet<(String, i32)> = if tt == "ip" {
+            model::ready_pod_targets(svc, &port, pods).into_iter().collect()
+        } else {
+            let Some(np) = port.node_port else {
+                return Ok(());
+            };
+            model::eligible_instances(nodes, spec.node_selector.as_ref())
+                .into_iter()
+                .map(|i| (i, np))
+                .collect()
+        };
+        let current = match st.applied.get(&arn) {
+            Some(c) if !full => c.clone(),
+            _ => aws::registered_targets(&self.aws, &arn).await?,
+        };
+        if current != desired {
+            aws::sync_targets(&self.aws, &arn, &current, &desired).await?;
+            report.targets_changed.push(arn.clone());
+        }
+        st.applied.insert(arn, desired);
+        Ok(())
+    }
+
+    async fn ensure_backend_sg(&self, st: &mut LbcState) -> Option<String> {
+        if st.backend_sg.is_some() {
+            return st.backend_sg.clone();
+        }
+        let name = format!(
+            "k8s-traffic-{}-{}",
+            hash::prefix(&hash::alnum(&self.cluster), 16),
+            hash::hex(&[&self.cluster, "backend-sg"], 10)
+        );
+        let tags = [
+            ("elbv2.k8s.aws/cluster", self.cluster.as_str()),
+            ("elbv2.k8s.aws/resource", "backend-sg"),
+        ];
+        let id = self.create_sg(&name, "[k8s] Shared Backend SecurityGroup for LoadBalancer", &tags).await?;
+        st.backend_sg = Some(id.clone());
+        Some(id)
+    }
+
+    async fn create_sg(&self, name: &str, description: &str, tags: &[(&str, &str)]) -> Option<String> {
+        let spec = aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(*k).value(*v).build())
+                    .collect(),
+            ))
+            .build();
+        self.aws
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .description(description)
+            .vpc_id(&self.vpc_id())
+            .tag_specifications(spec)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.group_id().map(str::to_string))
+    }
+
+    async fn provision(
+        &self,
+        backend_sg_shared: Option<String>,
+        svc: &Service,
+        target_type: &str,
+        pods: &[Pod],
+        nodes: &[Node],
+    ) -> Result<(Provisioned, Vec<(String, BTreeSet<(String, i32)>)>), Error> {
+        let mut applied = Vec::new();
+        let (ns, name) = ns_name(svc);
+        let uid = svc
+            .metadata
+            .uid
+            .clone()
+            .ok_or_else(|| Error::Other(format!("Service {ns}/{name} has no UID")))?;
+        let scheme = lbc_scheme(svc);
+        let cluster = self.cluster.clone();
+        let nlb_name = ann(svc, "aws-load-balancer-name")
+            .map(str::to_string)
+            .unwrap_or_else(|| lbc_nlb_name(&cluster, &ns, &name, &uid, &scheme));
+        let subnets: Vec<String> = match ann(svc, "aws-load-balancer-subnets") {
+            Some(list) => {
+                let wanted: Vec<&str> = list.split(',').map(str::trim).collect();
+                let v: Vec<String> = self
+                    .subnets()
+                    .iter()
+                    .filter(|(id, _)| wanted.contains(&id.as_str()))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                if v.is_empty() {
+                    self.subnets().iter().map(|(id, _)| id.clone()).collect()
+                } else {
+                    v
+                }
+            }
+            None => self.subnets().iter().map(|(id, _)| id.clone()).collect(),
+        };
+        let stack = format!("{ns}/{name}");
+        let mut base_tags = vec![
+            ("elbv2.k8s.aws/cluster".to_string(), cluster.clone()),
+            ("service.k8s.aws/stack".to_string(), stack.clone()),
+        ];
+        if let Some(extra) = ann(svc, "aws-load-balancer-additional-resource-tags") {
+            base_tags.extend(parse_kv_list(extra));
+        }
+        let with_resource = |r: &str| {
+            let mut t = base_tags.clone();
+            t.push(("service.k8s.aws/resource".to_string(), r.to_string()));
+            t
+        };
+
+        // security groups
+        let mut sgs: Vec<String> = Vec::new();
+        let mut frontend_sg = None;
+        let backend_sg;
+        if let Some(list) = ann(svc, "aws-load-balancer-security-groups") {
+            sgs = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            backend_sg = None;
+        } else {
+            let fname = k8s_name(&ns, &name, &[&cluster, &uid, "sg"]);
+            let tags: Vec<(String, String)> = with_resource("ManagedLBSecurityGroup");
+            let tag_refs: Vec<(&str, &str)> =
+                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            frontend_sg = self
+                .create_sg(&fname, "[k8s] Managed SecurityGroup for LoadBalancer", &tag_refs)
+                .await;
+            backend_sg = backend_sg_shared;
+            sgs.extend(frontend_sg.clone());
+            sgs.extend(backend_sg.clone());
+        }
+
+        let eips: Vec<String> = ann(svc, "aws-load-balancer-eip-allocations")
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default();
+        let lb = aws::create_nlb(
+            &self.aws,
+            &nlb_name,
+            Some(scheme == "internal"),
+            &subnets,
+            &eips,
+            &sgs,
+            &with_resource("LoadBalancer"),
+        )
+        .await?;
+        if let Some(attrs) = ann(svc, "aws-load-balancer-attributes") {
+            let attrs: Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute> =
+                parse_kv_list(attrs)
+                    .into_iter()
+                    .map(|(k, v)| {
+                        aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect();
+            let _ = self
+                .aws
+                .elb
+                .modify_load_balancer_attributes()
+                .load_balancer_arn(&lb.arn)
+                .set_attributes(Some(attrs))
+                .send()
+                .await;
+        }
+
+        let local = model::external_traffic_local(svc);
+        let backend_ssl = ann(svc, "aws-load-balancer-backend-protocol") == Some("ssl");
+        let cert = ann(svc, "aws-load-balancer-ssl-cert");
+        let ssl_ports: Option<Vec<String>> = ann(svc, "aws-load-balancer-ssl-ports")
+            .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+        let mut tg_attrs: Vec<(String, String)> = ann(svc, "aws-load-balancer-target-group-attributes")
+            .map(parse_kv_list)
+            .unwrap_or_default();
+        if ann(svc, "aws-load-balancer-proxy-protocol") == Some("*") {
+            tg_attrs.retain(|(k, _)| k != "proxy_protocol_v2.enabled");
+            tg_attrs.push(("proxy_protocol_v2.enabled".into(), "true".into()));
+        }
+
+        let mut out = Provisioned {
+            namespace: ns.clone(),
+            name: name.clone(),
+            uid: uid.clone(),
+            nlb_name,
+            arn: lb.arn.clone(),
+            dns_name: lb.dns_name.clone(),
+            canonical_hosted_zone_id: lb.canonical_hosted_zone_id.clone(),
+            scheme: scheme.clone(),
+            target_type: target_type.to_string(),
+            target_groups: Vec::new(),
+            listener_arns: Vec::new(),
+            frontend_sg,
+            tgb_names: Vec::new(),
+        };
+        let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &ns);
+        for p in ports(svc) {
+            let port_proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+            let tg_proto = if backend_ssl && port_proto == "TCP" {
+                "TLS".to_string()
+            } else {
+                port_proto.clone()
+            };
+            let tg_port = if target_type == "ip" {
+                model::numeric_target_port(&p)
+            } else {
+                match p.node_port {
+                    Some(np) => np,
+                    None => continue,
+                }
+            };
+            let mut hc = if target_type == "instance" && local {
+                HealthCheck {
+                    protocol: "HTTP".into(),
+                    port: model::health_check_node_port(svc)
+                        .map_or_else(|| "traffic-port".to_string(), |n| n.to_string()),
+                    path: Some("/healthz".into()),
+                    interval: 10,
+                    timeout: 6,
+                    healthy: 2,
+                    unhealthy: 2,
+                }
+            } else {
+                HealthCheck {
+                    protocol: "TCP".into(),
+                    port: "traffic-port".into(),
+                    path: None,
+                    interval: 10,
+                    timeout: 10,
+                    healthy: 3,
+                    unhealthy: 3,
+                }
+            };
+            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-protocol") {
+                hc.protocol = v.to_uppercase();
+                if hc.protocol == "TCP" {
+                    hc.path = None;
+                } else if hc.path.is_none() {
+                    hc.path = Some("/".into());
+                }
+            }
+            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
+                hc.port = v.to_string();
+            }
+            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path") {
+                if hc.protocol != "TCP" {
+                    hc.path = Some(v.to_string());
+                }
+            }
+            let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
+            hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
+            hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
+            hc.healthy = num("aws-load-balancer-healthcheck-healthy-threshold", hc.healthy);
+            hc.unhealthy = num("aws-load-balancer-healthcheck-unhealthy-threshold", hc.unhealthy);
+
+            let tg_name = k8s_name(
+                &ns,
+                &name,
+                &[
+                    &cluster,
+                    &uid,
+                    &tg_port.to_string(),
+                    &p.port.to_string(),
+                    target_type,
+                    &tg_proto,
+                    &hc.protocol,
+                    &hc.interval.to_string(),
+                ],
+            );
+            let tg_arn = aws::create_tg(
+                &self.aws,
+                &tg_name,
+                &tg_proto,
+                tg_port,
+                &self.vpc_id(),
+                target_type,
+                &hc,
+                &with_resource(&format!("{ns}/{name}:{}", p.port)),
+            )
+            .await?;
+            if !tg_attrs.is_empty() {
+                let attrs = tg_attrs
+                    .iter()
+                    .map(|(k, v)| {
+                        aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                    })
+                    .collect();
+                self.aws
+                    .elb
+                    .modify_target_group_attributes()
+                    .target_group_arn(&tg_arn)
+                    .set_attributes(Some(attrs))
+                    .send()
+                    .await
+                    .map_err(aws_err("ModifyTargetGroupAttributes"))?;
+            }
+            let tls = cert.is_some()
+                && ssl_ports.as_ref().is_none_or(|ps| {
+                    ps.iter().any(|x| {
+                        x == "*" || *x == p.port.to_string() || Some(x.as_str()) == p.name.as_deref()
+                    })
+                });
+            let listener_proto = if tls { "TLS".to_string() } else { port_proto.clone() };
+            let listener = aws::create_listener(
+                &self.aws,
+                &lb.arn,
+                &listener_proto,
+                p.port,
+                &tg_arn,
+                if tls { cert } else { None },
+                &with_resource("LoadBalancer"),
+            )
+            .await?;
+
+            // targets now, so the NLB is usable as soon as the status is written
+            let desired: BTreeSet<(String, i32)> = if target_type == "ip" {
+                model::ready_pod_targets(svc, &p, pods).into_iter().collect()
+            } else {
+                model::eligible_instances(nodes, None)
+                    .into_iter()
+                    .map(|i| (i, tg_port))
+                    .collect()
+            };
+            aws::sync_targets(&self.aws, &tg_arn, &BTreeSet::new(), &desired).await?;
+            applied.push((tg_arn.clone(), desired));
+
+            // the TargetGroupBinding
+            let from: Vec<Value> = match &backend_sg {
+                Some(sg) => vec![json!({"securityGroup": {"groupID": sg}})],
+                None => self
+                    .subnets()
+                    .iter()
+                    .map(|(_, cidr)| json!({"ipBlock": {"cidr": cidr}}))
+                    .collect(),
+            };
+            let mut tgb = TargetGroupBinding::new(
+                &tg_name,
+                TargetGroupBindingSpec {
+                    target_group_arn: Some(tg_arn.clone()),
+                    target_type: Some(target_type.to_string()),
+                    service_ref: ServiceReference {
+                        name: name.clone(),
+                        port: json!(p.port),
+                    },
+                    networking: Some(json!({"ingress": [{
+                        "from": from,
+                        "ports": [{"protocol": port_proto, "port": tg_port}],
+                    }]})),
+                    ip_address_type: Some("ipv4".into()),
+                    vpc_id: Some(self.vpc_id()),
+                    target_group_protocol: Some(tg_proto.clone()),
+                    ..Default::default()
+                },
+            );
+            tgb.metadata.namespace = Some(ns.clone());
+            tgb.metadata.labels = Some(BTreeMap::from([
+                ("service.k8s.aws/stack-namespace".to_string(), ns.clone()),
+                ("service.k8s.aws/stack-name".to_string(), name.clone()),
+            ]));
+            tgb.metadata.finalizers = Some(vec!["elbv2.k8s.aws/resources".into()]);
+            match tgb_api.create(&PostParams::default(), &tgb).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(e)) if e.code == 409 => {
+                    tgb_api
+                        .patch(&tg_name, &PatchParams::default(), &Patch::Merge(json!({"spec": tgb.spec})))
+                        .await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            out.tgb_names.push(tg_name.clone());
+            out.listener_arns.push(listener);
+            out.target_groups.push(ProvisionedTg {
+                arn: tg_arn,
+                name: tg_name,
+                service_port: p.port,
+                target_port: tg_port,
+                protocol: tg_proto,
+            });
+        }
+
+        // finalizer, then the status hostname
+        let svc_api = Api::<Service>::namespaced(self.kube.clone(), &ns);
+        let mut finalizers = svc.metadata.finalizers.clone().unwrap_or_default();
+        if !finalizers.iter().any(|f| f == SERVICE_FINALIZER) {
+            finalizers.push(SERVICE_FINALIZER.into());
+            svc_api
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
+                )
+                .await?;
+        }
+        svc_api
+            .patch_status(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": [{"hostname": lb.dns_name}]}}})),
+            )
+            .await?;
+        Ok((out, applied))
+    }
+
+    async fn deprovision(&self, p: &Provisioned, svc: Option<&Service>, report: &mut ReconcileReport) {
+        let tgs: Vec<String> = p.target_groups.iter().map(|t| t.arn.clone()).collect();
+        if let Err(e) = aws::delete_nlb(&self.aws, &p.arn, &[]).await {
+            report.errors.push(format!("deleting NLB {}: {e}", p.arn));
+        }
+        for tg in &tgs {
+            if let Err(e) = self.aws.elb.delete_target_group().target_group_arn(tg).send().await {
+                report.errors.push(format!(
+                    "deleting target group {tg}: {}",
+                    aws_sdk_elasticloadbalancingv2::error::DisplayErrorContext(&e)
+                ));
+            }
+        }
+        if let Some(sg) = &p.frontend_sg {
+            let _ = self.aws.ec2.delete_security_group().group_id(sg).send().await;
+        }
+        let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &p.namespace);
+        for n in &p.tgb_names {
+            match tgb_api.delete(n, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => report.errors.push(format!("deleting TargetGroupBinding {n}: {e}")),
+            }
+        }
+        if let Some(svc) = svc {
+            // still there but no longer ours: drop the finalizer and the status
+            let api = Api::<Service>::namespaced(self.kube.clone(), &p.namespace);
+            let finalizers: Vec<String> = svc
+                .metadata
+                .finalizers
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| f != SERVICE_FINALIZER)
+                .collect();
+            if let Err(e) = api
+                .patch(
+                    &p.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
+                )
+                .await
+            {
+                report.errors.push(format!("removing finalizer from {}/{}: {e}", p.namespace, p.name));
+            }
+            let _ = api
+                .patch_status(
+                    &p.name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": null}}})),
+                )
+                .await;
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! `nlb-sandbox`: an EKS-like cluster on loopback for tests of `kubectl-nlb`.
+//!
+//! * Kubernetes: kube-fake-client served over HTTP by [`kube_server`]
+//!   (discovery, namespaces, paging, dryRun; see that module for the list);
+//! * AWS: moto in a child process ([`moto`]), with request counting, fault
+//!   injection and target-health overrides;
+//! * a seeded world ([`world`]): nodes/instances, legacy in-tree NLBs built
+//!   by [`intree`], LBC NLBs built by the [`lbc`] stand-in, Route 53 records;
+//! * the LBC stand-in, run on demand ([`Sandbox::reconcile`]) or in the
+//!   background.
+//!
+//! Every `Sandbox` is independent: its own moto process, HTTP port and state
+//! directory. Dropping it stops both servers and removes a temporary state dir.
+
+pub mod aws;
+pub mod crd;
+pub mod hash;
+pub mod intree;
+pub mod json;
+pub mod kube_server;
+pub mod lbc;
+pub mod model;
+pub mod moto;
+pub mod world;
+
+pub use crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
+pub use lbc::{Lbc, ReconcileReport};
+pub use world::{Controller, NodeInfo, ServiceInfo, SubnetInfo, World};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Errors of the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("moto: {0}")]
+    Moto(String),
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("kube-fake-client: {0}")]
+    Fake(String),
+    #[error("kubeconfig: {0}")]
+    Kubeconfig(String),
+    #[error("AWS {op}: {message}")]
+    Aws { op: &'static str, message: String },
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// How to start a sandbox.
+#[derive(Clone, Debug)]
+pub struct SandboxOptions {
+    /// Seed the world (default true). Without it: VPC + subnets, namespaces
+    /// `default` and `kube-system`, nothing else.
+    pub seed: bool,
+    /// LBC version to "install" (default `Some("v2.13.3")`); `None` = no LBC
+    /// Deployment and the stand-in does nothing.
+    pub lbc_version: Option<String>,
+    /// Seed the `aws-node` DaemonSet (default true).
+    pub vpc_cni: bool,
+    /// Run the LBC stand-in every 250 ms in the background (default false;
+    /// call [`Sandbox::reconcile`] instead for deterministic tests).
+    pub lbc_background: bool,
+    /// Where to put the kubeconfig, logs and env.sh (default: a fresh temp
+    /// dir, removed on drop).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            seed: true,
+            lbc_version: Some(world::DEFAULT_LBC_VERSION.to_string()),
+            vpc_cni: true,
+            lbc_background: false,
+            state_dir: None,
+        }
+    }
+}
+
+/// A running sandbox.
+pub struct Sandbox {
+    state_dir: PathBuf,
+    remove_state_dir: bool,
+    kubeconfig: PathBuf,
+    server: kube_server::KubeServer,
+    moto: moto::Moto,
+    fake: kube::Client,
+    kube: kube::Client,
+    aws_config: aws_config::SdkConfig,
+    internal_aws: aws::AwsClients,
+    world: World,
+    lbc: Arc<Lbc>,
+    background: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(bg) = self.background.take() {
+            bg.abort();
+        }
+        if self.remove_state_dir {
+            let _ = std::fs::remove_dir_all(&self.state_dir);
+        }
+    }
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn fresh_temp_dir() -> Result<PathBuf, Error> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!(
+        "nlb-sandbox-{}-{}-{nanos:x}",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Install the aws-lc-rs rustls provider (kube and the AWS SDK both link rustls).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+impl Sandbox {
+    /// Start moto and the Kubernetes server, seed, and (optionally) start the
+    /// LBC stand-in in the background.
+    pub async fn start(opts: SandboxOptions) -> Result<Sandbox, Error> {
+        install_crypto_provider();
+        let (state_dir, remove_state_dir) = match &opts.state_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)?;
+                (d.clone(), false)
+            }
+            None => (fresh_temp_dir()?, true),
+        };
+        let moto = moto::Moto::start(&state_dir).await?;
+        let fake = kube_fake_client::ClientBuilder::new()
+            .with_resource::<TargetGroupBinding>()
+            .with_status_subresource::<k8s_openapi::api::core::v1::Service>()
+            .with_status_subresource::<TargetGroupBinding>()
+            .build()
+            .await
+            .map_err(|e| Error::Fake(e.to_string()))?;
+        let internal_cfg = aws::sdk_config(
+            moto.endpoint(),
+            world::REGION,
+            aws::INTERNAL_ACCESS_KEY,
+            "sandbox-internal-secret",
+        );
+        let internal_aws = aws::AwsClients::new(&internal_cfg);
+        let lbc = Arc::new(Lbc::new(
+            fake.clone(),
+            internal_aws.clone(),
+            world::CLUSTER_NAME,
+            "",
+            Vec::new(),
+            opts.lbc_version.is_some(),
+        ));
+        let (world, namespaces) = world::seed(
+            &internal_aws,
+            &fake,
+            &lbc,
+            &world::SeedOptions {
+                seed: opts.seed,
+                lbc_version: opts.lbc_version.clone(),
+                vpc_cni: opts.vpc_cni,
+            },
+        )
+        .await?;
+        let server = kube_server::KubeServer::start(fake.clone(), namespaces).await?;
+        let kubeconfig = state_dir.join("kubeconfig");
+        std::fs::write(&kubeconfig, server.kubeconfig_yaml())?;
+        let kube = kube_client_from(&kubeconfig).await?;
+        let aws_config = aws::sdk_config(moto.endpoint(), world::REGION, "testing", "testing");
+        let mut sb = Sandbox {
+            state_dir,
+            remove_state_dir,
+            kubeconfig,
+            server,
+            moto,
+            fake,
+            kube,
+            aws_config,
+            internal_aws,
+            world,
+            lbc,
+            background: None,
+        };
+        std::fs::write(sb.state_dir.join("env.sh"), sb.env_script())?;
+        if opts.lbc_background {
+            sb.background = Some(sb.lbc.spawn_background(Duration::from_millis(250)));
+        }
+        sb.server.reset_requests();
+        Ok(sb)
+    }
+
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// `http://127.0.0.1:PORT` of moto.
+    pub fn aws_endpoint(&self) -> &str {
+        self.moto.endpoint()
+    }
+
+    /// `http://127.0.0.1:PORT` of the Kubernetes API server.
+    pub fn kube_url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn region(&self) -> &str {
+        world::REGION
+    }
+
+    pub fn cluster_name(&self) -> &str {
+        world::CLUSTER_NAME
+    }
+
+    /// Environment for a process that should talk to this sandbox.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("KUBECONFIG".into(), self.kubeconfig.display().to_string()),
+            ("AWS_ENDPOINT_URL".into(), self.aws_endpoint().to_string()),
+            ("AWS_REGION".into(), world::REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ]
+    }
+
+    /// `export KEY='VALUE'` lines for [`Sandbox::env`].
+    pub fn env_script(&self) -> String {
+        self.env()
+            .iter()
+            .map(|(k, v)| format!("export {k}='{}'\n", v.replace('\'', "'\\''")))
+            .collect()
+    }
+
+    /// A kube client that talks to the HTTP server (its requests are counted).
+    pub fn kube_client(&self) -> kube::Client {
+        self.kube.clone()
+    }
+
+    /// The fake itself, bypassing HTTP (not counted; namespaces are not
+    /// addressable through it; label selectors with spaces need `%20`).
+    pub fn fake_client(&self) -> kube::Client {
+        self.fake.clone()
+    }
+
+    /// SDK config for moto with the `testing` credentials (counted, faultable).
+    pub fn aws_config(&self) -> &aws_config::SdkConfig {
+        &self.aws_config
+    }
+
+    /// AWS clients signed with the sandbox's internal key: not counted and
+    /// never hit by injected faults. For test set-up and assertions.
+    pub fn aws_internal(&self) -> &aws::AwsClients {
+        &self.internal_aws
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The LBC stand-in.
+    pub fn lbc(&self) -> &Arc<Lbc> {
+        &self.lbc
+    }
+
+    /// One LBC stand-in pass.
+    pub async fn reconcile(&self) -> Result<(), Error> {
+        let report = self.lbc.reconcile_once().await?;
+        match report.errors.first() {
+            Some(e) => Err(Error::Other(format!("LBC stand-in: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// One LBC stand-in pass, returning what it did.
+    pub async fn reconcile_report(&self) -> Result<ReconcileReport, Error> {
+        self.lbc.reconcile_once().await
+    }
+
+    /// New LBC Services wait this long before their NLB is created.
+    pub fn set_provisioning_delay(&self, d: Duration) {
+        self.lbc.set_provisioning_delay(d);
+    }
+
+    /// Make DescribeTargetHealth report `state`/`reason` for a target
+    /// (`target_id` = IP or instance id, or `id:port`).
+    pub async fn set_target_health(&self, target_id: &str, state: &str, reason: &str) -> Result<(), Error> {
+        let body = serde_json::json!({ target_id: {"state": state, "reason": reason} });
+        self.moto
+            .call("POST", "/_sandbox/target-health", Some(&body.to_string()))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn clear_target_health(&self) -> Result<(), Error> {
+        self.moto.call("DELETE", "/_sandbox/target-health", None).await.map(|_| ())
+    }
+
+    /// Requests to the Kubernetes server since start (or the last reset).
+    pub fn kube_requests(&self) -> u64 {
+        self.server.total_requests()
+    }
+
+    /// Requests by `METHOD path`.
+    pub fn kube_request_counts(&self) -> Vec<(String, u64)> {
+        self.server.request_counts()
+    }
+
+    pub fn reset_kube_requests(&self) {
+        self.server.reset_requests();
+    }
+
+    /// AWS requests made with the `testing` credentials, as
+    /// (service from the SigV4 scope, e.g. `elasticloadbalancing`/`ec2`/`route53`, action, count).
+    pub async fn aws_requests(&self) -> Result<Vec<(String, String, u64)>, Error> {
+        let body = self.moto.call("GET", "/_sandbox/requests", None).await?;
+        let v: serde_json::Value = serde_json::from_str(&body)
+            .map_err(|e| Error::Moto(format!("bad /_sandbox/requests answer: {e}")))?;
+        Ok(v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["service"].as_str().unwrap_or_default().to_string(),
+                            e["action"].as_str().unwrap_or_default().to_string(),
+                            e["count"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn reset_aws_requests(&self) -> Result<(), Error> {
+        self.moto.call("POST", "/_sandbox/requests/reset", None).await.map(|_| ())
+    }
+
+    /// The next `times` requests for (`service`, `action`) fail with HTTP 400
+    /// and error `code`. `service` is the SigV4 name (`elbv2` also accepted
+    /// for `elasticloadbalancing`); `action` may be `*`.
+    pub async fn inject_aws_fault(&self, service: &str, action: &str, code: &str, times: u32) -> Result<(), Error> {
+        self.inject_aws_fault_full(service, action, 400, code, "Injected by nlb-sandbox", times)
+            .await
+    }
+
+    /// [`Sandbox::inject_aws_fault`] with the HTTP status and message chosen.
+    pub async fn inject_aws_fault_full(
+        &self,
+        service: &str,
+        action: &str,
+        status: u16,
+        code: &str,
+        message: &str,
+        times: u32,
+    ) -> Result<(), Error> {
+        let body = serde_json::json!([{
+            "service": service, "action": action, "status": status,
+            "code": code, "message": message, "times": times,
+        }]);
+        self.moto
+            .call("POST", "/_sandbox/faults", Some(&body.to_string()))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn clear_aws_faults(&self) -> Result<(), Error> {
+        self.moto.call("DELETE", "/_sandbox/faults", None).await.map(|_| ())
+    }
+
+    /// Add `services` LoadBalancer Services across 20 namespaces and `pods`
+    /// pods, and their NLBs (see [`world::seed_scale`]).
+    pub async fn seed_scale(&self, services: usize, pods: usize) -> Result<(), Error> {
+        world::seed_scale(
+            &self.internal_aws,
+            &self.fake,
+            &self.server,
+            &self.lbc,
+            &self.world,
+            services,
+            pods,
+        )
+        .await
+    }
+}
+
+/// A kube client from a kubeconfig file (what the product does with `--kubeconfig`).
+pub async fn kube_client_from(kubeconfig: &Path) -> Result<kube::Client, Error> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig)
+        .map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .map_err(|e| Error::Kubeconfig(e.to_string()))?;
+    Ok(kube::Client::try_from(cfg)?)
+}

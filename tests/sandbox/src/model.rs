@@ -1,0 +1,186 @@
+//! Kubernetes-side helpers shared by the stand-ins: annotations, endpoint
+//! resolution (ready pods, eligible nodes).
+
+use crate::json::label_selector_object_matches;
+use k8s_openapi::api::core::v1::{Node, Pod, Service, ServicePort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+pub const ANN_PREFIX: &str = "service.beta.kubernetes.io/";
+
+/// `service.beta.kubernetes.io/<key>` annotation value.
+pub fn ann<'a>(svc: &'a Service, key: &str) -> Option<&'a str> {
+    svc.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(&format!("{ANN_PREFIX}{key}")))
+        .map(String::as_str)
+}
+
+pub fn ns_name(svc: &Service) -> (String, String) {
+    (
+        svc.metadata.namespace.clone().unwrap_or_default(),
+        svc.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+pub fn ports(svc: &Service) -> Vec<ServicePort> {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.ports.clone())
+        .unwrap_or_default()
+}
+
+pub fn is_load_balancer(svc: &Service) -> bool {
+    svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer")
+}
+
+pub fn lb_class(svc: &Service) -> Option<&str> {
+    svc.spec.as_ref().and_then(|s| s.load_balancer_class.as_deref())
+}
+
+pub fn external_traffic_local(svc: &Service) -> bool {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.external_traffic_policy.as_deref())
+        == Some("Local")
+}
+
+pub fn health_check_node_port(svc: &Service) -> Option<i32> {
+    svc.spec.as_ref().and_then(|s| s.health_check_node_port)
+}
+
+/// Instance id from `spec.providerID` (`aws:///us-west-2a/i-0123`).
+pub fn instance_id(node: &Node) -> Option<String> {
+    let pid = node.spec.as_ref()?.provider_id.as_deref()?;
+    let id = pid.rsplit('/').next()?;
+    id.starts_with("i-").then(|| id.to_string())
+}
+
+fn node_labels(node: &Node) -> BTreeMap<String, String> {
+    node.metadata.labels.clone().unwrap_or_default()
+}
+
+fn node_ready(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        })
+}
+
+/// Nodes the LBC would register as instance targets (domain.md §4.4):
+/// default exclusions, the optional TGB nodeSelector, Ready only.
+pub fn eligible_instances(nodes: &[Node], selector: Option<&serde_json::Value>) -> Vec<String> {
+    let mut out: Vec<String> = nodes
+        .iter()
+        .filter(|n| {
+            let l = node_labels(n);
+            !l.contains_key("node-role.kubernetes.io/master")
+                && !l.contains_key("node.kubernetes.io/exclude-from-external-load-balancers")
+                && !l.contains_key("alpha.service-controller.kubernetes.io/exclude-balancer")
+                && l.get("eks.amazonaws.com/compute-type").map(String::as_str) != Some("fargate")
+                && selector.is_none_or(|s| label_selector_object_matches(&l, s))
+        })
+        .filter(|n| {
+            !n.spec
+                .as_ref()
+                .and_then(|s| s.taints.as_ref())
+                .is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        t.key == "ToBeDeletedByClusterAutoscaler"
+                            || (t.key == "karpenter.sh/disrupted" && t.effect == "NoSchedule")
+                    })
+                })
+        })
+        .filter(|n| node_ready(n))
+        .filter_map(instance_id)
+        .collect();
+    out.sort();
+    out
+}
+
+/// All nodes' instance ids (what the in-tree provider registers).
+pub fn all_instances(nodes: &[Node]) -> Vec<String> {
+    let mut v: Vec<String> = nodes.iter().filter_map(instance_id).collect();
+    v.sort();
+    v
+}
+
+fn pod_ready(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none()
+        && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+        && p.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// Ready pods selected by the Service, with their IP and the resolved target port.
+pub fn ready_pod_targets(svc: &Service, port: &ServicePort, pods: &[Pod]) -> Vec<(String, i32)> {
+    let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
+    let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+        return Vec::new();
+    };
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, i32)> = pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .filter(|p| {
+            let l = p.metadata.labels.clone().unwrap_or_default();
+            selector.iter().all(|(k, v)| l.get(k) == Some(v))
+        })
+        .filter(|p| pod_ready(p))
+        .filter_map(|p| {
+            let ip = p.status.as_ref()?.pod_ip.clone()?;
+            let tp = target_port(port, p)?;
+            Some((ip, tp))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The pod port a Service port targets (numeric, or a named container port).
+pub fn target_port(port: &ServicePort, pod: &Pod) -> Option<i32> {
+    match &port.target_port {
+        None => Some(port.port),
+        Some(IntOrString::Int(n)) => Some(*n),
+        Some(IntOrString::String(name)) => pod
+            .spec
+            .as_ref()?
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.clone().unwrap_or_default())
+            .find(|cp| cp.name.as_deref() == Some(name.as_str()))
+            .map(|cp| cp.container_port),
+    }
+}
+
+/// Numeric target port if the Service port names a number (else the port).
+pub fn numeric_target_port(port: &ServicePort) -> i32 {
+    match &port.target_port {
+        Some(IntOrString::Int(n)) => *n,
+        _ => port.port,
+    }
+}
+
+/// Find the Service port a TGB `serviceRef.port` (number or name) refers to.
+pub fn find_port(svc: &Service, r: &serde_json::Value) -> Option<ServicePort> {
+    let ps = ports(svc);
+    match r {
+        serde_json::Value::Number(n) => {
+            let n = n.as_i64()?;
+            ps.into_iter().find(|p| i64::from(p.port) == n)
+        }
+        serde_json::Value::String(s) => match s.parse::<i32>() {
+            Ok(n) => ps.into_iter().find(|p| p.port == n),
+            Err(_) => ps.into_iter().find(|p| p.name.as_deref() == Some(s.as_str())),
+        },
+        _ => None,
+    }
+}
