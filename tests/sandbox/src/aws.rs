@@ -190,7 +190,10 @@ pub async fn create_nlb(
     Ok(CreatedLb {
         arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
         dns_name: lb.dns_name().unwrap_or_default().to_string(),
-        canonical_hosted_zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+        canonical_hosted_zone_id: lb
+            .canonical_hosted_zone_id()
+            .unwrap_or_default()
+            .to_string(),
     })
 }
 
@@ -268,7 +271,11 @@ pub async fn create_listener(
         .default_actions(action)
         .set_tags(Some(elb_tags(tags)));
     if let Some(c) = certificate {
-        req = req.certificates(elb::types::Certificate::builder().certificate_arn(c).build());
+        req = req.certificates(
+            elb::types::Certificate::builder()
+                .certificate_arn(c)
+                .build(),
+        );
     }
     let out = req.send().await.map_err(aws_err("CreateListener"))?;
     Ok(out

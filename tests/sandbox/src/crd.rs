@@ -20,7 +20,11 @@ use serde_json::Value;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupBindingSpec {
-    #[serde(rename = "targetGroupARN", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "targetGroupARN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_group_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_group_name: Option<String>,

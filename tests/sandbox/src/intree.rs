@@ -97,8 +97,14 @@ pub async fn provision(
     let lb_name = nlb_name(&uid);
     let internal = is_internal(svc);
     let mut tags = vec![
-        (format!("kubernetes.io/cluster/{cluster}"), "owned".to_string()),
-        ("kubernetes.io/service-name".to_string(), format!("{ns}/{name}")),
+        (
+            format!("kubernetes.io/cluster/{cluster}"),
+            "owned".to_string(),
+        ),
+        (
+            "kubernetes.io/service-name".to_string(),
+            format!("{ns}/{name}"),
+        ),
     ];
     if let Some(extra) = ann(svc, "aws-load-balancer-additional-resource-tags") {
         tags.extend(parse_kv_list(extra));
@@ -111,24 +117,22 @@ pub async fn provision(
                 .collect()
         })
         .unwrap_or_default();
-    // Scheme is only sent for internal NLBs; AWS defaults to internet-facing.
-    let lb = aws::create_nlb(
-        aws,
-        &lb_name,
-        internal.then_some(true),
-        subnets,
-        &eips,
-        &[],
-        &tags,
-    )
-    .await?;
+    // The real provider sends Scheme only for internal NLBs and AWS defaults
+    // to internet-facing; moto does not default it (DescribeLoadBalancers
+    // would show no scheme), so the stand-in always sends it.
+    let lb = aws::create_nlb(aws, &lb_name, Some(internal), subnets, &eips, &[], &tags).await?;
     let local = crate::model::external_traffic_local(svc);
     let mut out = IntreeNlb {
         name: lb_name,
         arn: lb.arn.clone(),
         dns_name: lb.dns_name,
         canonical_hosted_zone_id: lb.canonical_hosted_zone_id,
-        scheme: if internal { "internal" } else { "internet-facing" }.to_string(),
+        scheme: if internal {
+            "internal"
+        } else {
+            "internet-facing"
+        }
+        .to_string(),
         target_group_arns: Vec::new(),
         target_group_names: Vec::new(),
         listener_arns: Vec::new(),

@@ -111,6 +111,10 @@ impl KubeServer {
         format!("http://{}", self.addr)
     }
 
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
     /// Total requests served (excluding `/_sandbox/*`).
     pub fn total_requests(&self) -> u64 {
         self.state.total.load(Ordering::Relaxed)
@@ -347,7 +351,12 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         }
     }
     if parts.first() == Some(&"openapi") {
-        return status(404, "NotFound", "the server could not find the requested resource", None);
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        );
     }
     if parts.len() >= 3 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" {
         if parts.len() == 3 || (parts.len() >= 4 && parts.len() <= 5 && is_ns_subpath(&parts)) {
@@ -379,14 +388,47 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         body
     };
 
-    if query.get("dryRun").is_some() && method != Method::GET {
+    // a real API server defaults and allocates Service fields on create
+    let body = if method == Method::POST
+        && parts.len() == 5
+        && parts[0] == "api"
+        && parts[4] == "services"
+    {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(mut svc) => {
+                default_service(&st, &mut svc).await;
+                Bytes::from(svc.to_string())
+            }
+            Err(_) => body,
+        }
+    } else {
+        body
+    };
+
+    // DeleteOptions may carry dryRun in the body instead of the query
+    let body_dry_run = method == Method::DELETE
+        && serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("dryRun").cloned())
+            .is_some_and(|d| d.as_array().is_some_and(|a| !a.is_empty()));
+    if (query.get("dryRun").is_some() || body_dry_run) && method != Method::GET {
         return dry_run(&st, &method, &path, &content_type, &body).await;
     }
 
     let watch = matches!(query.get("watch").as_deref(), Some("true" | "1"));
-    let limit = query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let limit = query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
     let cont = query.get("continue");
-    let fwd_query = query.without(&["limit", "continue", "watch", "allowWatchBookmarks", "sendInitialEvents", "resourceVersionMatch"]);
+    let fwd_query = query.without(&[
+        "limit",
+        "continue",
+        "watch",
+        "allowWatchBookmarks",
+        "sendInitialEvents",
+        "resourceVersionMatch",
+    ]);
     let (code, mut value, raw) =
         match forward(&st, method.clone(), &path, &fwd_query, &content_type, body).await {
             Ok(r) => r,
@@ -397,7 +439,9 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         && code == StatusCode::OK
         && value.as_ref().is_some_and(|v| {
             v.get("items").is_some_and(Value::is_array)
-                && v.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+                && v.get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.ends_with("List"))
         });
     if !is_list {
         return Response::builder()
@@ -430,7 +474,10 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
 
     let offset = match cont.as_deref() {
         None | Some("") => 0,
-        Some(tok) => match tok.strip_prefix("sandbox-offset-").and_then(|n| n.parse::<usize>().ok()) {
+        Some(tok) => match tok
+            .strip_prefix("sandbox-offset-")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
             Some(n) => n,
             None => {
                 return status(
@@ -455,6 +502,111 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         list["metadata"]["remainingItemCount"] = json!(total - end);
     }
     json_response(StatusCode::OK, list)
+}
+
+/// Defaults and allocations the API server applies to a new Service:
+/// clusterIP, nodePorts (30000-32767, unused), healthCheckNodePort for
+/// `externalTrafficPolicy: Local` LoadBalancers, port protocol/targetPort,
+/// externalTrafficPolicy, sessionAffinity, ipFamilies.
+async fn default_service(st: &State, svc: &mut Value) {
+    let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    spec.insert("type".into(), json!(ty));
+    if ty == "ExternalName" {
+        return;
+    }
+    spec.entry("sessionAffinity").or_insert(json!("None"));
+    spec.entry("ipFamilies").or_insert(json!(["IPv4"]));
+    spec.entry("ipFamilyPolicy").or_insert(json!("SingleStack"));
+    spec.entry("internalTrafficPolicy")
+        .or_insert(json!("Cluster"));
+    if spec
+        .get("clusterIP")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        let n = st.rv.fetch_add(1, Ordering::Relaxed);
+        let ip = format!("172.20.{}.{}", 100 + (n / 250) % 150, n % 250 + 1);
+        spec.insert("clusterIP".into(), json!(ip));
+        spec.insert("clusterIPs".into(), json!([ip]));
+    }
+    let external = ty == "LoadBalancer" || ty == "NodePort";
+    if external {
+        spec.entry("externalTrafficPolicy")
+            .or_insert(json!("Cluster"));
+    }
+    let wants_node_ports = ty == "NodePort"
+        || (ty == "LoadBalancer"
+            && spec
+                .get("allocateLoadBalancerNodePorts")
+                .and_then(Value::as_bool)
+                != Some(false));
+    if ty == "LoadBalancer" {
+        spec.entry("allocateLoadBalancerNodePorts")
+            .or_insert(json!(true));
+    }
+    let needs_hc = ty == "LoadBalancer"
+        && spec.get("externalTrafficPolicy").and_then(Value::as_str) == Some("Local")
+        && spec.get("healthCheckNodePort").is_none();
+    let missing_np = wants_node_ports
+        && spec
+            .get("ports")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| ps.iter().any(|p| p.get("nodePort").is_none()));
+    let mut used: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+    if missing_np || needs_hc {
+        let req = Request::builder()
+            .method(Method::GET)
+            .uri("/api/v1/services")
+            .body(kube::client::Body::from(Bytes::new()));
+        if let Ok(req) = req {
+            if let Ok(resp) = st.fake.send(req).await {
+                if let Ok(b) = resp.into_body().collect().await {
+                    if let Ok(list) = serde_json::from_slice::<Value>(&b.to_bytes()) {
+                        for it in list["items"].as_array().into_iter().flatten() {
+                            for p in it["spec"]["ports"].as_array().into_iter().flatten() {
+                                used.extend(p["nodePort"].as_i64());
+                            }
+                            used.extend(it["spec"]["healthCheckNodePort"].as_i64());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let alloc = |used: &mut std::collections::BTreeSet<i64>| -> Option<i64> {
+        let start = 30000
+            + (crate::hash::fnv64(&[&st.rv.load(Ordering::Relaxed).to_string()]) % 2768) as i64;
+        (0..2768)
+            .map(|i| 30000 + (start - 30000 + i) % 2768)
+            .find(|n| used.insert(*n))
+    };
+    if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+        for p in ports.iter_mut() {
+            let Some(po) = p.as_object_mut() else {
+                continue;
+            };
+            po.entry("protocol").or_insert(json!("TCP"));
+            let port = po.get("port").cloned().unwrap_or(Value::Null);
+            po.entry("targetPort").or_insert(port);
+            if wants_node_ports && po.get("nodePort").is_none() {
+                if let Some(n) = alloc(&mut used) {
+                    po.insert("nodePort".into(), json!(n));
+                }
+            }
+        }
+    }
+    if needs_hc {
+        if let Some(n) = alloc(&mut used) {
+            spec.insert("healthCheckNodePort".into(), json!(n));
+        }
+    }
 }
 
 fn sort_key(v: &Value) -> (String, String) {
@@ -512,7 +664,13 @@ async fn forward(
 }
 
 /// Answer a dryRun write without persisting.
-async fn dry_run(st: &State, method: &Method, path: &str, content_type: &str, body: &Bytes) -> Resp {
+async fn dry_run(
+    st: &State,
+    method: &Method,
+    path: &str,
+    content_type: &str,
+    body: &Bytes,
+) -> Resp {
     let submitted: Option<Value> = serde_json::from_slice(body).ok();
     let get_path = if *method == Method::POST {
         let Some(name) = submitted
@@ -539,7 +697,10 @@ async fn dry_run(st: &State, method: &Method, path: &str, content_type: &str, bo
     let plural = if *method == Method::POST {
         resource.last().copied().unwrap_or("")
     } else {
-        resource.get(resource.len().saturating_sub(2)).copied().unwrap_or("")
+        resource
+            .get(resource.len().saturating_sub(2))
+            .copied()
+            .unwrap_or("")
     };
     match *method {
         Method::POST => {
@@ -589,8 +750,13 @@ fn namespaces(
     content_type: &str,
     body: &Bytes,
 ) -> Resp {
-    let dry = query.get("dryRun").is_some();
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let dry = query.get("dryRun").is_some()
+        || parsed
+            .as_ref()
+            .and_then(|v| v.get("dryRun"))
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
     if parts.len() == 3 {
         return match *method {
             Method::GET => {
@@ -598,7 +764,10 @@ fn namespaces(
                 let fsel = query.get("fieldSelector");
                 let items: Vec<Value> = lock(&st.namespaces)
                     .values()
-                    .filter(|ns| sel.as_deref().is_none_or(|s| selector_matches(&labels_of(ns), s)))
+                    .filter(|ns| {
+                        sel.as_deref()
+                            .is_none_or(|s| selector_matches(&labels_of(ns), s))
+                    })
                     .filter(|ns| {
                         fsel.as_deref().is_none_or(|f| {
                             f.split(',').all(|req| match req.split_once('=') {
@@ -634,7 +803,12 @@ fn namespaces(
                 let created = st.insert_namespace(obj.clone());
                 json_response(StatusCode::CREATED, &created)
             }
-            _ => status(405, "MethodNotAllowed", "method not allowed on namespaces", None),
+            _ => status(
+                405,
+                "MethodNotAllowed",
+                "method not allowed on namespaces",
+                None,
+            ),
         };
     }
     let name = parts[3];
@@ -653,9 +827,7 @@ fn namespaces(
             json_response(StatusCode::OK, &o)
         }
         Method::PUT | Method::PATCH => {
-            let Some(patch) = parsed.or_else(|| {
-                serde_yaml::from_slice::<Value>(body).ok()
-            }) else {
+            let Some(patch) = parsed.or_else(|| serde_yaml::from_slice::<Value>(body).ok()) else {
                 return status(400, "BadRequest", "invalid body", None);
             };
             let mut o = existing;
@@ -818,7 +990,10 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
         format!("{group}/{version}")
     };
     let mut out = Vec::new();
-    for r in resources().into_iter().filter(|r| r.group == group && r.version == version) {
+    for r in resources()
+        .into_iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
         let is_crd = r.group == CRD_GROUP;
         let namespaced = if is_crd {
             true
@@ -867,7 +1042,10 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
                 d::has_subresource(r.group, r.version, r.kind, sub)
             };
             if has {
-                let verbs: &[&str] = if matches!(*sub, "status" | "scale" | "finalize" | "approval" | "ephemeralcontainers" | "resize") {
+                let verbs: &[&str] = if matches!(
+                    *sub,
+                    "status" | "scale" | "finalize" | "approval" | "ephemeralcontainers" | "resize"
+                ) {
                     &["get", "patch", "update"]
                 } else {
                     &["create", "get"]
@@ -885,7 +1063,9 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
     if out.is_empty() {
         return None;
     }
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out}),
+    )
 }
 
 fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
@@ -935,12 +1115,26 @@ fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
             let gv = group_versions();
             match gv.get(g) {
                 Some(vs) => api_group_json(g, vs),
-                None => return Some(status(404, "NotFound", "the server could not find the requested resource", None)),
+                None => {
+                    return Some(status(
+                        404,
+                        "NotFound",
+                        "the server could not find the requested resource",
+                        None,
+                    ));
+                }
             }
         }
         ["apis", g, v] => match resource_list(g, v) {
             Some(l) => l,
-            None => return Some(status(404, "NotFound", "the server could not find the requested resource", None)),
+            None => {
+                return Some(status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                    None,
+                ));
+            }
         },
         _ => return None,
     };

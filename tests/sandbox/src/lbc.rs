@@ -335,15 +335,31 @@ impl Lbc {
 
     /// Provision every LBC Service that has no NLB yet, `concurrency` at a
     /// time (for the scale seeder; ignores the provisioning delay).
-    pub async fn provision_pending(self: &Arc<Self>, concurrency: usize) -> Result<ReconcileReport, Error> {
+    pub async fn provision_pending(
+        self: &Arc<Self>,
+        concurrency: usize,
+    ) -> Result<ReconcileReport, Error> {
         let mut report = ReconcileReport::default();
         if !self.is_enabled() {
             return Ok(report);
         }
         let mut st = self.state.lock().await;
-        let services = Api::<Service>::all(self.kube.clone()).list(&ListParams::default()).await?.items;
-        let pods = Arc::new(Api::<Pod>::all(self.kube.clone()).list(&ListParams::default()).await?.items);
-        let nodes = Arc::new(Api::<Node>::all(self.kube.clone()).list(&ListParams::default()).await?.items);
+        let services = Api::<Service>::all(self.kube.clone())
+            .list(&ListParams::default())
+            .await?
+            .items;
+        let pods = Arc::new(
+            Api::<Pod>::all(self.kube.clone())
+                .list(&ListParams::default())
+                .await?
+                .items,
+        );
+        let nodes = Arc::new(
+            Api::<Node>::all(self.kube.clone())
+                .list(&ListParams::default())
+                .await?
+                .items,
+        );
         let todo: Vec<(String, Service, String)> = services
             .into_iter()
             .filter_map(|s| {
@@ -361,7 +377,8 @@ impl Lbc {
         let mut set = tokio::task::JoinSet::new();
         for (key, svc, tt) in todo {
             let me = self.clone();
-            let (pods, nodes, sem, sg) = (pods.clone(), nodes.clone(), sem.clone(), backend_sg.clone());
+            let (pods, nodes, sem, sg) =
+                (pods.clone(), nodes.clone(), sem.clone(), backend_sg.clone());
             set.spawn(async move {
                 let _permit = sem.acquire_owned().await;
                 let r = me.provision(sg, &svc, &tt, &pods, &nodes).await;
@@ -410,7 +427,11 @@ impl Lbc {
                     .send()
                     .await
                     .map_err(aws_err("DescribeTargetGroups"))?;
-                match out.target_groups().first().and_then(|t| t.target_group_arn()) {
+                match out
+                    .target_groups()
+                    .first()
+                    .and_then(|t| t.target_group_arn())
+                {
                     Some(a) => a.to_string(),
                     None => return Ok(()),
                 }
@@ -448,7 +469,9 @@ impl Lbc {
             },
         };
         let desired: BTreeSet<(String, i32)> = if tt == "ip" {
-            model::ready_pod_targets(svc, &port, pods).into_iter().collect()
+            model::ready_pod_targets(svc, &port, pods)
+                .into_iter()
+                .collect()
         } else {
             let Some(np) = port.node_port else {
                 return Ok(());
@@ -483,12 +506,23 @@ impl Lbc {
             ("elbv2.k8s.aws/cluster", self.cluster.as_str()),
             ("elbv2.k8s.aws/resource", "backend-sg"),
         ];
-        let id = self.create_sg(&name, "[k8s] Shared Backend SecurityGroup for LoadBalancer", &tags).await?;
+        let id = self
+            .create_sg(
+                &name,
+                "[k8s] Shared Backend SecurityGroup for LoadBalancer",
+                &tags,
+            )
+            .await?;
         st.backend_sg = Some(id.clone());
         Some(id)
     }
 
-    async fn create_sg(&self, name: &str, description: &str, tags: &[(&str, &str)]) -> Option<String> {
+    async fn create_sg(
+        &self,
+        name: &str,
+        description: &str,
+        tags: &[(&str, &str)],
+    ) -> Option<String> {
         let spec = aws_sdk_ec2::types::TagSpecification::builder()
             .resource_type(aws_sdk_ec2::types::ResourceType::SecurityGroup)
             .set_tags(Some(
@@ -566,7 +600,11 @@ impl Lbc {
         let mut frontend_sg = None;
         let backend_sg;
         if let Some(list) = ann(svc, "aws-load-balancer-security-groups") {
-            sgs = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            sgs = list
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             backend_sg = None;
         } else {
             let fname = k8s_name(&ns, &name, &[&cluster, &uid, "sg"]);
@@ -574,7 +612,11 @@ impl Lbc {
             let tag_refs: Vec<(&str, &str)> =
                 tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             frontend_sg = self
-                .create_sg(&fname, "[k8s] Managed SecurityGroup for LoadBalancer", &tag_refs)
+                .create_sg(
+                    &fname,
+                    "[k8s] Managed SecurityGroup for LoadBalancer",
+                    &tag_refs,
+                )
                 .await;
             backend_sg = backend_sg_shared;
             sgs.extend(frontend_sg.clone());
@@ -582,7 +624,12 @@ impl Lbc {
         }
 
         let eips: Vec<String> = ann(svc, "aws-load-balancer-eip-allocations")
-            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let lb = aws::create_nlb(
             &self.aws,
@@ -620,9 +667,10 @@ impl Lbc {
         let cert = ann(svc, "aws-load-balancer-ssl-cert");
         let ssl_ports: Option<Vec<String>> = ann(svc, "aws-load-balancer-ssl-ports")
             .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
-        let mut tg_attrs: Vec<(String, String)> = ann(svc, "aws-load-balancer-target-group-attributes")
-            .map(parse_kv_list)
-            .unwrap_or_default();
+        let mut tg_attrs: Vec<(String, String)> =
+            ann(svc, "aws-load-balancer-target-group-attributes")
+                .map(parse_kv_list)
+                .unwrap_or_default();
         if ann(svc, "aws-load-balancer-proxy-protocol") == Some("*") {
             tg_attrs.retain(|(k, _)| k != "proxy_protocol_v2.enabled");
             tg_attrs.push(("proxy_protocol_v2.enabled".into(), "true".into()));
@@ -700,8 +748,14 @@ impl Lbc {
             let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
             hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
             hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
-            hc.healthy = num("aws-load-balancer-healthcheck-healthy-threshold", hc.healthy);
-            hc.unhealthy = num("aws-load-balancer-healthcheck-unhealthy-threshold", hc.unhealthy);
+            hc.healthy = num(
+                "aws-load-balancer-healthcheck-healthy-threshold",
+                hc.healthy,
+            );
+            hc.unhealthy = num(
+                "aws-load-balancer-healthcheck-unhealthy-threshold",
+                hc.unhealthy,
+            );
 
             let tg_name = k8s_name(
                 &ns,
@@ -750,10 +804,16 @@ impl Lbc {
             let tls = cert.is_some()
                 && ssl_ports.as_ref().is_none_or(|ps| {
                     ps.iter().any(|x| {
-                        x == "*" || *x == p.port.to_string() || Some(x.as_str()) == p.name.as_deref()
+                        x == "*"
+                            || *x == p.port.to_string()
+                            || Some(x.as_str()) == p.name.as_deref()
                     })
                 });
-            let listener_proto = if tls { "TLS".to_string() } else { port_proto.clone() };
+            let listener_proto = if tls {
+                "TLS".to_string()
+            } else {
+                port_proto.clone()
+            };
             let listener = aws::create_listener(
                 &self.aws,
                 &lb.arn,
@@ -767,7 +827,9 @@ impl Lbc {
 
             // targets now, so the NLB is usable as soon as the status is written
             let desired: BTreeSet<(String, i32)> = if target_type == "ip" {
-                model::ready_pod_targets(svc, &p, pods).into_iter().collect()
+                model::ready_pod_targets(svc, &p, pods)
+                    .into_iter()
+                    .collect()
             } else {
                 model::eligible_instances(nodes, None)
                     .into_iter()
@@ -815,7 +877,11 @@ impl Lbc {
                 Ok(_) => {}
                 Err(kube::Error::Api(e)) if e.code == 409 => {
                     tgb_api
-                        .patch(&tg_name, &PatchParams::default(), &Patch::Merge(json!({"spec": tgb.spec})))
+                        .patch(
+                            &tg_name,
+                            &PatchParams::default(),
+                            &Patch::Merge(json!({"spec": tgb.spec})),
+                        )
                         .await?;
                 }
                 Err(e) => return Err(e.into()),
@@ -848,19 +914,33 @@ impl Lbc {
             .patch_status(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": [{"hostname": lb.dns_name}]}}})),
+                &Patch::Merge(
+                    json!({"status": {"loadBalancer": {"ingress": [{"hostname": lb.dns_name}]}}}),
+                ),
             )
             .await?;
         Ok((out, applied))
     }
 
-    async fn deprovision(&self, p: &Provisioned, svc: Option<&Service>, report: &mut ReconcileReport) {
+    async fn deprovision(
+        &self,
+        p: &Provisioned,
+        svc: Option<&Service>,
+        report: &mut ReconcileReport,
+    ) {
         let tgs: Vec<String> = p.target_groups.iter().map(|t| t.arn.clone()).collect();
         if let Err(e) = aws::delete_nlb(&self.aws, &p.arn, &[]).await {
             report.errors.push(format!("deleting NLB {}: {e}", p.arn));
         }
         for tg in &tgs {
-            if let Err(e) = self.aws.elb.delete_target_group().target_group_arn(tg).send().await {
+            if let Err(e) = self
+                .aws
+                .elb
+                .delete_target_group()
+                .target_group_arn(tg)
+                .send()
+                .await
+            {
                 report.errors.push(format!(
                     "deleting target group {tg}: {}",
                     aws_sdk_elasticloadbalancingv2::error::DisplayErrorContext(&e)
@@ -868,14 +948,22 @@ impl Lbc {
             }
         }
         if let Some(sg) = &p.frontend_sg {
-            let _ = self.aws.ec2.delete_security_group().group_id(sg).send().await;
+            let _ = self
+                .aws
+                .ec2
+                .delete_security_group()
+                .group_id(sg)
+                .send()
+                .await;
         }
         let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &p.namespace);
         for n in &p.tgb_names {
             match tgb_api.delete(n, &DeleteParams::default()).await {
                 Ok(_) => {}
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
-                Err(e) => report.errors.push(format!("deleting TargetGroupBinding {n}: {e}")),
+                Err(e) => report
+                    .errors
+                    .push(format!("deleting TargetGroupBinding {n}: {e}")),
             }
         }
         if let Some(svc) = svc {
@@ -897,7 +985,10 @@ impl Lbc {
                 )
                 .await
             {
-                report.errors.push(format!("removing finalizer from {}/{}: {e}", p.namespace, p.name));
+                report.errors.push(format!(
+                    "removing finalizer from {}/{}: {e}",
+                    p.namespace, p.name
+                ));
             }
             let _ = api
                 .patch_status(

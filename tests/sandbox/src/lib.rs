@@ -249,6 +249,17 @@ impl Sandbox {
             .collect()
     }
 
+    /// A raw HTTP/1.1 request to the Kubernetes server (e.g. discovery
+    /// paths); returns (status, body). Counted like any other request.
+    pub async fn kube_raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<&str>,
+    ) -> Result<(u16, String), Error> {
+        moto::http_raw(self.server.port(), method, path_and_query, body).await
+    }
+
     /// A kube client that talks to the HTTP server (its requests are counted).
     pub fn kube_client(&self) -> kube::Client {
         self.kube.clone()
@@ -301,7 +312,12 @@ impl Sandbox {
 
     /// Make DescribeTargetHealth report `state`/`reason` for a target
     /// (`target_id` = IP or instance id, or `id:port`).
-    pub async fn set_target_health(&self, target_id: &str, state: &str, reason: &str) -> Result<(), Error> {
+    pub async fn set_target_health(
+        &self,
+        target_id: &str,
+        state: &str,
+        reason: &str,
+    ) -> Result<(), Error> {
         let body = serde_json::json!({ target_id: {"state": state, "reason": reason} });
         self.moto
             .call("POST", "/_sandbox/target-health", Some(&body.to_string()))
@@ -310,7 +326,10 @@ impl Sandbox {
     }
 
     pub async fn clear_target_health(&self) -> Result<(), Error> {
-        self.moto.call("DELETE", "/_sandbox/target-health", None).await.map(|_| ())
+        self.moto
+            .call("DELETE", "/_sandbox/target-health", None)
+            .await
+            .map(|_| ())
     }
 
     /// Requests to the Kubernetes server since start (or the last reset).
@@ -349,13 +368,22 @@ impl Sandbox {
     }
 
     pub async fn reset_aws_requests(&self) -> Result<(), Error> {
-        self.moto.call("POST", "/_sandbox/requests/reset", None).await.map(|_| ())
+        self.moto
+            .call("POST", "/_sandbox/requests/reset", None)
+            .await
+            .map(|_| ())
     }
 
     /// The next `times` requests for (`service`, `action`) fail with HTTP 400
     /// and error `code`. `service` is the SigV4 name (`elbv2` also accepted
     /// for `elasticloadbalancing`); `action` may be `*`.
-    pub async fn inject_aws_fault(&self, service: &str, action: &str, code: &str, times: u32) -> Result<(), Error> {
+    pub async fn inject_aws_fault(
+        &self,
+        service: &str,
+        action: &str,
+        code: &str,
+        times: u32,
+    ) -> Result<(), Error> {
         self.inject_aws_fault_full(service, action, 400, code, "Injected by nlb-sandbox", times)
             .await
     }
@@ -381,7 +409,10 @@ impl Sandbox {
     }
 
     pub async fn clear_aws_faults(&self) -> Result<(), Error> {
-        self.moto.call("DELETE", "/_sandbox/faults", None).await.map(|_| ())
+        self.moto
+            .call("DELETE", "/_sandbox/faults", None)
+            .await
+            .map(|_| ())
     }
 
     /// Add `services` LoadBalancer Services across 20 namespaces and `pods`

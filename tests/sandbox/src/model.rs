@@ -36,7 +36,9 @@ pub fn is_load_balancer(svc: &Service) -> bool {
 }
 
 pub fn lb_class(svc: &Service) -> Option<&str> {
-    svc.spec.as_ref().and_then(|s| s.load_balancer_class.as_deref())
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.load_balancer_class.as_deref())
 }
 
 pub fn external_traffic_local(svc: &Service) -> bool {
@@ -65,10 +67,7 @@ fn node_ready(node: &Node) -> bool {
     node.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-        })
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// Nodes the LBC would register as instance targets (domain.md §4.4):
@@ -179,7 +178,9 @@ pub fn find_port(svc: &Service, r: &serde_json::Value) -> Option<ServicePort> {
         }
         serde_json::Value::String(s) => match s.parse::<i32>() {
             Ok(n) => ps.into_iter().find(|p| p.port == n),
-            Err(_) => ps.into_iter().find(|p| p.name.as_deref() == Some(s.as_str())),
+            Err(_) => ps
+                .into_iter()
+                .find(|p| p.name.as_deref() == Some(s.as_str())),
         },
         _ => None,
     }

@@ -86,7 +86,9 @@ fn ensure_python_blocking() -> Result<PathBuf, Error> {
     let _ = std::fs::remove_dir_all(&dir);
     let base = find_python3()?;
     run(
-        std::process::Command::new(&base).args(["-m", "venv"]).arg(&dir),
+        std::process::Command::new(&base)
+            .args(["-m", "venv"])
+            .arg(&dir),
         "creating the moto venv",
     )?;
     let req = dir.join("requirements.txt");
@@ -113,7 +115,10 @@ fn ensure_python_blocking() -> Result<PathBuf, Error> {
 fn find_python3() -> Result<PathBuf, Error> {
     for cand in ["python3", "python"] {
         let ok = std::process::Command::new(cand)
-            .args(["-c", "import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)"])
+            .args([
+                "-c",
+                "import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -183,7 +188,10 @@ impl FileLock {
                     std::thread::sleep(Duration::from_millis(250));
                 }
                 Err(e) => {
-                    return Err(Error::Moto(format!("creating lock {}: {e}", path.display())));
+                    return Err(Error::Moto(format!(
+                        "creating lock {}: {e}",
+                        path.display()
+                    )));
                 }
             }
         }
@@ -252,7 +260,14 @@ impl Moto {
             return Err(Error::Moto(format!(
                 "moto launcher did not report its port within 60 s; log {}:\n{}",
                 log_path.display(),
-                log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n")
+                log.lines()
+                    .rev()
+                    .take(20)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
             )));
         };
         // keep draining stdout so the child never blocks on a full pipe
@@ -281,21 +296,42 @@ impl Moto {
 
     /// A plain HTTP/1.1 request to moto (used for `/_sandbox/*` and `/moto-api/*`).
     /// Returns the body on 2xx.
-    pub async fn call(&self, method: &str, path: &str, body: Option<&str>) -> Result<String, Error> {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<String, Error> {
         http_call(self.port, method, path, body).await
     }
 }
 
 /// Minimal HTTP/1.1 client over one connection (`Connection: close`).
+/// Returns the body on 2xx, an error otherwise.
 pub(crate) async fn http_call(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> Result<String, Error> {
+    let (code, body) = http_raw(port, method, path, body).await?;
+    if (200..300).contains(&code) {
+        Ok(body)
+    } else {
+        Err(Error::Moto(format!("{method} {path}: HTTP {code}: {body}")))
+    }
+}
+
+/// Minimal HTTP/1.1 request to 127.0.0.1:`port`; returns (status, body).
+pub async fn http_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), Error> {
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
-        .map_err(|e| Error::Moto(format!("connecting to moto on port {port}: {e}")))?;
+        .map_err(|e| Error::Moto(format!("connecting to 127.0.0.1:{port}: {e}")))?;
     let body = body.unwrap_or("");
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -303,11 +339,11 @@ pub(crate) async fn http_call(
     );
     s.write_all(req.as_bytes())
         .await
-        .map_err(|e| Error::Moto(format!("writing to moto: {e}")))?;
+        .map_err(|e| Error::Moto(format!("writing to 127.0.0.1:{port}: {e}")))?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)
         .await
-        .map_err(|e| Error::Moto(format!("reading from moto: {e}")))?;
+        .map_err(|e| Error::Moto(format!("reading from 127.0.0.1:{port}: {e}")))?;
     let text = String::from_utf8_lossy(&buf).into_owned();
     let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
     let code: u16 = head
@@ -315,15 +351,16 @@ pub(crate) async fn http_call(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding: chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_string() };
-    if (200..300).contains(&code) {
-        Ok(body)
+    let chunked = head.lines().any(|l| {
+        l.to_ascii_lowercase()
+            .starts_with("transfer-encoding: chunked")
+    });
+    let body = if chunked {
+        dechunk(rest)
     } else {
-        Err(Error::Moto(format!("{method} {path}: HTTP {code}: {body}")))
-    }
+        rest.to_string()
+    };
+    Ok((code, body))
 }
 
 fn dechunk(s: &str) -> String {

@@ -29,7 +29,8 @@ pub const SUBNETS: [(&str, &str); 3] = [
 ];
 pub const INSTANCE_TYPE: &str = "m5.large";
 pub const DEFAULT_LBC_VERSION: &str = "v2.13.3";
-pub const VPC_CNI_IMAGE: &str = "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.2";
+pub const VPC_CNI_IMAGE: &str =
+    "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.2";
 pub const HOSTED_ZONE_NAME: &str = "example.com.";
 /// Namespaces the seeded world creates.
 pub const NAMESPACES: [&str; 5] = ["default", "kube-system", "web", "shop", "edge"];
@@ -129,7 +130,11 @@ pub struct SeedOptions {
 
 pub(crate) async fn create<K>(client: &kube::Client, obj: Value) -> Result<K, Error>
 where
-    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug,
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
 {
     let ar = kube::api::ApiResource::erase::<K>(&());
     let dynobj: kube::api::DynamicObject =
@@ -228,13 +233,48 @@ struct Workload {
 }
 
 const WORKLOADS: &[Workload] = &[
-    Workload { ns: "shop", app: "checkout", pods: &[0, 0, 1], container_port: ("https", 8443) },
-    Workload { ns: "shop", app: "legacy-api", pods: &[0, 2], container_port: ("http", 8080) },
-    Workload { ns: "web", app: "static-eip", pods: &[1], container_port: ("http", 80) },
-    Workload { ns: "web", app: "frontend", pods: &[0, 1, 2], container_port: ("http", 8080) },
-    Workload { ns: "shop", app: "payments", pods: &[0, 1], container_port: ("tls", 8443) },
-    Workload { ns: "default", app: "other-class", pods: &[2], container_port: ("http", 8080) },
-    Workload { ns: "default", app: "classic", pods: &[0], container_port: ("http", 8080) },
+    Workload {
+        ns: "shop",
+        app: "checkout",
+        pods: &[0, 0, 1],
+        container_port: ("https", 8443),
+    },
+    Workload {
+        ns: "shop",
+        app: "legacy-api",
+        pods: &[0, 2],
+        container_port: ("http", 8080),
+    },
+    Workload {
+        ns: "web",
+        app: "static-eip",
+        pods: &[1],
+        container_port: ("http", 80),
+    },
+    Workload {
+        ns: "web",
+        app: "frontend",
+        pods: &[0, 1, 2],
+        container_port: ("http", 8080),
+    },
+    Workload {
+        ns: "shop",
+        app: "payments",
+        pods: &[0, 1],
+        container_port: ("tls", 8443),
+    },
+    Workload {
+        ns: "default",
+        app: "other-class",
+        pods: &[2],
+        container_port: ("http", 8080),
+    },
+    Workload {
+        ns: "default",
+        app: "classic",
+        pods: &[0],
+        container_port: ("http", 8080),
+    },
 ];
 
 /// Seed AWS and Kubernetes. `kube` is the fake itself; namespaces are
@@ -261,8 +301,20 @@ pub(crate) async fn seed(
         .send()
         .await
         .map_err(aws_err("CreateVpc"))?;
-    world.vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
-    tag_ec2(aws, &world.vpc_id, &[("Name", "eksctl-sandbox-cluster/VPC"), (&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "shared")]).await?;
+    world.vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string();
+    tag_ec2(
+        aws,
+        &world.vpc_id,
+        &[
+            ("Name", "eksctl-sandbox-cluster/VPC"),
+            (&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "shared"),
+        ],
+    )
+    .await?;
     for (az, cidr) in SUBNETS {
         let s = aws
             .ec2
@@ -273,14 +325,43 @@ pub(crate) async fn seed(
             .send()
             .await
             .map_err(aws_err("CreateSubnet"))?;
-        let id = s.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
-        tag_ec2(aws, &id, &[("kubernetes.io/role/elb", "1"), (&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "shared")]).await?;
-        world.subnets.push(SubnetInfo { az: az.into(), id, cidr: cidr.into() });
+        let id = s
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap_or_default()
+            .to_string();
+        tag_ec2(
+            aws,
+            &id,
+            &[
+                ("kubernetes.io/role/elb", "1"),
+                (&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "shared"),
+            ],
+        )
+        .await?;
+        world.subnets.push(SubnetInfo {
+            az: az.into(),
+            id,
+            cidr: cidr.into(),
+        });
     }
     // the sandbox's subnets go to the stand-in whatever happens next
-    lbc.set_subnets(world.subnets.iter().map(|s| (s.id.clone(), s.cidr.clone())).collect(), &world.vpc_id);
+    lbc.set_subnets(
+        world
+            .subnets
+            .iter()
+            .map(|s| (s.id.clone(), s.cidr.clone()))
+            .collect(),
+        &world.vpc_id,
+    );
     if !opts.seed {
-        return Ok((world, NAMESPACES[..2].iter().map(|n| namespace_json(n, &[])).collect()));
+        return Ok((
+            world,
+            NAMESPACES[..2]
+                .iter()
+                .map(|n| namespace_json(n, &[]))
+                .collect(),
+        ));
     }
     for s in world.subnets.clone() {
         let r = aws
@@ -304,8 +385,22 @@ pub(crate) async fn seed(
             .private_dns_name()
             .map(str::to_string)
             .unwrap_or_else(|| format!("ip-{}.{REGION}.compute.internal", ip.replace('.', "-")));
-        tag_ec2(aws, &id, &[(&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "owned"), ("eks:nodegroup-name", "sandbox-ng")]).await?;
-        world.nodes.push(NodeInfo { name: dns, instance_id: id, private_ip: ip, az: s.az.clone(), subnet_id: s.id.clone() });
+        tag_ec2(
+            aws,
+            &id,
+            &[
+                (&format!("kubernetes.io/cluster/{CLUSTER_NAME}"), "owned"),
+                ("eks:nodegroup-name", "sandbox-ng"),
+            ],
+        )
+        .await?;
+        world.nodes.push(NodeInfo {
+            name: dns,
+            instance_id: id,
+            private_ip: ip,
+            az: s.az.clone(),
+            subnet_id: s.id.clone(),
+        });
     }
     for _ in 0..3 {
         let a = aws
@@ -315,7 +410,9 @@ pub(crate) async fn seed(
             .send()
             .await
             .map_err(aws_err("AllocateAddress"))?;
-        world.eip_allocations.push(a.allocation_id().unwrap_or_default().to_string());
+        world
+            .eip_allocations
+            .push(a.allocation_id().unwrap_or_default().to_string());
     }
 
     // --- Kubernetes: namespaces (held by the HTTP server), nodes, system workloads
@@ -379,8 +476,24 @@ pub(crate) async fn seed(
         for (i, node) in w.pods.iter().enumerate() {
             let ip = ips.next(*node);
             let n = &world.nodes[*node];
-            create::<Pod>(kube, pod_json(w.ns, &format!("{}-7d4b9c-{}", w.app, pod_suffix(i)), &labels, n, &ip, &cports, false, &format!("public.ecr.aws/sandbox/{}:1.0", w.app))).await?;
-            pod_ips.entry(format!("{}/{}", w.ns, w.app)).or_default().push(ip);
+            create::<Pod>(
+                kube,
+                pod_json(
+                    w.ns,
+                    &format!("{}-7d4b9c-{}", w.app, pod_suffix(i)),
+                    &labels,
+                    n,
+                    &ip,
+                    &cports,
+                    false,
+                    &format!("public.ecr.aws/sandbox/{}:1.0", w.app),
+                ),
+            )
+            .await?;
+            pod_ips
+                .entry(format!("{}/{}", w.ns, w.app))
+                .or_default()
+                .push(ip);
         }
     }
     // edge-proxy: hostNetwork DaemonSet, pod IP = node IP
@@ -399,54 +512,88 @@ pub(crate) async fn seed(
         "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3, "updatedNumberScheduled": 3, "numberMisscheduled": 0},
     })).await?;
     for (i, n) in world.nodes.iter().enumerate() {
-        create::<Pod>(kube, pod_json("edge", &format!("edge-proxy-{}", pod_suffix(i)), &edge_labels, n, &n.private_ip, &edge_ports, true, "public.ecr.aws/sandbox/edge-proxy:1.0")).await?;
+        create::<Pod>(
+            kube,
+            pod_json(
+                "edge",
+                &format!("edge-proxy-{}", pod_suffix(i)),
+                &edge_labels,
+                n,
+                &n.private_ip,
+                &edge_ports,
+                true,
+                "public.ecr.aws/sandbox/edge-proxy:1.0",
+            ),
+        )
+        .await?;
     }
 
     // --- Services
     let nlb = "service.beta.kubernetes.io/aws-load-balancer-type";
     let eips = world.eip_allocations.join(",");
     let specs: Vec<(&str, &str, Value, Value, Controller)> = vec![
-        ("shop", "checkout",
-         json!({nlb: "nlb"}),
-         json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "healthCheckNodePort": 32443, "clusterIP": "172.20.10.10",
+        (
+            "shop",
+            "checkout",
+            json!({nlb: "nlb"}),
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "healthCheckNodePort": 32443, "clusterIP": "172.20.10.10",
                 "ports": [{"name": "https", "port": 443, "targetPort": 8443, "protocol": "TCP", "nodePort": 30443}]}),
-         Controller::InTree),
-        ("shop", "legacy-api",
-         json!({nlb: "nlb", "service.beta.kubernetes.io/aws-load-balancer-internal": "0.0.0.0/0"}),
-         json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.11",
+            Controller::InTree,
+        ),
+        (
+            "shop",
+            "legacy-api",
+            json!({nlb: "nlb", "service.beta.kubernetes.io/aws-load-balancer-internal": "0.0.0.0/0"}),
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.11",
                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30080}]}),
-         Controller::InTree),
-        ("web", "static-eip",
-         json!({nlb: "nlb", "service.beta.kubernetes.io/aws-load-balancer-eip-allocations": eips}),
-         json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.12",
+            Controller::InTree,
+        ),
+        (
+            "web",
+            "static-eip",
+            json!({nlb: "nlb", "service.beta.kubernetes.io/aws-load-balancer-eip-allocations": eips}),
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.12",
                 "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP", "nodePort": 30081}]}),
-         Controller::InTree),
-        ("web", "frontend",
-         json!({"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            Controller::InTree,
+        ),
+        (
+            "web",
+            "frontend",
+            json!({"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                 "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
                 "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true"}),
-         json!({"type": "LoadBalancer", "loadBalancerClass": LBC_CLASS, "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.13",
+            json!({"type": "LoadBalancer", "loadBalancerClass": LBC_CLASS, "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.13",
                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30082}]}),
-         Controller::Lbc),
-        ("shop", "payments",
-         json!({nlb: "external",
+            Controller::Lbc,
+        ),
+        (
+            "shop",
+            "payments",
+            json!({nlb: "external",
                 "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                 "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
                 "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol": "*",
                 "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout": "350"}),
-         json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.14",
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.14",
                 "ports": [{"name": "tls", "port": 8443, "targetPort": 8443, "protocol": "TCP", "nodePort": 30843}]}),
-         Controller::Lbc),
-        ("default", "other-class",
-         json!({}),
-         json!({"type": "LoadBalancer", "loadBalancerClass": "example.com/other", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.15",
+            Controller::Lbc,
+        ),
+        (
+            "default",
+            "other-class",
+            json!({}),
+            json!({"type": "LoadBalancer", "loadBalancerClass": "example.com/other", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.15",
                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30090}]}),
-         Controller::None),
-        ("default", "classic",
-         json!({}),
-         json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.16",
+            Controller::None,
+        ),
+        (
+            "default",
+            "classic",
+            json!({}),
+            json!({"type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "clusterIP": "172.20.10.16",
                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP", "nodePort": 30091}]}),
-         Controller::None),
+            Controller::None,
+        ),
     ];
     let mut created: Vec<(Service, Controller)> = Vec::new();
     for (ns, name, annotations, mut spec, ctl) in specs {
@@ -467,9 +614,15 @@ pub(crate) async fn seed(
             name: name.into(),
             uid: svc.metadata.uid.clone().unwrap_or_default(),
             controller: ctl,
-            node_ports: crate::model::ports(&svc).iter().filter_map(|p| Some((p.port, p.node_port?))).collect(),
+            node_ports: crate::model::ports(&svc)
+                .iter()
+                .filter_map(|p| Some((p.port, p.node_port?)))
+                .collect(),
             health_check_node_port: crate::model::health_check_node_port(&svc),
-            pod_ips: pod_ips.get(&format!("{ns}/{name}")).cloned().unwrap_or_default(),
+            pod_ips: pod_ips
+                .get(&format!("{ns}/{name}"))
+                .cloned()
+                .unwrap_or_default(),
             nlb_name: None,
             nlb_arn: None,
             dns_name: None,
@@ -490,18 +643,34 @@ pub(crate) async fn seed(
         if *ctl != Controller::InTree {
             continue;
         }
-        let nlb = intree::provision(aws, CLUSTER_NAME, &world.vpc_id, &subnet_ids, &instances, svc).await?;
+        let nlb = intree::provision(
+            aws,
+            CLUSTER_NAME,
+            &world.vpc_id,
+            &subnet_ids,
+            &instances,
+            svc,
+        )
+        .await?;
         let (ns, name) = crate::model::ns_name(svc);
         Api::<Service>::namespaced(kube.clone(), &ns)
-            .patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({
-                "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
-            })))
+            .patch_status(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({
+                    "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
+                })),
+            )
             .await?;
         // the in-tree service controller's finalizer
         Api::<Service>::namespaced(kube.clone(), &ns)
-            .patch(&name, &PatchParams::default(), &Patch::Merge(json!({
-                "metadata": {"finalizers": ["service.kubernetes.io/load-balancer-cleanup"]}
-            })))
+            .patch(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({
+                    "metadata": {"finalizers": ["service.kubernetes.io/load-balancer-cleanup"]}
+                })),
+            )
             .await?;
         if let Some(info) = world.services.get_mut(&format!("{ns}/{name}")) {
             info.nlb_name = Some(nlb.name);
@@ -534,7 +703,10 @@ pub(crate) async fn seed(
             }
         }
         // PrivateLink on payments' NLB
-        if let Some(arn) = world.service("shop", "payments").and_then(|s| s.nlb_arn.clone()) {
+        if let Some(arn) = world
+            .service("shop", "payments")
+            .and_then(|s| s.nlb_arn.clone())
+        {
             if let Ok(out) = aws
                 .ec2
                 .create_vpc_endpoint_service_configuration()
@@ -562,7 +734,12 @@ fn pod_suffix(i: usize) -> String {
 }
 
 async fn create_lbc_deployment(kube: &kube::Client, version: &str) -> Result<(), Error> {
-    let chart = match version.trim_start_matches('v').split('.').collect::<Vec<_>>().as_slice() {
+    let chart = match version
+        .trim_start_matches('v')
+        .split('.')
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [_, minor, patch, ..] => format!("1.{minor}.{patch}"),
         _ => "1.13.3".to_string(),
     };
@@ -610,8 +787,12 @@ async fn tag_ec2(aws: &AwsClients, id: &str, tags: &[(&str, &str)]) -> Result<()
 }
 
 async fn seed_route53(aws: &AwsClients, world: &mut World) -> Result<(), Error> {
-    use aws_sdk_route53::types::{AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
-    let be = |e: aws_sdk_route53::error::BuildError| Error::Other(format!("building Route 53 change: {e}"));
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let be = |e: aws_sdk_route53::error::BuildError| {
+        Error::Other(format!("building Route 53 change: {e}"))
+    };
     let zone = aws
         .r53
         .create_hosted_zone()
@@ -634,10 +815,23 @@ async fn seed_route53(aws: &AwsClients, world: &mut World) -> Result<(), Error> 
         let rrs = ResourceRecordSet::builder()
             .name(name)
             .r#type(RrType::A)
-            .alias_target(AliasTarget::builder().hosted_zone_id(zone).dns_name(dns).evaluate_target_health(true).build().map_err(be)?)
+            .alias_target(
+                AliasTarget::builder()
+                    .hosted_zone_id(zone)
+                    .dns_name(dns)
+                    .evaluate_target_health(true)
+                    .build()
+                    .map_err(be)?,
+            )
             .build()
             .map_err(be)?;
-        Ok(Some(Change::builder().action(ChangeAction::Create).resource_record_set(rrs).build().map_err(be)?))
+        Ok(Some(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(rrs)
+                .build()
+                .map_err(be)?,
+        ))
     };
     let simple = |name: &str, t: RrType, value: &str| -> Result<Change, Error> {
         let rrs = ResourceRecordSet::builder()
@@ -647,7 +841,11 @@ async fn seed_route53(aws: &AwsClients, world: &mut World) -> Result<(), Error> 
             .resource_records(ResourceRecord::builder().value(value).build().map_err(be)?)
             .build()
             .map_err(be)?;
-        Change::builder().action(ChangeAction::Create).resource_record_set(rrs).build().map_err(be)
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(rrs)
+            .build()
+            .map_err(be)
     };
     if let Some(c) = alias("checkout.example.com.", world.service("shop", "checkout"))? {
         changes.push(c);
@@ -657,7 +855,10 @@ async fn seed_route53(aws: &AwsClients, world: &mut World) -> Result<(), Error> 
         changes.push(c);
         world.records.push("www.example.com.".into());
     }
-    if let Some(dns) = world.service("shop", "legacy-api").and_then(|s| s.dns_name.clone()) {
+    if let Some(dns) = world
+        .service("shop", "legacy-api")
+        .and_then(|s| s.dns_name.clone())
+    {
         changes.push(simple("api.example.com.", RrType::Cname, &dns)?);
         world.records.push("api.example.com.".into());
     }
@@ -666,7 +867,12 @@ async fn seed_route53(aws: &AwsClients, world: &mut World) -> Result<(), Error> 
     aws.r53
         .change_resource_record_sets()
         .hosted_zone_id(&zone_id)
-        .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build().map_err(be)?)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .map_err(be)?,
+        )
         .send()
         .await
         .map_err(aws_err("ChangeResourceRecordSets"))?;
@@ -694,15 +900,25 @@ pub async fn seed_scale(
     pods: usize,
 ) -> Result<(), Error> {
     if world.nodes.is_empty() {
-        return Err(Error::Other("seed_scale needs the seeded world (SandboxOptions::seed)".into()));
+        return Err(Error::Other(
+            "seed_scale needs the seeded world (SandboxOptions::seed)".into(),
+        ));
     }
     for i in 0..SCALE_NAMESPACES {
-        server.put_namespace(namespace_json(&format!("scale-{i:02}"), &[("sandbox/scale", "true")]));
+        server.put_namespace(namespace_json(
+            &format!("scale-{i:02}"),
+            &[("sandbox/scale", "true")],
+        ));
     }
     let used: std::collections::BTreeSet<i32> = world
         .services
         .values()
-        .flat_map(|s| s.node_ports.iter().map(|(_, np)| *np).chain(s.health_check_node_port))
+        .flat_map(|s| {
+            s.node_ports
+                .iter()
+                .map(|(_, np)| *np)
+                .chain(s.health_check_node_port)
+        })
         .collect();
     let mut next_np = 30100;
     let mut alloc_np = || -> Option<i32> {
@@ -734,7 +950,11 @@ pub async fn seed_scale(
                 spec["allocateLoadBalancerNodePorts"] = json!(false);
                 annotations[tt] = json!("ip");
                 annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] =
-                    json!(if i % 3 == 0 { "internet-facing" } else { "internal" });
+                    json!(if i % 3 == 0 {
+                        "internet-facing"
+                    } else {
+                        "internal"
+                    });
                 if i % 2 == 0 {
                     spec["loadBalancerClass"] = json!(LBC_CLASS);
                 } else {
@@ -743,7 +963,9 @@ pub async fn seed_scale(
             }
             6..=8 => {
                 annotations[nlb] = json!("nlb");
-                let np = alloc_np().ok_or_else(|| Error::Other("out of nodePorts (30000-32767) for the in-tree Services".into()))?;
+                let np = alloc_np().ok_or_else(|| {
+                    Error::Other("out of nodePorts (30000-32767) for the in-tree Services".into())
+                })?;
                 spec["ports"][0]["nodePort"] = json!(np);
             }
             _ => {
@@ -786,17 +1008,25 @@ pub async fn seed_scale(
     let instances = world.instance_ids();
     let sem = Arc::new(tokio::sync::Semaphore::new(6));
     let mut set = tokio::task::JoinSet::new();
-    for svc in created.into_iter().filter(|s| crate::model::ann(s, "aws-load-balancer-type") == Some("nlb")) {
+    for svc in created
+        .into_iter()
+        .filter(|s| crate::model::ann(s, "aws-load-balancer-type") == Some("nlb"))
+    {
         let (aws, kube, sem) = (aws.clone(), kube.clone(), sem.clone());
         let (vpc, subnets, instances) = (world.vpc_id.clone(), subnets.clone(), instances.clone());
         set.spawn(async move {
             let _p = sem.acquire_owned().await;
-            let nlb = intree::provision(&aws, CLUSTER_NAME, &vpc, &subnets, &instances, &svc).await?;
+            let nlb =
+                intree::provision(&aws, CLUSTER_NAME, &vpc, &subnets, &instances, &svc).await?;
             let (ns, name) = crate::model::ns_name(&svc);
             Api::<Service>::namespaced(kube, &ns)
-                .patch_status(&name, &PatchParams::default(), &Patch::Merge(json!({
-                    "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
-                })))
+                .patch_status(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({
+                        "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
+                    })),
+                )
                 .await?;
             Ok::<(), Error>(())
         });
@@ -813,9 +1043,20 @@ pub async fn seed_scale(
 }
 
 /// Create many objects through the fake, `concurrency` at a time.
-async fn create_many<K>(client: &kube::Client, objs: Vec<Value>, concurrency: usize) -> Result<Vec<K>, Error>
+async fn create_many<K>(
+    client: &kube::Client,
+    objs: Vec<Value>,
+    concurrency: usize,
+) -> Result<Vec<K>, Error>
 where
-    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + serde::Serialize + std::fmt::Debug + Send + Sync + 'static,
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
 {
     let mut out = Vec::with_capacity(objs.len());
     let chunk = objs.len().div_ceil(concurrency.max(1)).max(1);
