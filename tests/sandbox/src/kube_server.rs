@@ -303,15 +303,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
                 b.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
                 b.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
-            ) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -345,10 +345,10 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
     let query = Query::parse(&raw_query);
     let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
 
-    if method == Method::GET {
-        if let Some(resp) = discovery(&st, &parts) {
-            return resp;
-        }
+    if method == Method::GET
+        && let Some(resp) = discovery(&st, &parts)
+    {
+        return resp;
     }
     if parts.first() == Some(&"openapi") {
         return status(
@@ -457,7 +457,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         Some(Value::Array(a)) => a,
         _ => Vec::new(),
     };
-    items.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    items.sort_by_key(sort_key);
 
     if watch {
         let mut out = String::new();
@@ -565,18 +565,16 @@ async fn default_service(st: &State, svc: &mut Value) {
             .method(Method::GET)
             .uri("/api/v1/services")
             .body(kube::client::Body::from(Bytes::new()));
-        if let Ok(req) = req {
-            if let Ok(resp) = st.fake.send(req).await {
-                if let Ok(b) = resp.into_body().collect().await {
-                    if let Ok(list) = serde_json::from_slice::<Value>(&b.to_bytes()) {
-                        for it in list["items"].as_array().into_iter().flatten() {
-                            for p in it["spec"]["ports"].as_array().into_iter().flatten() {
-                                used.extend(p["nodePort"].as_i64());
-                            }
-                            used.extend(it["spec"]["healthCheckNodePort"].as_i64());
-                        }
-                    }
+        if let Ok(req) = req
+            && let Ok(resp) = st.fake.send(req).await
+            && let Ok(b) = resp.into_body().collect().await
+            && let Ok(list) = serde_json::from_slice::<Value>(&b.to_bytes())
+        {
+            for it in list["items"].as_array().into_iter().flatten() {
+                for p in it["spec"]["ports"].as_array().into_iter().flatten() {
+                    used.extend(p["nodePort"].as_i64());
                 }
+                used.extend(it["spec"]["healthCheckNodePort"].as_i64());
             }
         }
     }
@@ -595,17 +593,16 @@ async fn default_service(st: &State, svc: &mut Value) {
             po.entry("protocol").or_insert(json!("TCP"));
             let port = po.get("port").cloned().unwrap_or(Value::Null);
             po.entry("targetPort").or_insert(port);
-            if wants_node_ports && po.get("nodePort").is_none() {
-                if let Some(n) = alloc(&mut used) {
-                    po.insert("nodePort".into(), json!(n));
-                }
+            if wants_node_ports
+                && po.get("nodePort").is_none()
+                && let Some(n) = alloc(&mut used)
+            {
+                po.insert("nodePort".into(), json!(n));
             }
         }
     }
-    if needs_hc {
-        if let Some(n) = alloc(&mut used) {
-            spec.insert("healthCheckNodePort".into(), json!(n));
-        }
+    if needs_hc && let Some(n) = alloc(&mut used) {
+        spec.insert("healthCheckNodePort".into(), json!(n));
     }
 }
 
@@ -710,12 +707,11 @@ async fn dry_run(
             }
             let mut obj = submitted.unwrap_or(Value::Null);
             let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            if let Some(i) = parts.iter().position(|p| *p == "namespaces") {
-                if let Some(ns) = parts.get(i + 1) {
-                    if parts.len() > i + 2 {
-                        obj["metadata"]["namespace"] = json!(ns);
-                    }
-                }
+            if let Some(i) = parts.iter().position(|p| *p == "namespaces")
+                && let Some(ns) = parts.get(i + 1)
+                && parts.len() > i + 2
+            {
+                obj["metadata"]["namespace"] = json!(ns);
             }
             json_response(StatusCode::CREATED, &obj)
         }

@@ -536,7 +536,7 @@ impl Lbc {
             .create_security_group()
             .group_name(name)
             .description(description)
-            .vpc_id(&self.vpc_id())
+            .vpc_id(self.vpc_id())
             .tag_specifications(spec)
             .send()
             .await
@@ -740,10 +740,10 @@ impl Lbc {
             if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
                 hc.port = v.to_string();
             }
-            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path") {
-                if hc.protocol != "TCP" {
-                    hc.path = Some(v.to_string());
-                }
+            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path")
+                && hc.protocol != "TCP"
+            {
+                hc.path = Some(v.to_string());
             }
             let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
             hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);

@@ -706,20 +706,18 @@ pub(crate) async fn seed(
         if let Some(arn) = world
             .service("shop", "payments")
             .and_then(|s| s.nlb_arn.clone())
-        {
-            if let Ok(out) = aws
+            && let Ok(out) = aws
                 .ec2
                 .create_vpc_endpoint_service_configuration()
                 .network_load_balancer_arns(arn)
                 .acceptance_required(false)
                 .send()
                 .await
-            {
-                world.vpc_endpoint_service_id = out
-                    .service_configuration()
-                    .and_then(|c| c.service_id())
-                    .map(str::to_string);
-            }
+        {
+            world.vpc_endpoint_service_id = out
+                .service_configuration()
+                .and_then(|c| c.service_id())
+                .map(str::to_string);
         }
     }
 
