@@ -18,6 +18,12 @@ The app is wrapped in a small middleware that adds, under ``/_sandbox/``:
                                         "description": ..}}; DescribeTargetHealth
                                         reports these instead of moto's answer
 * ``DELETE /_sandbox/target-health`` -> clears the overrides
+
+Requests signed with the access key ``SANDBOXINTERNAL`` (the sandbox's own
+seeding and LBC stand-in) are neither counted nor subject to faults. The
+service name is the SigV4 scope's (``elasticloadbalancing``, ``ec2``,
+``route53``); fault specs may say ``elbv2`` for ``elasticloadbalancing``.
+Route 53 actions are derived from method + path (REST XML).
 """
 
 import argparse

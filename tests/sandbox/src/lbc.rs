@@ -240,10 +240,12 @@ impl Lbc {
             .list(&ListParams::default())
             .await?
             .items;
-        let pods = Api::<Pod>::all(self.kube.clone())
-            .list(&ListParams::default())
-            .await?
-            .items;
+        let pods = model::pods_by_namespace(
+            Api::<Pod>::all(self.kube.clone())
+                .list(&ListParams::default())
+                .await?
+                .items,
+        );
         let nodes = Api::<Node>::all(self.kube.clone())
             .list(&ListParams::default())
             .await?
@@ -348,12 +350,12 @@ impl Lbc {
             .list(&ListParams::default())
             .await?
             .items;
-        let pods = Arc::new(
+        let pods = Arc::new(model::pods_by_namespace(
             Api::<Pod>::all(self.kube.clone())
                 .list(&ListParams::default())
                 .await?
                 .items,
-        );
+        ));
         let nodes = Arc::new(
             Api::<Node>::all(self.kube.clone())
                 .list(&ListParams::default())
@@ -409,7 +411,7 @@ impl Lbc {
         st: &mut LbcState,
         tgb: &TargetGroupBinding,
         services: &BTreeMap<String, &Service>,
-        pods: &[Pod],
+        pods: &model::PodsByNamespace,
         nodes: &[Node],
         full: bool,
         report: &mut ReconcileReport,
@@ -549,7 +551,7 @@ impl Lbc {
         backend_sg_shared: Option<String>,
         svc: &Service,
         target_type: &str,
-        pods: &[Pod],
+        pods: &model::PodsByNamespace,
         nodes: &[Node],
     ) -> Result<(Provisioned, Vec<(String, BTreeSet<(String, i32)>)>), Error> {
         let mut applied = Vec::new();

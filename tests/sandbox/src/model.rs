@@ -118,7 +118,12 @@ fn pod_ready(p: &Pod) -> bool {
 }
 
 /// Ready pods selected by the Service, with their IP and the resolved target port.
-pub fn ready_pod_targets(svc: &Service, port: &ServicePort, pods: &[Pod]) -> Vec<(String, i32)> {
+/// `pods` is indexed by namespace (see [`pods_by_namespace`]).
+pub fn ready_pod_targets(
+    svc: &Service,
+    port: &ServicePort,
+    pods: &PodsByNamespace,
+) -> Vec<(String, i32)> {
     let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
     let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
         return Vec::new();
@@ -126,12 +131,16 @@ pub fn ready_pod_targets(svc: &Service, port: &ServicePort, pods: &[Pod]) -> Vec
     if selector.is_empty() {
         return Vec::new();
     }
-    let mut out: Vec<(String, i32)> = pods
+    let Some(in_ns) = pods.get(ns) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, i32)> = in_ns
         .iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
         .filter(|p| {
-            let l = p.metadata.labels.clone().unwrap_or_default();
-            selector.iter().all(|(k, v)| l.get(k) == Some(v))
+            let l = p.metadata.labels.as_ref();
+            selector
+                .iter()
+                .all(|(k, v)| l.and_then(|l| l.get(k)) == Some(v))
         })
         .filter(|p| pod_ready(p))
         .filter_map(|p| {
@@ -142,6 +151,19 @@ pub fn ready_pod_targets(svc: &Service, port: &ServicePort, pods: &[Pod]) -> Vec
         .collect();
     out.sort();
     out
+}
+
+/// Pods grouped by namespace.
+pub type PodsByNamespace = std::collections::HashMap<String, Vec<Pod>>;
+
+pub fn pods_by_namespace(pods: Vec<Pod>) -> PodsByNamespace {
+    let mut m = PodsByNamespace::new();
+    for p in pods {
+        m.entry(p.metadata.namespace.clone().unwrap_or_default())
+            .or_default()
+            .push(p);
+    }
+    m
 }
 
 /// The pod port a Service port targets (numeric, or a named container port).

@@ -977,6 +977,7 @@ pub async fn seed_scale(
             "spec": spec,
         }));
     }
+    let t0 = std::time::Instant::now();
     let created = create_many::<Service>(kube, svc_objs, 4).await?;
 
     let mut pod_objs = Vec::with_capacity(pods);
@@ -1000,6 +1001,8 @@ pub async fn seed_scale(
         }
     }
     create_many::<Pod>(kube, pod_objs, 4).await?;
+    tracing::info!(elapsed = ?t0.elapsed(), "seed_scale: Kubernetes objects created");
+    let t1 = std::time::Instant::now();
 
     // in-tree NLBs
     let subnets = world.subnet_ids();
@@ -1032,8 +1035,11 @@ pub async fn seed_scale(
     while let Some(r) = set.join_next().await {
         r.map_err(|e| Error::Other(format!("in-tree provisioning task: {e}")))??;
     }
+    tracing::info!(elapsed = ?t1.elapsed(), "seed_scale: in-tree NLBs created");
+    let t2 = std::time::Instant::now();
     // LBC NLBs
     let report = lbc.provision_pending(6).await?;
+    tracing::info!(elapsed = ?t2.elapsed(), "seed_scale: LBC NLBs created");
     if let Some(e) = report.errors.first() {
         return Err(Error::Other(format!("LBC stand-in (scale): {e}")));
     }
