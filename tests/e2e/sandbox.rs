@@ -465,6 +465,11 @@ async fn sandbox_kubectl_works_against_the_server() {
         assert!(ok, "{err}");
         let v: Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["items"].as_array().expect("items").len(), 7);
+        // human output: the server answers kubectl's Table requests
+        let (ok, out, err) = kubectl(&["get", "svc", "-n", "shop", "checkout"]);
+        assert!(ok, "{err}");
+        assert!(out.contains("EXTERNAL-IP") && out.contains("443:30443/TCP"), "{out}");
+        assert!(out.contains(".elb.amazonaws.com"), "{out}");
         let (ok, out, err) = kubectl(&["get", "nodes", "-o", "name"]);
         assert!(ok, "{err}");
         assert_eq!(out.lines().count(), 3);

@@ -188,7 +188,11 @@ fn complete_namespace(ns: &mut Value, name: &str, rv: &str) {
         meta["uid"] = json!(pseudo_uid("namespace", name));
     }
     if meta.get("creationTimestamp").is_none() {
-        meta["creationTimestamp"] = json!("2025-01-01T00:00:00Z");
+        meta["creationTimestamp"] = json!(
+            k8s_openapi::jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        );
     }
     meta["resourceVersion"] = json!(rv);
     if !meta.get("labels").is_some_and(Value::is_object) {
@@ -323,6 +327,11 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
+    let wants_table = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=Table"));
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -360,7 +369,11 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
     }
     if parts.len() >= 3 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" {
         if parts.len() == 3 || (parts.len() >= 4 && parts.len() <= 5 && is_ns_subpath(&parts)) {
-            return namespaces(&st, &method, &parts, &query, &content_type, &body);
+            let resp = namespaces(&st, &method, &parts, &query, &content_type, &body);
+            if wants_table && method == Method::GET && resp.status() == StatusCode::OK {
+                return namespace_table(resp).await;
+            }
+            return resp;
         }
         // a namespaced resource: creating into a missing namespace fails
         if method == Method::POST && !lock(&st.namespaces).contains_key(parts[3]) {
@@ -444,6 +457,19 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
                     .is_some_and(|k| k.ends_with("List"))
         });
     if !is_list {
+        if wants_table
+            && method == Method::GET
+            && code == StatusCode::OK
+            && parts.len() >= 4
+            && let Some(obj) = value.as_ref()
+        {
+            let plural = parts[parts.len() - 2];
+            let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null)});
+            return json_response(
+                StatusCode::OK,
+                &crate::table::table(plural, std::slice::from_ref(obj), meta),
+            );
+        }
         return Response::builder()
             .status(code)
             .header(header::CONTENT_TYPE, "application/json")
@@ -500,6 +526,14 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
     if end < total {
         list["metadata"]["continue"] = json!(format!("sandbox-offset-{end}"));
         list["metadata"]["remainingItemCount"] = json!(total - end);
+    }
+    if wants_table {
+        let plural = parts.last().copied().unwrap_or_default();
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        return json_response(
+            StatusCode::OK,
+            &crate::table::table(plural, &items, list["metadata"].clone()),
+        );
     }
     json_response(StatusCode::OK, list)
 }
@@ -604,6 +638,21 @@ async fn default_service(st: &State, svc: &mut Value) {
     if needs_hc && let Some(n) = alloc(&mut used) {
         spec.insert("healthCheckNodePort".into(), json!(n));
     }
+}
+
+async fn namespace_table(resp: Resp) -> Resp {
+    let Ok(b) = resp.into_body().collect().await else {
+        return status(500, "InternalError", "namespace body", None);
+    };
+    let v: Value = serde_json::from_slice(&b.to_bytes()).unwrap_or(Value::Null);
+    let items = match v.get("items").and_then(Value::as_array) {
+        Some(a) => a.clone(),
+        None => vec![v.clone()],
+    };
+    json_response(
+        StatusCode::OK,
+        &crate::table::table("namespaces", &items, json!({})),
+    )
 }
 
 fn sort_key(v: &Value) -> (String, String) {

@@ -16,8 +16,8 @@
 //!
 //! What it provisioned is remembered in memory (not rediscovered from AWS
 //! tags), so a sandbox has exactly one stand-in. Background passes trust the
-//! last registrations they applied and re-read target health from AWS every
-//! 20th pass; `reconcile_once` always re-reads.
+//! last registrations they applied and re-read them from AWS at most every
+//! 30 s; `reconcile_once` always re-reads.
 
 use crate::Error;
 use crate::aws::{self, AwsClients, HealthCheck, aws_err, parse_kv_list};
@@ -88,7 +88,6 @@ struct LbcState {
     applied: HashMap<String, BTreeSet<(String, i32)>>,
     tg_types: HashMap<String, String>,
     backend_sg: Option<String>,
-    passes: u64,
 }
 
 /// The stand-in. Cheap to share (`Arc`).
@@ -212,19 +211,24 @@ impl Lbc {
         self.pass(true).await
     }
 
-    /// Run passes every `every` until the task is aborted.
+    /// Run passes until the task is aborted: the next pass starts `every`
+    /// after the previous one ended, or twice the pass's duration if that is
+    /// longer (so a large world does not keep a core busy). Target
+    /// registrations are re-read from AWS at most every 30 s.
     pub fn spawn_background(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let me = self.clone();
         tokio::spawn(async move {
+            let mut last_full: Option<Instant> = None;
             loop {
-                let full = {
-                    let st = me.state.lock().await;
-                    st.passes % 20 == 0
-                };
+                let full = last_full.is_none_or(|t| t.elapsed() > Duration::from_secs(30));
+                let started = Instant::now();
                 if let Err(e) = me.pass(full).await {
                     tracing::warn!("LBC stand-in pass failed: {e}");
                 }
-                tokio::time::sleep(every).await;
+                if full {
+                    last_full = Some(Instant::now());
+                }
+                tokio::time::sleep(every.max(started.elapsed() * 2)).await;
             }
         })
     }
@@ -235,7 +239,6 @@ impl Lbc {
             return Ok(report);
         }
         let mut st = self.state.lock().await;
-        st.passes += 1;
         let services = Api::<Service>::all(self.kube.clone())
             .list(&ListParams::default())
             .await?

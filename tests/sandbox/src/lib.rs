@@ -21,6 +21,7 @@ pub mod kube_server;
 pub mod lbc;
 pub mod model;
 pub mod moto;
+pub mod table;
 pub mod world;
 
 pub use crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
