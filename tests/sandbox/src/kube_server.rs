@@ -641,10 +641,11 @@ async fn default_service(st: &State, svc: &mut Value) {
 }
 
 async fn namespace_table(resp: Resp) -> Resp {
-    let Ok(b) = resp.into_body().collect().await else {
-        return status(500, "InternalError", "namespace body", None);
+    let b = match resp.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => match e {},
     };
-    let v: Value = serde_json::from_slice(&b.to_bytes()).unwrap_or(Value::Null);
+    let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
     let items = match v.get("items").and_then(Value::as_array) {
         Some(a) => a.clone(),
         None => vec![v.clone()],

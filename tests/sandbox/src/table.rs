@@ -122,9 +122,11 @@ fn n(o: &Value, ptr: &str) -> i64 {
     o.pointer(ptr).and_then(Value::as_i64).unwrap_or(0)
 }
 
+type Cells = fn(&Value) -> Vec<Value>;
+
 /// A Table for `items` of resource `plural`, carrying `list_meta`.
 pub fn table(plural: &str, items: &[Value], list_meta: Value) -> Value {
-    let (cols, cells): (Vec<Value>, fn(&Value) -> Vec<Value>) = match plural {
+    let (cols, cells): (Vec<Value>, Cells) = match plural {
         "services" => (
             vec![
                 col("Name", 0),
