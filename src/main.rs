@@ -48,10 +48,20 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(e) if e.is_broken_pipe() => ExitCode::from(EXIT_OK),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Scripts read the first line of stderr: some SDK messages span several.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
@@ -63,7 +73,7 @@ async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
+        0 => "off",
         1 => "kubectl_nlb=debug,warn",
         2 => "kubectl_nlb=trace,kube=debug,aws_smithy_runtime=debug,warn",
         _ => "trace",

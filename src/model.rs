@@ -66,9 +66,10 @@ pub struct PodInfo {
 }
 
 /// Whether a cluster add-on was found, and if it could not be looked for, why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Detection<T> {
     Found(T),
+    #[default]
     Missing,
     Unknown(String),
 }

@@ -40,12 +40,6 @@ pub struct Snapshot {
     pub notes: Vec<String>,
 }
 
-impl<T> Default for Detection<T> {
-    fn default() -> Self {
-        Detection::Missing
-    }
-}
-
 pub async fn snapshot(
     ctx: &Context,
     scope: &Scope,

@@ -1,1 +1,7 @@
+//! The one integration-test binary: it drives the compiled `kubectl-nlb`
+//! against the sandbox (kube-fake-client over HTTP, moto, an LBC stand-in).
 
+mod audit;
+mod cli;
+mod sandbox;
+mod util;
