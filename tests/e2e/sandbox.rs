@@ -1148,6 +1148,18 @@ async fn sandbox_without_lbc_provisions_nothing_for_lbc_services() {
             .expect("get_opt")
             .is_none()
     );
+    // no LBC: no TargetGroupBinding CRD in discovery, its paths are 404
+    let (code, v) = get_json(&sb, "/apis").await;
+    assert_eq!(code, 200);
+    assert!(
+        !v["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .any(|g| g["name"] == "elbv2.k8s.aws")
+    );
+    let (code, _) = get_json(&sb, "/apis/elbv2.k8s.aws/v1beta1/targetgroupbindings").await;
+    assert_eq!(code, 404);
     let f = sb.world().service("web", "frontend").expect("frontend");
     assert!(f.nlb_arn.is_none());
     assert!(

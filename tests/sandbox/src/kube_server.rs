@@ -47,6 +47,8 @@ pub(crate) struct State {
     total: AtomicU64,
     rv: AtomicU64,
     port: OnceLock<u16>,
+    /// Whether the TargetGroupBinding CRD is "installed" (served and discoverable).
+    crd_installed: bool,
 }
 
 /// A running HTTP front for the fake. Dropping it stops the server.
@@ -65,7 +67,13 @@ impl Drop for KubeServer {
 impl KubeServer {
     /// Bind 127.0.0.1:0 and serve `fake`. `namespaces` are the initial
     /// Namespace objects.
-    pub async fn start(fake: kube::Client, namespaces: Vec<Value>) -> std::io::Result<KubeServer> {
+    /// `tgb_crd`: whether the TargetGroupBinding CRD is installed; if not,
+    /// `elbv2.k8s.aws` is absent from discovery and its paths are 404.
+    pub async fn start(
+        fake: kube::Client,
+        namespaces: Vec<Value>,
+        tgb_crd: bool,
+    ) -> std::io::Result<KubeServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
@@ -75,6 +83,7 @@ impl KubeServer {
             total: AtomicU64::new(0),
             rv: AtomicU64::new(100),
             port: OnceLock::new(),
+            crd_installed: tgb_crd,
         });
         let _ = state.port.set(addr.port());
         for ns in namespaces {
@@ -358,6 +367,14 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         && let Some(resp) = discovery(&st, &parts)
     {
         return resp;
+    }
+    if !st.crd_installed && parts.first() == Some(&"apis") && parts.get(1) == Some(&CRD_GROUP) {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        );
     }
     if parts.first() == Some(&"openapi") {
         return status(
@@ -932,7 +949,7 @@ struct ResInfo {
     plural: &'static str,
 }
 
-fn resources() -> Vec<ResInfo> {
+fn resources(crd: bool) -> Vec<ResInfo> {
     let mut v: Vec<ResInfo> = kube_fake_client::r#gen::discovery::list_resources()
         .iter()
         .map(|(g, ver, k, p)| ResInfo {
@@ -942,6 +959,9 @@ fn resources() -> Vec<ResInfo> {
             plural: p,
         })
         .collect();
+    if !crd {
+        return v;
+    }
     v.push(ResInfo {
         group: CRD_GROUP,
         version: CRD_VERSION,
@@ -970,9 +990,9 @@ fn version_rank(v: &str) -> (u8, u32, u32) {
     (lvl, major, n.parse::<u32>().unwrap_or(0))
 }
 
-fn group_versions() -> BTreeMap<&'static str, Vec<&'static str>> {
+fn group_versions(crd: bool) -> BTreeMap<&'static str, Vec<&'static str>> {
     let mut m: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
-    for r in resources() {
+    for r in resources(crd) {
         if r.group.is_empty() {
             continue;
         }
@@ -1028,7 +1048,7 @@ const SUBRESOURCES: &[&str] = &[
     "resize",
 ];
 
-fn resource_list(group: &str, version: &str) -> Option<Value> {
+fn resource_list(group: &str, version: &str, crd: bool) -> Option<Value> {
     use kube_fake_client::r#gen::discovery as d;
     let gv = if group.is_empty() {
         version.to_string()
@@ -1036,7 +1056,7 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
         format!("{group}/{version}")
     };
     let mut out = Vec::new();
-    for r in resources()
+    for r in resources(crd)
         .into_iter()
         .filter(|r| r.group == group && r.version == version)
     {
@@ -1116,6 +1136,7 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
 
 fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
     let port = st.port.get().copied().unwrap_or(0);
+    let crd = st.crd_installed;
     let v = match parts {
         ["version"] => json!({
             "major": "1",
@@ -1143,7 +1164,7 @@ fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": format!("127.0.0.1:{port}")}],
         }),
         ["apis"] => {
-            let groups: Vec<Value> = group_versions()
+            let groups: Vec<Value> = group_versions(crd)
                 .iter()
                 .map(|(g, vs)| {
                     let mut a = api_group_json(g, vs);
@@ -1156,9 +1177,9 @@ fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
                 .collect();
             json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
         }
-        ["api", "v1"] => resource_list("", "v1")?,
+        ["api", "v1"] => resource_list("", "v1", crd)?,
         ["apis", g] => {
-            let gv = group_versions();
+            let gv = group_versions(crd);
             match gv.get(g) {
                 Some(vs) => api_group_json(g, vs),
                 None => {
@@ -1171,7 +1192,7 @@ fn discovery(st: &State, parts: &[&str]) -> Option<Resp> {
                 }
             }
         }
-        ["apis", g, v] => match resource_list(g, v) {
+        ["apis", g, v] => match resource_list(g, v, crd) {
             Some(l) => l,
             None => {
                 return Some(status(

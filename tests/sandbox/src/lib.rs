@@ -177,7 +177,9 @@ impl Sandbox {
             },
         )
         .await?;
-        let server = kube_server::KubeServer::start(fake.clone(), namespaces).await?;
+        let server =
+            kube_server::KubeServer::start(fake.clone(), namespaces, opts.lbc_version.is_some())
+                .await?;
         let kubeconfig = state_dir.join("kubeconfig");
         std::fs::write(&kubeconfig, server.kubeconfig_yaml())?;
         let kube = kube_client_from(&kubeconfig).await?;

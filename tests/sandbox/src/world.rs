@@ -451,6 +451,7 @@ pub(crate) async fn seed(
     }
     if let Some(v) = &opts.lbc_version {
         create_lbc_deployment(kube, v).await?;
+        create_tgb_crd(kube).await?;
     }
     if opts.vpc_cni {
         let labels = json!({"k8s-app": "aws-node", "app.kubernetes.io/name": "aws-node", "app.kubernetes.io/instance": "aws-vpc-cni"});
@@ -766,6 +767,37 @@ async fn create_lbc_deployment(kube: &kube::Client, version: &str) -> Result<(),
         },
         "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2, "updatedReplicas": 2, "observedGeneration": 1},
     })).await?;
+    Ok(())
+}
+
+/// The TargetGroupBinding CustomResourceDefinition object the LBC chart installs.
+async fn create_tgb_crd(kube: &kube::Client) -> Result<(), Error> {
+    let col = |name: &str, path: &str, ty: &str, priority: i32| json!({"name": name, "jsonPath": path, "type": ty, "priority": priority});
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "targetgroupbindings.elbv2.k8s.aws", "annotations": {"controller-gen.kubebuilder.io/version": "v0.16.5"}},
+        "spec": {
+            "group": "elbv2.k8s.aws",
+            "names": {"kind": "TargetGroupBinding", "listKind": "TargetGroupBindingList", "plural": "targetgroupbindings", "singular": "targetgroupbinding", "categories": ["all"]},
+            "scope": "Namespaced",
+            "versions": [
+                {"name": "v1alpha1", "served": true, "storage": false, "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
+                {"name": "v1beta1", "served": true, "storage": true, "subresources": {"status": {}},
+                 "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+                 "additionalPrinterColumns": [
+                    col("SERVICE-NAME", ".spec.serviceRef.name", "string", 0),
+                    col("SERVICE-PORT", ".spec.serviceRef.port", "string", 0),
+                    col("TARGET-TYPE", ".spec.targetType", "string", 0),
+                    col("ARN", ".spec.targetGroupARN", "string", 1),
+                    col("AGE", ".metadata.creationTimestamp", "date", 0),
+                 ]},
+            ],
+        },
+        "status": {"acceptedNames": {"kind": "TargetGroupBinding", "plural": "targetgroupbindings"}, "storedVersions": ["v1beta1"],
+                   "conditions": [{"type": "Established", "status": "True"}, {"type": "NamesAccepted", "status": "True"}]},
+    });
+    create::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>(kube, crd).await?;
     Ok(())
 }
 
