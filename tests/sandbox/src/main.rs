@@ -92,12 +92,12 @@ async fn start(args: &Args) -> Result<Sandbox, String> {
 }
 
 fn find_kubectl_nlb() -> Result<PathBuf, String> {
-    if let Ok(me) = std::env::current_exe() {
-        if let Some(dir) = me.parent() {
-            for cand in [dir.join("kubectl-nlb"), dir.join("..").join("kubectl-nlb")] {
-                if cand.is_file() {
-                    return Ok(cand);
-                }
+    if let Ok(me) = std::env::current_exe()
+        && let Some(dir) = me.parent()
+    {
+        for cand in [dir.join("kubectl-nlb"), dir.join("..").join("kubectl-nlb")] {
+            if cand.is_file() {
+                return Ok(cand);
             }
         }
     }
