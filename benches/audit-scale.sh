@@ -23,11 +23,12 @@ seed_start=$(date +%s)
 "$target/nlb-sandbox" up --scale "$services,$pods" --state-dir "$state" >"$state/up.out" 2>"$state/up.err" &
 sandbox_pid=$!
 for _ in $(seq 1 1200); do
-  [ -s "$state/env.sh" ] && break
+  # env.sh appears before scale seeding ends; "sandbox ready" is printed after.
+  grep -q "sandbox ready" "$state/up.err" 2>/dev/null && break
   kill -0 "$sandbox_pid" 2>/dev/null || { cat "$state/up.err" >&2; exit 1; }
   sleep 0.5
 done
-[ -s "$state/env.sh" ] || { echo "sandbox did not come up" >&2; exit 1; }
+grep -q "sandbox ready" "$state/up.err" || { echo "sandbox did not come up" >&2; exit 1; }
 echo "seeded $services Services and $pods Pods in $(( $(date +%s) - seed_start ))s"
 # shellcheck disable=SC1091
 source "$state/env.sh"

@@ -364,7 +364,7 @@ fn cluster_findings(snap: &Snapshot) -> Vec<Finding> {
             Severity::Warning,
             "vpc-cni-missing",
             obj,
-            "the Amazon VPC CNI (kube-system/aws-node) was not found: IP targets need pod IPs routable in the VPC (domain.md §1.3)",
+            "the Amazon VPC CNI (kube-system/aws-node) was not found: IP targets need pod IPs routable in the VPC", // domain.md §1.3
             "confirm your CNI gives pods VPC addresses before using IP targets",
         )),
         Detection::Unknown(why) if ip_mode > 0 || legacy > 0 => out.push(finding(
@@ -652,7 +652,7 @@ fn legacy_finding(svc: &crate::model::ServiceInfo, key: &str) -> Finding {
             "in-tree NLB: instance targets reached through NodePort and kube-proxy (a double hop). A move to LBC IP mode would {}",
             changes.join("; ")
         ),
-        fix: "move it blue/green: a parallel LBC IP-mode Service, then weighted Route 53 records; never change aws-load-balancer-type in place (it leaks the NLB, domain.md §2.2)".into(),
+        fix: "move it blue/green: a parallel LBC IP-mode Service, then weighted Route 53 records; never change aws-load-balancer-type in place (it leaks the old NLB)".into(), // domain.md §2.2
     }
 }
 
@@ -696,7 +696,7 @@ fn lbc_service_findings(
             "readiness-gate-missing",
             key,
             format!(
-                "namespace {} lacks {}=enabled: during a rollout old pods can go before new targets are healthy (domain.md §7.1)",
+                "namespace {} lacks {}=enabled: during a rollout old pods can go before new targets are healthy",  // domain.md §7.1
                 svc.namespace,
                 ann::READINESS_GATE_LABEL
             ),
@@ -716,7 +716,7 @@ fn lbc_service_findings(
             "client-ip-implicit",
             key,
             format!(
-                "preserve_client_ip.enabled is not written, so it follows AWS's default ({}); removing the key later would not reset it (domain.md §3.3)",
+                "preserve_client_ip.enabled is not written, so it follows AWS's default ({}); removing the key later would not reset it",  // domain.md §3.3
                 if default { "on" } else { "off" }
             ),
             format!(
@@ -908,7 +908,7 @@ fn load_balancer_findings(
                 Severity::Warning,
                 "no-targets",
                 key,
-                format!("target group {} has no registered targets: the NLB fails open, and Route 53 counts it unhealthy (domain.md §5.1, §7.3)", tg.name),
+                format!("target group {} has no registered targets: the NLB fails open, and Route 53 counts it unhealthy", tg.name), // domain.md §5.1, §7.3
                 "check that the Service selects ready pods and that the controller registers them",
             ));
         } else if healthy < total {

@@ -126,7 +126,9 @@ pub fn owner(svc: &ServiceInfo) -> Owner {
 pub fn declared_target_type(svc: &ServiceInfo, owner: &Owner) -> Option<TargetType> {
     match owner {
         // In-tree NLB targets are always instance + NodePort (§1.1).
-        Owner::InTreeNlb | Owner::InTreeClb => Some(TargetType::Instance),
+        Owner::InTreeNlb => Some(TargetType::Instance),
+        // A Classic ELB has no target groups.
+        Owner::InTreeClb => None,
         Owner::Lbc(LbcRoute::NlbIp) => Some(TargetType::Ip),
         Owner::Lbc(_) => match svc.annotation(ann::NLB_TARGET_TYPE) {
             Some(t) => TargetType::parse(t),
@@ -367,6 +369,8 @@ mod tests {
         );
         let other = svc(Some("x/y"), &[]);
         assert_eq!(declared_target_type(&other, &owner(&other)), None);
+        let classic = svc(None, &[]);
+        assert_eq!(declared_target_type(&classic, &owner(&classic)), None);
     }
 
     #[test]

@@ -13,14 +13,20 @@ use std::collections::BTreeSet;
 pub const INTERNAL_ACCESS_KEY: &str = "SANDBOXINTERNAL";
 
 /// SDK config for `endpoint` with the given static credentials.
+///
+/// The sandbox's own client (`INTERNAL_ACCESS_KEY`) retries: moto's threaded
+/// server occasionally answers 500 under concurrent writes, and seeding must
+/// not fail on that. The client handed to tests does not, so a test sees
+/// exactly the errors it injects.
 pub fn sdk_config(endpoint: &str, region: &str, key: &str, secret: &str) -> aws_config::SdkConfig {
+    let attempts = if key == INTERNAL_ACCESS_KEY { 5 } else { 1 };
     let creds = aws_sdk_ec2::config::Credentials::new(key, secret, None, None, "nlb-sandbox");
     aws_config::SdkConfig::builder()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(creds))
         .behavior_version(aws_config::BehaviorVersion::latest())
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(attempts))
         .build()
 }
 
