@@ -58,6 +58,7 @@ measure() { # label, command...
 
 measure "kubectl nlb audit -A -o json" "$target/kubectl-nlb" audit -A -o json
 measure "kubectl nlb audit -A -o json (again)" "$target/kubectl-nlb" audit -A -o json
+measure "kubectl nlb audit -A --shallow -o json" "$target/kubectl-nlb" audit -A --shallow -o json
 if command -v kubectl >/dev/null; then
   measure "kubectl get svc,pods -A -o json" kubectl get svc,pods -A -o json
 fi

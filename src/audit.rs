@@ -54,6 +54,8 @@ pub struct AuditReport {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub cluster: ClusterReport,
+    /// False with `--shallow`: target health and attributes were not read.
+    pub target_details: bool,
     pub services: Vec<ServiceReport>,
     /// Findings about the cluster as a whole; Service findings sit with each Service.
     pub findings: Vec<Finding>,
@@ -135,8 +137,8 @@ pub struct TargetGroupReport {
     pub preserve_client_ip: Option<bool>,
     /// `proxy_protocol_v2.enabled` as AWS reports it.
     pub proxy_protocol_v2: Option<bool>,
-    /// Registered targets per state.
-    pub targets: BTreeMap<String, usize>,
+    /// Registered targets per state; absent when not read (`--shallow`).
+    pub targets: Option<BTreeMap<String, usize>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +193,7 @@ pub fn audit(snap: &Snapshot) -> AuditReport {
     AuditReport {
         api_version: "nlb.kubectl.io/v1alpha1",
         kind: "AuditReport",
+        target_details: snap.target_details,
         cluster: ClusterReport {
             context: snap.context.clone(),
             region: snap.region.clone(),
@@ -432,9 +435,11 @@ fn audit_service(
         .and_then(|tg| tg.protocol.clone())
         .or_else(|| svc.ports.first().map(|p| p.protocol.clone()))
         .unwrap_or_else(|| "TCP".into());
+    // The live attribute is the truth; without it, what the Service declares.
     let live_preserve = tgs
         .first()
-        .and_then(|tg| tg.attribute_bool("preserve_client_ip.enabled"));
+        .and_then(|tg| tg.attribute_bool("preserve_client_ip.enabled"))
+        .or_else(|| classify::declared_preserve_client_ip(svc));
     let client_ip = match owner {
         Owner::InTreeNlb | Owner::Lbc(_) => target_type.map(|t| {
             classify::client_ip_seen(t, &protocol, live_preserve, svc.traffic_policy_local())
@@ -586,7 +591,7 @@ fn audit_service(
                 target_type: tg.target_type.clone(),
                 preserve_client_ip: tg.attribute_bool("preserve_client_ip.enabled"),
                 proxy_protocol_v2: tg.attribute_bool("proxy_protocol_v2.enabled"),
-                targets: tg.health_counts(),
+                targets: snap.target_details.then(|| tg.health_counts()),
             })
             .collect(),
         dns_records: records
@@ -899,7 +904,7 @@ fn load_balancer_findings(
             "check the controller's log",
         ));
     }
-    for tg in tgs {
+    for tg in tgs.iter().filter(|_| snap.target_details) {
         let counts = tg.health_counts();
         let total: usize = counts.values().sum();
         let healthy = counts.get("healthy").copied().unwrap_or(0);
@@ -1027,6 +1032,7 @@ mod tests {
                 version: None,
             }),
             hosted_zones: vec!["example.com".into()],
+            target_details: true,
             ..Default::default()
         }
     }
@@ -1454,6 +1460,20 @@ mod tests {
             .push(service("shop", "api", &[(ann::LB_TYPE, "nlb")]));
         let r = audit(&snap);
         assert!(codes(&r, 0).contains(&"load-balancer-not-found"));
+    }
+
+    #[test]
+    fn a_shallow_snapshot_raises_no_health_findings() {
+        let mut snap = base_snapshot();
+        snap.target_details = false;
+        snap.services
+            .push(service("a", "one", &[(ann::LB_TYPE, "nlb")]));
+        snap.load_balancers.push(nlb("one"));
+        snap.target_groups.push(tg("one", "instance", &[]));
+        let report = audit(&snap);
+        assert!(!report.target_details);
+        assert!(!codes(&report, 0).contains(&"no-targets"));
+        assert_eq!(report.services[0].target_groups[0].targets, None);
     }
 
     #[test]

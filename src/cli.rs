@@ -151,6 +151,9 @@ Examples:
   # Search only one hosted zone for records that point at the NLBs
   kubectl nlb audit -n shop --zone example.com --region eu-west-1
 
+  # A quick pass over a big account: no per-target-group reads
+  kubectl nlb audit -A --shallow
+
 Findings have a severity (critical, warning, info), a stable code and a fix.
 The audit changes nothing and exits 0 whatever it finds.";
 
@@ -165,6 +168,10 @@ pub struct AuditArgs {
     /// Hosted zone (id or name) to search for records; repeatable (default: every zone you can list)
     #[arg(long = "zone", value_name = "ID|NAME")]
     pub zones: Vec<String>,
+    /// Skip target-group attributes and target health: two AWS calls per target
+    /// group (ELBv2 has no batch form), which dominate on large accounts
+    #[arg(long)]
+    pub shallow: bool,
 }
 
 #[cfg(test)]

@@ -36,19 +36,31 @@ pub struct Snapshot {
     pub endpoint_services: Vec<EndpointService>,
     /// Hosted zones searched, by name.
     pub hosted_zones: Vec<String>,
+    /// Whether target-group attributes and target health were read.
+    pub target_details: bool,
     /// Parts that could not be read, and why: the report says so instead of failing.
     pub notes: Vec<String>,
+}
+
+/// What to read beyond the Services in scope.
+#[derive(Debug, Clone, Default)]
+pub struct Depth {
+    /// Hosted zones to search (ids or names); empty means every zone.
+    pub zones: Vec<String>,
+    /// Read attributes and health of each target group (two calls each).
+    pub target_details: bool,
 }
 
 pub async fn snapshot(
     ctx: &Context,
     scope: &Scope,
-    zones: &[String],
+    depth: &Depth,
     progress: &Progress,
 ) -> Result<Snapshot, Error> {
     let mut snap = Snapshot {
         context: ctx.kube_context.clone(),
         region: Some(ctx.aws.region.clone()),
+        target_details: depth.target_details,
         ..Default::default()
     };
 
@@ -104,11 +116,13 @@ pub async fn snapshot(
                     .any(|a| arns.contains(a.as_str()))
             })
             .collect();
-        progress.set_message(format!(
-            "reading attributes and health of {} target groups",
-            target_groups.len()
-        ));
-        ctx.aws.elbv2.fill_details(&mut target_groups).await?;
+        if depth.target_details {
+            progress.set_message(format!(
+                "reading attributes and health of {} target groups",
+                target_groups.len()
+            ));
+            ctx.aws.elbv2.fill_details(&mut target_groups).await?;
+        }
         snap.target_groups = target_groups;
 
         progress.set_message("reading PrivateLink endpoint services");
@@ -121,7 +135,7 @@ pub async fn snapshot(
         }
 
         progress.set_message("reading Route 53 records");
-        read_dns(ctx, zones, &mut snap).await?;
+        read_dns(ctx, &depth.zones, &mut snap).await?;
 
         let local_namespaces: BTreeSet<&str> = snap
             .services

@@ -17,7 +17,11 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Result<(), E
     };
     let snap = {
         let progress = ui.spinner("reading the cluster");
-        observe::snapshot(&ctx, &scope, &args.zones, &progress).await?
+        let depth = observe::Depth {
+            zones: args.zones.clone(),
+            target_details: !args.shallow,
+        };
+        observe::snapshot(&ctx, &scope, &depth, &progress).await?
     };
     let report = audit::audit(&snap);
     if report.services.is_empty() {

@@ -63,13 +63,16 @@ fn health_cell(svc: &ServiceReport) -> String {
     let total: usize = svc
         .target_groups
         .iter()
-        .flat_map(|tg| tg.targets.values())
+        .flat_map(|tg| tg.targets.iter().flat_map(|t| t.values()))
         .sum();
     let healthy: usize = svc
         .target_groups
         .iter()
-        .filter_map(|tg| tg.targets.get("healthy"))
+        .filter_map(|tg| tg.targets.as_ref()?.get("healthy"))
         .sum();
+    if svc.target_groups.iter().any(|tg| tg.targets.is_none()) {
+        return "?".into();
+    }
     format!("{healthy}/{total}")
 }
 

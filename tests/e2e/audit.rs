@@ -277,6 +277,7 @@ mod private {
     use super::{codes, service};
     use crate::util::{Env, kubectl_nlb};
     use nlb_sandbox::{Sandbox, SandboxOptions};
+    use serde_json::Value;
 
     async fn audit_json(env: Env, args: &'static [&'static str]) -> serde_json::Value {
         let run = tokio::task::spawn_blocking(move || kubectl_nlb(&env, args))
@@ -406,5 +407,25 @@ mod private {
             1,
             "{aws:?}"
         );
+
+        // --shallow: AWS calls no longer grow with the number of target groups.
+        sandbox.reset_aws_requests().await.expect("reset");
+        let shallow = audit_json(
+            Env::of(&sandbox),
+            &["audit", "-A", "--shallow", "-o", "json"],
+        )
+        .await;
+        assert_eq!(shallow["targetDetails"], false);
+        let frontend = service(&shallow, "web", "frontend");
+        assert_eq!(frontend["targetGroups"][0]["targets"], Value::Null);
+        // Without the live attribute, the declared one decides what pods see.
+        assert_eq!(frontend["clientIp"], "client");
+        let aws = sandbox.aws_requests().await.expect("counts");
+        let per_group: u64 = aws
+            .iter()
+            .filter(|(_, a, _)| a == "DescribeTargetGroupAttributes" || a == "DescribeTargetHealth")
+            .map(|(_, _, n)| *n)
+            .sum();
+        assert_eq!(per_group, 0, "{aws:?}");
     }
 }
