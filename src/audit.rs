@@ -212,39 +212,32 @@ pub fn audit(snap: &Snapshot) -> AuditReport {
 }
 
 fn lbc_report(d: &Detection<LbcInstall>) -> AddonReport {
-    match d {
-        Detection::Found(l) => AddonReport {
-            status: "found",
-            namespace: Some(l.namespace.clone()),
-            name: Some(l.name.clone()),
-            image: l.image.clone(),
-            version: l.version.map(|v| v.to_string()),
-            version_source: l.version_source,
-            reason: None,
-        },
-        Detection::Missing => AddonReport {
-            status: "missing",
-            ..Default::default()
-        },
-        Detection::Unknown(why) => AddonReport {
-            status: "unknown",
-            reason: Some(why.clone()),
-            ..Default::default()
-        },
-    }
+    addon_report(d, |l| AddonReport {
+        status: "found",
+        namespace: Some(l.namespace.clone()),
+        name: Some(l.name.clone()),
+        image: l.image.clone(),
+        version: l.version.map(|v| v.to_string()),
+        version_source: l.version_source,
+        reason: None,
+    })
 }
 
 fn cni_report(d: &Detection<CniInstall>) -> AddonReport {
+    addon_report(d, |c| AddonReport {
+        status: "found",
+        namespace: Some("kube-system".into()),
+        name: Some("aws-node".into()),
+        image: c.image.clone(),
+        version: c.version.map(|v| v.to_string()),
+        version_source: c.version.map(|_| "image"),
+        reason: None,
+    })
+}
+
+fn addon_report<T>(d: &Detection<T>, found: impl Fn(&T) -> AddonReport) -> AddonReport {
     match d {
-        Detection::Found(c) => AddonReport {
-            status: "found",
-            namespace: Some("kube-system".into()),
-            name: Some("aws-node".into()),
-            image: c.image.clone(),
-            version: c.version.map(|v| v.to_string()),
-            version_source: c.version.map(|_| "image"),
-            reason: None,
-        },
+        Detection::Found(t) => found(t),
         Detection::Missing => AddonReport {
             status: "missing",
             ..Default::default()

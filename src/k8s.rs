@@ -281,27 +281,33 @@ pub fn image_version(image: &str) -> Option<Version> {
     Version::parse(tag)
 }
 
+/// The image of the pod template's container that `wanted` picks, else of its first container.
+fn container_image(
+    pod: Option<&k8s_openapi::api::core::v1::PodSpec>,
+    wanted: impl Fn(&k8s_openapi::api::core::v1::Container) -> bool,
+) -> Option<String> {
+    let containers = &pod?.containers;
+    containers
+        .iter()
+        .find(|c| wanted(c))
+        .or(containers.first())
+        .and_then(|c| c.image.clone())
+}
+
 /// Picks the controller among Deployments labelled as the LBC; its version from
 /// the image tag, else from `app.kubernetes.io/version`.
 pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall> {
     let Some(dep) = deployments.first() else {
         return Detection::Missing;
     };
-    let image = dep
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.spec.as_ref())
-        .and_then(|p| {
-            p.containers
-                .iter()
-                .find(|c| {
-                    c.image
-                        .as_deref()
-                        .is_some_and(|i| i.contains("aws-load-balancer-controller"))
-                })
-                .or(p.containers.first())
-        })
-        .and_then(|c| c.image.clone());
+    let image = container_image(
+        dep.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
+        |c| {
+            c.image
+                .as_deref()
+                .is_some_and(|i| i.contains("aws-load-balancer-controller"))
+        },
+    );
     let from_image = image.as_deref().and_then(image_version);
     let from_label = dep
         .metadata
@@ -324,17 +330,10 @@ pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall>
 }
 
 fn cni_from_daemonset(ds: &DaemonSet) -> CniInstall {
-    let image = ds
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.spec.as_ref())
-        .and_then(|p| {
-            p.containers
-                .iter()
-                .find(|c| c.name == "aws-node")
-                .or(p.containers.first())
-        })
-        .and_then(|c| c.image.clone());
+    let image = container_image(
+        ds.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
+        |c| c.name == "aws-node",
+    );
     CniInstall {
         version: image.as_deref().and_then(image_version),
         image,
