@@ -8,7 +8,8 @@
 # `kubectl get svc,pods -A -o json` against the same API server.
 #
 # Usage: benches/audit-scale.sh [SERVICES] [PODS]     (default 5000 20000)
-# Build first: cargo build --workspace --locked (or --release; PROFILE=release)
+# Build first: cargo build --workspace --locked (or --release; PROFILE=release).
+# BENCH_KUBECTL=0 skips the kubectl comparison (slow: it lists every pod).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 services=${1:-5000}
@@ -59,7 +60,7 @@ measure() { # label, command...
 measure "kubectl nlb audit -A -o json" "$target/kubectl-nlb" audit -A -o json
 measure "kubectl nlb audit -A -o json (again)" "$target/kubectl-nlb" audit -A -o json
 measure "kubectl nlb audit -A --shallow -o json" "$target/kubectl-nlb" audit -A --shallow -o json
-if command -v kubectl >/dev/null; then
+if [ "${BENCH_KUBECTL:-1}" != 0 ] && command -v kubectl >/dev/null; then
   measure "kubectl get svc,pods -A -o json" kubectl get svc,pods -A -o json
 fi
 curl -s "$AWS_ENDPOINT_URL/_sandbox/requests" | python3 -c '
