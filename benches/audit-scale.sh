@@ -69,4 +69,4 @@ data = json.load(sys.stdin)
 items = data.get("requests", data) if isinstance(data, dict) else data
 if isinstance(items, list):
     for i in sorted(items, key=lambda i: -int(i.get("count", 0)))[:12]:
-        print("  AWS %-45s %6s (cumulative, incl. seeding)" % (i.get("service","") + " " + i.get("action",""), i.get("count")))'
+        print("  AWS %-45s %6s (cumulative over the runs above)" % (i.get("service","") + " " + i.get("action",""), i.get("count")))'

@@ -6,6 +6,16 @@
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`: the release, the commit it was built from, and when.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("KUBECTL_NLB_COMMIT"),
+    ", built ",
+    env!("KUBECTL_NLB_BUILD_DATE"),
+    ")"
+);
+
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done
@@ -17,7 +27,7 @@ Exit codes:
 #[command(
     name = "kubectl-nlb",
     bin_name = "kubectl nlb",
-    version,
+    version = VERSION,
     about = "Audit, migrate and cut over AWS Network Load Balancer Services",
     long_about = "Audit, migrate and cut over AWS Network Load Balancer Services.\n\n\
         kubectl nlb reads your cluster (through your kubeconfig, like kubectl) and \
@@ -138,7 +148,33 @@ pub enum Command {
     /// Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)
     #[command(after_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
+    /// Print a shell completion script for kubectl-nlb
+    #[command(after_help = COMPLETION_EXAMPLES)]
+    Completion {
+        /// The shell to write the script for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
+
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  # bash: complete kubectl-nlb in this shell, and in every new one
+  source <(kubectl nlb completion bash)
+  kubectl nlb completion bash > ~/.local/share/bash-completion/completions/kubectl-nlb
+
+  # zsh (a directory on $fpath)
+  kubectl nlb completion zsh > \"${fpath[1]}/_kubectl-nlb\"
+
+  # fish
+  kubectl nlb completion fish > ~/.config/fish/completions/kubectl-nlb.fish
+
+  # PowerShell
+  kubectl nlb completion powershell | Out-String | Invoke-Expression
+
+To complete `kubectl nlb …` (kubectl 1.26 or newer), put the script
+completions/kubectl_complete-nlb from the release archive or the repository
+on your PATH next to kubectl-nlb.";
 
 const AUDIT_EXAMPLES: &str = "\
 Examples:
@@ -209,7 +245,9 @@ mod tests {
         assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
         assert_eq!(cli.global.as_group, vec!["a", "b"]);
         assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
-        let Command::Audit(audit) = cli.command;
+        let Command::Audit(audit) = cli.command else {
+            panic!("expected audit");
+        };
         assert_eq!(audit.output, Output::Json);
     }
 
@@ -221,6 +259,54 @@ mod tests {
         let cli = Cli::try_parse_from(["kubectl-nlb", "--context", "prod", "audit", "-A"])
             .expect("parses");
         assert_eq!(cli.global.context.as_deref(), Some("prod"));
+    }
+
+    /// Every `kubectl nlb …` line in the README and in --help examples parses,
+    /// so the documentation cannot drift from the flags.
+    #[test]
+    fn documented_examples_parse() {
+        let texts = [
+            include_str!("../README.md"),
+            AUDIT_EXAMPLES,
+            COMPLETION_EXAMPLES,
+        ];
+        let mut checked = 0;
+        for text in texts {
+            for line in text.lines() {
+                // `<TAB>` marks a half-typed word in a completion example.
+                let Some(start) = line
+                    .find("kubectl nlb ")
+                    .filter(|_| !line.contains("<TAB>"))
+                else {
+                    continue;
+                };
+                let rest = &line[start + "kubectl nlb ".len()..];
+                let rest = rest
+                    .split(['#', '|', '>', '<', ')', '`', '…', '\''])
+                    .next()
+                    .unwrap_or_default();
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if words.is_empty()
+                    || words
+                        .iter()
+                        .any(|w| w.contains("SERVICE") || w.contains("..."))
+                {
+                    continue;
+                }
+                let argv = std::iter::once("kubectl-nlb").chain(words.iter().copied());
+                if let Err(e) = Cli::try_parse_from(argv)
+                    && !matches!(
+                        e.kind(),
+                        clap::error::ErrorKind::DisplayHelp
+                            | clap::error::ErrorKind::DisplayVersion
+                    )
+                {
+                    panic!("documented example `kubectl nlb {rest}` does not parse: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 8, "only {checked} examples found");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
         .map_err(|e| format!("invalid --request-timeout \"{text}\": {e} (use e.g. 30s or 1m)"))
 }
 
-fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
+pub fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
     let read = |path: &PathBuf| {
         Kubeconfig::read_from(path).map_err(|e| {
             KubeError::Config(format!(
@@ -94,7 +94,7 @@ fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
     }
 }
 
-async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, String), KubeError> {
+pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, String), KubeError> {
     let timeout = parse_request_timeout(&args.request_timeout).map_err(KubeError::Config)?;
     let (mut config, context) = match load_kubeconfig(args)? {
         Some(kubeconfig) => {

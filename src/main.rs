@@ -6,6 +6,7 @@ mod aws;
 mod classify;
 mod cli;
 mod cmd;
+mod complete;
 mod context;
 mod error;
 mod k8s;
@@ -19,6 +20,17 @@ use error::{EXIT_ERROR, EXIT_OK, Error};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // kube links rustls with ring and the AWS SDK with aws-lc-rs; with two
+    // providers compiled in, rustls cannot pick one by itself.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // Completion requests carry the user's half-typed words: handle them
+    // before clap, which would read a typed `-n` as a flag of its own.
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("__complete") {
+        let mut out = std::io::stdout().lock();
+        let _ = cmd::complete::answer(&argv[2..], &mut out);
+        return ExitCode::from(EXIT_OK);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -27,10 +39,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
         }
     };
+    if let Command::Completion { shell } = &cli.command {
+        let script = cmd::complete::script(*shell);
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
+        return ExitCode::from(EXIT_OK);
+    }
     init_tracing(cli.global.verbose);
-    // kube links rustls with ring and the AWS SDK with aws-lc-rs; with two
-    // providers compiled in, rustls cannot pick one by itself.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let ui = ui::Ui::detect(cli.global.color);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -67,6 +81,8 @@ fn one_line(message: &str) -> String {
 async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
     match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
+        // Answered in main, before the runtime starts.
+        Command::Completion { .. } => Ok(()),
     }
 }
 

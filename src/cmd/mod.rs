@@ -1,3 +1,4 @@
 //! One module per subcommand: each wires observe → decide → render.
 
 pub mod audit;
+pub mod complete;

@@ -3,5 +3,6 @@
 
 mod audit;
 mod cli;
+mod dist;
 mod sandbox;
 mod util;

@@ -1,0 +1,92 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kubectl_nlb_global_optspecs
+    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= s/server= insecure-skip-tls-verify region= profile= color= v/verbose h/help V/version
+end
+
+function __fish_kubectl_nlb_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kubectl_nlb_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kubectl_nlb_using_subcommand
+    set -l cmd (__fish_kubectl_nlb_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s o -l output -d 'Output format' -r -f -a "table\t''
+yaml\t''
+json\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l zone -d 'Hosted zone (id or name) to search for records; repeatable (default: every zone you can list)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s A -l all-namespaces -d 'Audit Services in all namespaces'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l shallow -d 'Skip target-group attributes and target health: two AWS calls per target group (ELBv2 has no batch form), which dominate on large accounts'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
