@@ -1012,6 +1012,7 @@ mod tests {
             image: None,
             version: Version::parse(version),
             version_source: Some("image"),
+            cluster_name: Some("test".into()),
         })
     }
 

@@ -210,6 +210,218 @@ impl Kube {
     }
 }
 
+/// The TargetGroupBinding custom resource (elbv2.k8s.aws/v1beta1).
+pub fn tgb_resource() -> kube::api::ApiResource {
+    let gvk = kube::api::GroupVersionKind::gvk("elbv2.k8s.aws", "v1beta1", "TargetGroupBinding");
+    kube::api::ApiResource::from_gvk_with_plural(&gvk, "targetgroupbindings")
+}
+
+impl Kube {
+    /// A Deployment, DaemonSet or StatefulSet reduced to its pod template; `None` if absent.
+    pub async fn workload(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<crate::bind::Workload>, KubeError> {
+        use k8s_openapi::api::apps::v1::StatefulSet;
+        let op = format!("get {kind} {namespace}/{name}");
+        let parts = match kind {
+            "deployment" => Api::<Deployment>::namespaced(self.client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map(|d| d.and_then(|d| d.spec.map(|s| (s.selector, s.template)))),
+            "daemonset" => Api::<DaemonSet>::namespaced(self.client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map(|d| d.and_then(|d| d.spec.map(|s| (s.selector, s.template)))),
+            "statefulset" => Api::<StatefulSet>::namespaced(self.client.clone(), namespace)
+                .get_opt(name)
+                .await
+                .map(|d| d.and_then(|d| d.spec.map(|s| (s.selector, s.template)))),
+            other => {
+                return Err(KubeError::Config(format!(
+                    "unknown workload kind \"{other}\": use deployment/NAME, daemonset/NAME or statefulset/NAME"
+                )));
+            }
+        }
+        .map_err(|e| self.err(&op, e))?;
+        Ok(parts.map(|(selector, template)| {
+            let pod = template.spec.unwrap_or_default();
+            crate::bind::Workload {
+                kind: kind.to_string(),
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                host_network: pod.host_network.unwrap_or(false),
+                selector: selector.match_labels.unwrap_or_default(),
+                node_selector: pod.node_selector.unwrap_or_default(),
+                ports: pod
+                    .containers
+                    .iter()
+                    .flat_map(|c| c.ports.clone().unwrap_or_default())
+                    .map(|p| crate::bind::ContainerPort {
+                        name: p.name,
+                        container_port: p.container_port,
+                        host_port: p.host_port,
+                        protocol: p.protocol.unwrap_or_else(|| "TCP".into()),
+                    })
+                    .collect(),
+            }
+        }))
+    }
+
+    /// Pods of a namespace matching `selector` (`k=v,k2=v2`).
+    pub async fn pods_matching(
+        &self,
+        namespace: &str,
+        selector: &BTreeMap<String, String>,
+    ) -> Result<Vec<PodInfo>, KubeError> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let labels: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.list_mapped(
+            "list pods",
+            &api,
+            ListParams::default().labels(&labels.join(",")),
+            |p| Some(pod_info(p)),
+        )
+        .await
+    }
+
+    pub async fn nodes(&self) -> Result<Vec<crate::bind::NodeInfo>, KubeError> {
+        let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(self.client.clone());
+        self.list_mapped("list nodes", &api, ListParams::default(), |n| {
+            let status = n.status.unwrap_or_default();
+            Some(crate::bind::NodeInfo {
+                name: n.metadata.name.unwrap_or_default(),
+                labels: n.metadata.labels.unwrap_or_default(),
+                instance_id: n
+                    .spec
+                    .and_then(|s| s.provider_id)
+                    .and_then(|p| instance_id_of(&p)),
+                internal_ip: status
+                    .addresses
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|a| a.type_ == "InternalIP")
+                    .map(|a| a.address),
+                ready: status
+                    .conditions
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True"),
+            })
+        })
+        .await
+    }
+
+    /// Every TargetGroupBinding in the cluster; an error naming the LBC when the CRD is absent.
+    pub async fn target_group_bindings(
+        &self,
+    ) -> Result<Vec<crate::bind::ExistingBinding>, KubeError> {
+        let api: Api<kube::api::DynamicObject> =
+            Api::all_with(self.client.clone(), &tgb_resource());
+        match self
+            .list_mapped("list targetgroupbindings", &api, ListParams::default(), |o| {
+                Some(crate::bind::ExistingBinding {
+                    namespace: o.metadata.namespace.clone().unwrap_or_default(),
+                    name: o.metadata.name.clone().unwrap_or_default(),
+                    target_group_arn: o.data["spec"]["targetGroupARN"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    multi_cluster: o.data["spec"]["multiClusterTargetGroup"]
+                        .as_bool()
+                        .unwrap_or(false),
+                })
+            })
+            .await
+        {
+            Err(KubeError::Api { code: 404, .. }) => Err(KubeError::Config(
+                "the TargetGroupBinding CRD (targetgroupbindings.elbv2.k8s.aws) is not installed: install the AWS Load Balancer Controller".into(),
+            )),
+            other => other,
+        }
+    }
+
+    /// Creates an object from its manifest, or with `dry_run` only validates it on
+    /// the server. `Ok(false)` when it already exists.
+    pub async fn create(
+        &self,
+        manifest: &serde_json::Value,
+        dry_run: bool,
+    ) -> Result<bool, KubeError> {
+        let kind = manifest["kind"].as_str().unwrap_or_default();
+        let ns = manifest["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default();
+        let name = manifest["metadata"]["name"].as_str().unwrap_or_default();
+        let op = format!("create {kind} {ns}/{name}");
+        let params = kube::api::PostParams {
+            dry_run,
+            ..Default::default()
+        };
+        let result = if kind == "Service" {
+            let svc: Service = serde_json::from_value(manifest.clone())
+                .map_err(|e| KubeError::Config(format!("{op}: {e}")))?;
+            Api::<Service>::namespaced(self.client.clone(), ns)
+                .create(&params, &svc)
+                .await
+                .map(|_| ())
+        } else {
+            let obj: kube::api::DynamicObject = serde_json::from_value(manifest.clone())
+                .map_err(|e| KubeError::Config(format!("{op}: {e}")))?;
+            Api::<kube::api::DynamicObject>::namespaced_with(
+                self.client.clone(),
+                ns,
+                &tgb_resource(),
+            )
+            .create(&params, &obj)
+            .await
+            .map(|_| ())
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(false),
+            Err(e) => Err(self.err(&op, e)),
+        }
+    }
+
+    /// The `spec` of a TargetGroupBinding, if it exists.
+    pub async fn binding_spec(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, KubeError> {
+        let api: Api<kube::api::DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &tgb_resource());
+        api.get_opt(name)
+            .await
+            .map(|o| o.map(|o| o.data["spec"].clone()))
+            .map_err(|e| self.err(&format!("get targetgroupbinding {namespace}/{name}"), e))
+    }
+
+    pub async fn service(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ServiceInfo>, KubeError> {
+        let api: Api<Service> = Api::namespaced(self.client.clone(), namespace);
+        api.get_opt(name)
+            .await
+            .map(|s| s.map(|s| service_info(&s)))
+            .map_err(|e| self.err(&format!("get service {namespace}/{name}"), e))
+    }
+}
+
+/// `aws:///us-west-2a/i-0abc` → `i-0abc`.
+pub fn instance_id_of(provider_id: &str) -> Option<String> {
+    provider_id
+        .rsplit('/')
+        .next()
+        .filter(|id| id.starts_with("i-"))
+        .map(str::to_string)
+}
+
 /// Reduces a Service to what the load-balancer logic needs.
 pub fn service_info(svc: &Service) -> ServiceInfo {
     let meta = &svc.metadata;
@@ -320,12 +532,33 @@ pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall>
         (None, Some(v)) => (Some(v), Some("label")),
         (None, None) => (None, None),
     };
+    let args: Vec<String> = dep
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .map(|p| {
+            p.containers
+                .iter()
+                .flat_map(|c| c.args.clone().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    let cluster_name = args.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--cluster-name=")
+            .map(str::to_string)
+            .or_else(|| {
+                (a == "--cluster-name")
+                    .then(|| args.get(i + 1).cloned())
+                    .flatten()
+            })
+    });
     Detection::Found(LbcInstall {
         namespace: dep.metadata.namespace.clone().unwrap_or_default(),
         name: dep.metadata.name.clone().unwrap_or_default(),
         image,
         version,
         version_source,
+        cluster_name,
     })
 }
 
@@ -433,7 +666,8 @@ spec:
   selector: {}
   template:
     spec:
-      containers: [{name: c, image: "mirror/aws-load-balancer-controller@sha256:00"}]
+      containers: [{name: c, image: "mirror/aws-load-balancer-controller@sha256:00",
+                    args: ["--cluster-name=prod-eu", "--v=2"]}]
 "#,
         );
         let Detection::Found(lbc) = lbc_from_deployments(&[dep]) else {
@@ -442,6 +676,7 @@ spec:
         assert_eq!(lbc.namespace, "infra");
         assert_eq!(lbc.version, Some(Version::new(2, 8, 1)));
         assert_eq!(lbc.version_source, Some("label"));
+        assert_eq!(lbc.cluster_name.as_deref(), Some("prod-eu"));
         assert_eq!(lbc_from_deployments(&[]), Detection::Missing);
     }
 

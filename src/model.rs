@@ -83,6 +83,8 @@ pub struct LbcInstall {
     pub version: Option<Version>,
     /// Where the version was read: `image` tag or `label` (`app.kubernetes.io/version`).
     pub version_source: Option<&'static str>,
+    /// The controller's `--cluster-name`, which its IAM policy keys tags on.
+    pub cluster_name: Option<String>,
 }
 
 /// The Amazon VPC CNI (`kube-system/aws-node`).

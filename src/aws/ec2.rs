@@ -37,3 +37,49 @@ impl Ec2 {
             .collect())
     }
 }
+
+impl Ec2 {
+    /// The VPC ids of the given instances.
+    pub async fn instance_vpcs(&self, ids: &[String]) -> Result<Vec<String>, AwsError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .describe_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeInstances", &self.endpoint, e))?;
+        let mut vpcs: Vec<String> = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| i.vpc_id().map(str::to_string))
+            .collect();
+        vpcs.sort();
+        vpcs.dedup();
+        Ok(vpcs)
+    }
+
+    /// The CIDR blocks of the given subnets.
+    pub async fn subnet_cidrs(&self, ids: &[String]) -> Result<Vec<String>, AwsError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .describe_subnets()
+            .set_subnet_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeSubnets", &self.endpoint, e))?;
+        let mut cidrs: Vec<String> = out
+            .subnets()
+            .iter()
+            .filter_map(|s| s.cidr_block().map(str::to_string))
+            .collect();
+        cidrs.sort();
+        Ok(cidrs)
+    }
+}

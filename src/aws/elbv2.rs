@@ -169,3 +169,170 @@ impl Elbv2 {
         Ok(targets)
     }
 }
+
+/// What `create_target_group` needs.
+#[derive(Debug, Clone)]
+pub struct NewTargetGroup {
+    pub name: String,
+    pub protocol: String,
+    pub port: i32,
+    pub vpc_id: String,
+    pub target_type: String,
+    pub tags: Vec<(String, String)>,
+}
+
+fn not_found(e: &AwsError) -> bool {
+    matches!(e, AwsError::Api { code, .. } if code.ends_with("NotFound"))
+}
+
+impl Elbv2 {
+    /// A target group by ARN or by name; `None` when it does not exist.
+    pub async fn target_group(&self, arn_or_name: &str) -> Result<Option<TargetGroup>, AwsError> {
+        let req = self.client.describe_target_groups();
+        let req = if arn_or_name.starts_with("arn:") {
+            req.target_group_arns(arn_or_name)
+        } else {
+            req.names(arn_or_name)
+        };
+        match req.send().await {
+            Ok(out) => Ok(out.target_groups().first().map(|tg| TargetGroup {
+                arn: tg.target_group_arn().unwrap_or_default().to_string(),
+                name: tg.target_group_name().unwrap_or_default().to_string(),
+                protocol: tg.protocol().map(|p| p.as_str().to_string()),
+                port: tg.port(),
+                target_type: tg.target_type().map(|t| t.as_str().to_string()),
+                vpc_id: tg.vpc_id().map(str::to_string),
+                load_balancer_arns: tg.load_balancer_arns().to_vec(),
+                ..Default::default()
+            })),
+            Err(e) => {
+                let e = sdk_error("DescribeTargetGroups", &self.endpoint, e);
+                if not_found(&e) { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// A load balancer by ARN or by name; `None` when it does not exist.
+    pub async fn load_balancer(&self, arn_or_name: &str) -> Result<Option<LoadBalancer>, AwsError> {
+        let req = self.client.describe_load_balancers();
+        let req = if arn_or_name.starts_with("arn:") {
+            req.load_balancer_arns(arn_or_name)
+        } else {
+            req.names(arn_or_name)
+        };
+        match req.send().await {
+            Ok(out) => Ok(out.load_balancers().first().map(|lb| LoadBalancer {
+                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+                name: lb.load_balancer_name().unwrap_or_default().to_string(),
+                dns_name: lb.dns_name().unwrap_or_default().to_string(),
+                scheme: lb.scheme().map(|s| s.as_str().to_string()),
+                vpc_id: lb.vpc_id().map(str::to_string),
+                security_groups: lb.security_groups().to_vec(),
+                addresses: lb
+                    .availability_zones()
+                    .iter()
+                    .map(|az| LbAddress {
+                        zone: az.zone_name().map(str::to_string),
+                        subnet_id: az.subnet_id().map(str::to_string),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            })),
+            Err(e) => {
+                let e = sdk_error("DescribeLoadBalancers", &self.endpoint, e);
+                if not_found(&e) { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// Creates the target group unless one of that name exists; returns its ARN
+    /// and whether it was created.
+    pub async fn ensure_target_group(
+        &self,
+        spec: &NewTargetGroup,
+    ) -> Result<(String, bool), AwsError> {
+        use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, Tag, TargetTypeEnum};
+        if let Some(tg) = self.target_group(&spec.name).await? {
+            return Ok((tg.arn, false));
+        }
+        let out = self
+            .client
+            .create_target_group()
+            .name(&spec.name)
+            .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+            .port(spec.port)
+            .vpc_id(&spec.vpc_id)
+            .target_type(TargetTypeEnum::from(spec.target_type.as_str()))
+            // traffic-port: the NodePort for instance targets, the pod port for ip targets.
+            .health_check_protocol(ProtocolEnum::Tcp)
+            .health_check_port("traffic-port")
+            .set_tags(Some(
+                spec.tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTargetGroup", &self.endpoint, e))?;
+        let arn = out
+            .target_groups()
+            .first()
+            .and_then(|tg| tg.target_group_arn())
+            .unwrap_or_default()
+            .to_string();
+        Ok((arn, true))
+    }
+
+    /// Adds a listener on `port` forwarding to the target group, unless the load
+    /// balancer already listens there; returns whether one was created.
+    pub async fn ensure_listener(
+        &self,
+        lb_arn: &str,
+        protocol: &str,
+        port: i32,
+        tg_arn: &str,
+    ) -> Result<bool, AwsError> {
+        use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+        let existing = self
+            .client
+            .describe_listeners()
+            .load_balancer_arn(lb_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeListeners", &self.endpoint, e))?;
+        if let Some(l) = existing.listeners().iter().find(|l| l.port() == Some(port)) {
+            let forwards_here = l
+                .default_actions()
+                .iter()
+                .any(|a| a.target_group_arn() == Some(tg_arn));
+            return if forwards_here {
+                Ok(false)
+            } else {
+                Err(AwsError::Api {
+                    op: "CreateListener",
+                    code: "PortInUse".into(),
+                    message: format!(
+                        "load balancer {lb_arn} already listens on port {port} for another target group; pick another load balancer or remove that listener"
+                    ),
+                })
+            };
+        }
+        self.client
+            .create_listener()
+            .load_balancer_arn(lb_arn)
+            .protocol(ProtocolEnum::from(protocol))
+            .port(port)
+            .default_actions(
+                Action::builder()
+                    .r#type(ActionTypeEnum::Forward)
+                    .target_group_arn(tg_arn)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateListener", &self.endpoint, e))?;
+        Ok(true)
+    }
+}

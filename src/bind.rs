@@ -1,0 +1,953 @@
+//! Pure planning for `bind-hostnetwork`: from a hostNetwork workload, its nodes,
+//! the Services of its namespace and the target group, decide the Service, the
+//! target group and the TargetGroupBinding to have (domain.md §4).
+
+use crate::annotations as ann;
+use crate::classify::{self, Owner, TargetType};
+use crate::model::{LoadBalancer, PodInfo, ServiceInfo, TargetGroup};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Annotation on what kubectl nlb creates, naming its source.
+pub const PROVENANCE: &str = "nlb.kubectl.io/bound-to";
+
+/// Labels that exclude a node from load-balancer targets (domain.md §4.4).
+const EXCLUDING_LABELS: &[&str] = &[
+    "node-role.kubernetes.io/master",
+    "node.kubernetes.io/exclude-from-external-load-balancers",
+    "alpha.service-controller.kubernetes.io/exclude-balancer",
+];
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub container_port: i32,
+    pub host_port: Option<i32>,
+    pub protocol: String,
+}
+
+impl ContainerPort {
+    fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.container_port.to_string())
+    }
+}
+
+/// A Deployment, DaemonSet or StatefulSet, reduced to its pod template.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Workload {
+    /// `deployment`, `daemonset` or `statefulset`.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub host_network: bool,
+    /// `spec.selector.matchLabels`.
+    pub selector: BTreeMap<String, String>,
+    pub node_selector: BTreeMap<String, String>,
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeInfo {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub instance_id: Option<String>,
+    pub internal_ip: Option<String>,
+    pub ready: bool,
+}
+
+/// A TargetGroupBinding that already exists anywhere in the cluster.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExistingBinding {
+    pub namespace: String,
+    pub name: String,
+    pub target_group_arn: String,
+    pub multi_cluster: bool,
+}
+
+/// Which target group to bind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetChoice {
+    /// `--target-group-arn` or `--target-group-name`, looked up in AWS.
+    Existing,
+    /// `--create-target-group`, optionally behind an existing load balancer.
+    Create,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// Port names or numbers; empty means every port of the pod template.
+    pub ports: Vec<String>,
+    pub target: TargetChoice,
+    pub target_type: TargetType,
+    pub source_cidrs: Vec<String>,
+    pub source_sgs: Vec<String>,
+    /// The cluster name the LBC runs with (`--cluster-name`), for the tag its IAM policy needs.
+    pub cluster: Option<String>,
+}
+
+/// Everything observed, as plain data.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub workload: Workload,
+    pub pods: Vec<PodInfo>,
+    pub nodes: Vec<NodeInfo>,
+    pub services: Vec<ServiceInfo>,
+    pub bindings: Vec<ExistingBinding>,
+    /// The target group named by the user, when one was.
+    pub target_group: Option<TargetGroup>,
+    /// The load balancer in front: the target group's, or `--load-balancer`.
+    pub load_balancer: Option<LoadBalancer>,
+    /// CIDRs of the load balancer's subnets.
+    pub load_balancer_subnet_cidrs: Vec<String>,
+    /// The VPC of the nodes (from EC2).
+    pub vpc_id: Option<String>,
+    /// Target groups that already carry the names `--create-target-group`
+    /// would give: an earlier run made them, and a re-run reuses them.
+    pub created_earlier: Vec<TargetGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceStep {
+    Reuse { name: String },
+    Create { name: String, manifest: Value },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TargetGroupStep {
+    Existing {
+        arn: String,
+        name: String,
+    },
+    Create {
+        /// A group of that name exists from an earlier run and will be reused.
+        exists: bool,
+        name: String,
+        protocol: String,
+        port: i32,
+        vpc_id: String,
+        tags: Vec<(String, String)>,
+        /// Add a listener on this load balancer forwarding to the new group.
+        listener_on: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortPlan {
+    pub port: ContainerPort,
+    /// The Service port the binding refers to (the Service *port*, domain.md §4.1).
+    pub service_port: i32,
+    pub target_group: TargetGroupStep,
+    pub binding_name: String,
+    /// Where networking rules come from, for the plan's explanation.
+    pub sources: Vec<Value>,
+    /// Targets expected once bound: instance ids, or node IPs for ip targets.
+    pub expected_targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub namespace: String,
+    pub workload: String,
+    pub target_type: TargetType,
+    pub service: ServiceStep,
+    pub ports: Vec<PortPlan>,
+    /// For instance targets: the binding's nodeSelector.
+    pub node_selector: BTreeMap<String, String>,
+    /// Every choice the plan made, said plainly.
+    pub notes: Vec<String>,
+}
+
+/// Why a binding cannot be planned; each names the object, the problem and the fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);
+
+fn fail<T>(msg: String) -> Result<T, PlanError> {
+    Err(PlanError(msg))
+}
+
+/// Decides the whole binding, or says why not. Nothing here talks to an API.
+pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
+    let w = &world.workload;
+    let what = format!("{}/{} in namespace {}", w.kind, w.name, w.namespace);
+    if !w.host_network {
+        return fail(format!(
+            "{what} does not set hostNetwork: true; bind-hostnetwork is for host-network pods (use a LoadBalancer Service with the LBC for the others)"
+        ));
+    }
+    if w.selector.is_empty() {
+        return fail(format!(
+            "{what} has no spec.selector.matchLabels; a Service cannot select its pods"
+        ));
+    }
+    let ports = select_ports(req, w, &what)?;
+
+    let nodes = eligible_nodes(&world.nodes, &w.node_selector);
+    if nodes.is_empty() {
+        return fail(format!(
+            "no ready node matches the node selector of {what} ({}); nothing could be registered",
+            fmt_labels(&w.node_selector)
+        ));
+    }
+    let mut notes = Vec::new();
+    let expected: Vec<String> = match req.target_type {
+        TargetType::Instance => {
+            notes.push(format!(
+                "instance targets: every ready node matching {} is registered on the Service's NodePort, and kube-proxy forwards to the pod; externalTrafficPolicy: Local keeps traffic on nodes that run a pod and keeps the client address (the others fail the health check)",
+                if w.node_selector.is_empty() { "the workload (no node selector)".to_string() } else { fmt_labels(&w.node_selector) }
+            ));
+            nodes.iter().filter_map(|n| n.instance_id.clone()).collect()
+        }
+        TargetType::Ip => {
+            notes.push(
+                "ip targets: a host-network pod's IP is its node's IP, so the target group receives nodeIP:port directly, with no NodePort hop".into(),
+            );
+            let mut ips: Vec<String> = world
+                .pods
+                .iter()
+                .filter(|p| p.ready)
+                .filter_map(|p| p.ip.clone())
+                .collect();
+            ips.sort();
+            ips.dedup();
+            ips
+        }
+    };
+
+    let service = service_step(req, world, &ports, &what, &mut notes)?;
+    let service_name = match &service {
+        ServiceStep::Reuse { name } | ServiceStep::Create { name, .. } => name.clone(),
+    };
+
+    let mut port_plans = Vec::new();
+    for p in &ports {
+        let target_group = target_group_step(req, world, p, &what)?;
+        let sources = sources(req, world, &what)?;
+        let service_port = match &service {
+            ServiceStep::Reuse { .. } => {
+                reused_service_port(world, &service_name, p).unwrap_or(p.container_port)
+            }
+            ServiceStep::Create { .. } => p.container_port,
+        };
+        port_plans.push(PortPlan {
+            port: p.clone(),
+            service_port,
+            binding_name: dns_label(&format!("{}-{}", w.name, p.label())),
+            target_group,
+            sources,
+            expected_targets: expected.clone(),
+        });
+    }
+    if req.source_cidrs.is_empty() && req.source_sgs.is_empty() {
+        notes.push(match &world.load_balancer {
+            Some(lb) if !lb.security_groups.is_empty() => format!(
+                "networking: allow the load balancer's security groups ({}) to the targets",
+                lb.security_groups.join(", ")
+            ),
+            _ => format!(
+                "networking: allow the load balancer's subnets ({}) to the targets",
+                world.load_balancer_subnet_cidrs.join(", ")
+            ),
+        });
+    }
+    Ok(Plan {
+        namespace: w.namespace.clone(),
+        workload: format!("{}/{}", w.kind, w.name),
+        target_type: req.target_type,
+        service,
+        ports: port_plans,
+        node_selector: if req.target_type == TargetType::Instance {
+            w.node_selector.clone()
+        } else {
+            BTreeMap::new()
+        },
+        notes,
+    })
+}
+
+fn select_ports(req: &Request, w: &Workload, what: &str) -> Result<Vec<ContainerPort>, PlanError> {
+    if w.ports.is_empty() {
+        return fail(format!(
+            "{what} declares no container ports; name the ports in the pod template"
+        ));
+    }
+    if req.ports.is_empty() {
+        return Ok(w.ports.clone());
+    }
+    let mut out = Vec::new();
+    for wanted in &req.ports {
+        let found = w.ports.iter().find(|p| {
+            p.name.as_deref() == Some(wanted.as_str())
+                || p.container_port.to_string() == *wanted
+                || p.host_port.map(|h| h.to_string()).as_deref() == Some(wanted.as_str())
+        });
+        match found {
+            Some(p) => out.push(p.clone()),
+            None => {
+                let known: Vec<String> = w
+                    .ports
+                    .iter()
+                    .map(|p| match &p.name {
+                        Some(n) => format!("{n} ({})", p.container_port),
+                        None => p.container_port.to_string(),
+                    })
+                    .collect();
+                return fail(format!(
+                    "port \"{wanted}\" is not a container port of {what} (ports: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Ready nodes that match the selector and are not excluded (domain.md §4.4).
+pub fn eligible_nodes<'a>(
+    nodes: &'a [NodeInfo],
+    selector: &BTreeMap<String, String>,
+) -> Vec<&'a NodeInfo> {
+    nodes
+        .iter()
+        .filter(|n| n.ready)
+        .filter(|n| !EXCLUDING_LABELS.iter().any(|l| n.labels.contains_key(*l)))
+        .filter(|n| {
+            n.labels
+                .get("eks.amazonaws.com/compute-type")
+                .map(String::as_str)
+                != Some("fargate")
+        })
+        .filter(|n| selector.iter().all(|(k, v)| n.labels.get(k) == Some(v)))
+        .collect()
+}
+
+fn has_lbc_claim(svc: &ServiceInfo) -> bool {
+    matches!(classify::owner(svc), Owner::Lbc(_)) || svc.annotation(ann::LB_TYPE).is_some()
+}
+
+/// The Service name kubectl nlb creates for a workload.
+pub fn service_name(workload: &str) -> String {
+    dns_label(&format!("{workload}-hostnet"))
+}
+
+fn service_step(
+    req: &Request,
+    world: &World,
+    ports: &[ContainerPort],
+    what: &str,
+    notes: &mut Vec<String>,
+) -> Result<ServiceStep, PlanError> {
+    let w = &world.workload;
+    let wanted_type = match req.target_type {
+        TargetType::Instance => "NodePort",
+        TargetType::Ip => "ClusterIP",
+    };
+    let selects_workload = |s: &ServiceInfo| {
+        !s.selector.is_empty() && s.selector.iter().all(|(k, v)| w.selector.get(k) == Some(v))
+    };
+    let serves_ports = |s: &ServiceInfo| {
+        ports.iter().all(|p| {
+            s.ports.iter().any(|sp| {
+                sp.target_port.as_deref() == Some(&p.container_port.to_string())
+                    || (sp.target_port.is_some() && sp.target_port.as_deref() == p.name.as_deref())
+                    || (sp.target_port.is_none() && sp.port == p.container_port)
+            })
+        })
+    };
+    let type_fits = |s: &ServiceInfo| match req.target_type {
+        // Instance targets need a NodePort (domain.md §4.4).
+        TargetType::Instance => s.type_ == "NodePort",
+        TargetType::Ip => s.type_ == "ClusterIP" || s.type_ == "NodePort",
+    };
+    let mut candidates: Vec<&ServiceInfo> = world
+        .services
+        .iter()
+        .filter(|s| selects_workload(s) && serves_ports(s) && type_fits(s) && !has_lbc_claim(s))
+        .collect();
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(s) = candidates.first() {
+        notes.push(format!(
+            "Service: reuse {} ({}), which selects the pods and serves the ports",
+            s.name, s.type_
+        ));
+        return Ok(ServiceStep::Reuse {
+            name: s.name.clone(),
+        });
+    }
+    let name = service_name(&w.name);
+    if let Some(existing) = world.services.iter().find(|s| s.name == name) {
+        return fail(format!(
+            "Service {}/{name} exists but does not fit {what} (type {}, or other selector or ports); delete or rename it",
+            w.namespace, existing.type_
+        ));
+    }
+    notes.push(format!(
+        "Service: create {name} ({wanted_type}) without load-balancer annotations, so the LBC does not build a second NLB for it"
+    ));
+    let mut spec = json!({
+        "type": wanted_type,
+        "selector": w.selector,
+        "ports": ports.iter().map(|p| {
+            let mut port = json!({
+                "name": dns_label(&p.label()),
+                "port": p.container_port,
+                "targetPort": p.container_port,
+                "protocol": p.protocol,
+            });
+            if let Some(name) = &p.name {
+                port["targetPort"] = json!(name);
+            }
+            port
+        }).collect::<Vec<_>>(),
+    });
+    if req.target_type == TargetType::Instance {
+        spec["externalTrafficPolicy"] = json!("Local");
+    }
+    let manifest = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": name,
+            "namespace": w.namespace,
+            "annotations": { PROVENANCE: format!("{}/{}", w.kind, w.name) },
+        },
+        "spec": spec,
+    });
+    Ok(ServiceStep::Create { name, manifest })
+}
+
+fn reused_service_port(world: &World, service: &str, p: &ContainerPort) -> Option<i32> {
+    let svc = world.services.iter().find(|s| s.name == service)?;
+    svc.ports
+        .iter()
+        .find(|sp| {
+            sp.target_port.as_deref() == Some(&p.container_port.to_string())
+                || (sp.target_port.is_some() && sp.target_port.as_deref() == p.name.as_deref())
+                || (sp.target_port.is_none() && sp.port == p.container_port)
+        })
+        .map(|sp| sp.port)
+}
+
+/// The target group name kubectl nlb creates: stable, so a re-run finds it.
+pub fn target_group_name(namespace: &str, workload: &str, port: &ContainerPort) -> String {
+    let raw = format!(
+        "hn-{}-{}-{}",
+        truncate(namespace, 8),
+        truncate(workload, 12),
+        port.container_port
+    );
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    truncate(cleaned.trim_matches('-'), 32).to_string()
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn target_group_step(
+    req: &Request,
+    world: &World,
+    p: &ContainerPort,
+    what: &str,
+) -> Result<TargetGroupStep, PlanError> {
+    let protocol = if p.protocol.eq_ignore_ascii_case("UDP") {
+        "UDP"
+    } else {
+        "TCP"
+    };
+    match req.target {
+        TargetChoice::Existing => {
+            let Some(tg) = &world.target_group else {
+                return fail("the target group was not found in this account and region; check --target-group-arn/--target-group-name, --region and --profile".into());
+            };
+            let tg_type = tg.target_type.as_deref().unwrap_or("");
+            if tg_type != req.target_type.as_str() {
+                return fail(format!(
+                    "target group {} has target type {tg_type}, but the binding asks for {}; pass --target-type {tg_type} or use another target group",
+                    tg.name,
+                    req.target_type.as_str()
+                ));
+            }
+            let tg_protocol = tg.protocol.as_deref().unwrap_or("");
+            let compatible = tg_protocol == protocol
+                || (protocol == "TCP" && matches!(tg_protocol, "TLS" | "TCP_UDP"))
+                || (protocol == "UDP" && tg_protocol == "TCP_UDP");
+            if !compatible {
+                return fail(format!(
+                    "target group {} uses {tg_protocol}, which cannot carry the {protocol} port {} of {what}",
+                    tg.name,
+                    p.label()
+                ));
+            }
+            if let (Some(tg_vpc), Some(vpc)) = (&tg.vpc_id, &world.vpc_id)
+                && tg_vpc != vpc
+            {
+                return fail(format!(
+                    "target group {} is in {tg_vpc}, but the nodes are in {vpc}; create the target group in the nodes' VPC",
+                    tg.name
+                ));
+            }
+            let others: Vec<&ExistingBinding> = world
+                .bindings
+                .iter()
+                .filter(|b| b.target_group_arn == tg.arn)
+                .filter(|b| {
+                    !(b.namespace == world.workload.namespace
+                        && b.name == dns_label(&format!("{}-{}", world.workload.name, p.label())))
+                })
+                .collect();
+            if let Some(b) = others.iter().find(|b| !b.multi_cluster) {
+                // Only one binding per target group unless all are multi-cluster (domain.md §4.2).
+                return fail(format!(
+                    "target group {} is already bound by TargetGroupBinding {}/{}; a target group takes one binding unless all set multiClusterTargetGroup",
+                    tg.name, b.namespace, b.name
+                ));
+            }
+            Ok(TargetGroupStep::Existing {
+                arn: tg.arn.clone(),
+                name: tg.name.clone(),
+            })
+        }
+        TargetChoice::Create => {
+            let Some(vpc_id) = world.vpc_id.clone() else {
+                return fail(format!(
+                    "could not find the VPC of the nodes of {what} (no spec.providerID with an EC2 instance id)"
+                ));
+            };
+            let Some(cluster) = req.cluster.clone() else {
+                return fail("cannot tell the cluster name for the elbv2.k8s.aws/cluster tag: pass --cluster-name (the LBC's --cluster-name)".into());
+            };
+            let w = &world.workload;
+            let name = target_group_name(&w.namespace, &w.name, p);
+            // Still a Create step, so a resumed run also adds a listener that an
+            // interrupted one did not; applying it reuses the group.
+            let exists = world.created_earlier.iter().any(|tg| tg.name == name);
+            Ok(TargetGroupStep::Create {
+                exists,
+                name,
+                protocol: protocol.to_string(),
+                port: p.container_port,
+                vpc_id,
+                // The LBC's IAM policy manages only resources with the cluster tag (domain.md §4.3).
+                tags: vec![
+                    ("elbv2.k8s.aws/cluster".into(), cluster),
+                    (
+                        PROVENANCE.into(),
+                        format!("{}/{}/{}:{}", w.namespace, w.kind, w.name, p.label()),
+                    ),
+                ],
+                listener_on: world.load_balancer.as_ref().map(|lb| lb.arn.clone()),
+            })
+        }
+    }
+}
+
+/// `networking.ingress[].from`: the user's sources, else the load balancer's
+/// security groups, else its subnets' CIDRs; never 0.0.0.0/0 unless asked.
+fn sources(req: &Request, world: &World, what: &str) -> Result<Vec<Value>, PlanError> {
+    let mut from: Vec<Value> = req
+        .source_cidrs
+        .iter()
+        .map(|c| json!({"ipBlock": {"cidr": c}}))
+        .chain(
+            req.source_sgs
+                .iter()
+                .map(|g| json!({"securityGroup": {"groupID": g}})),
+        )
+        .collect();
+    if !from.is_empty() {
+        return Ok(from);
+    }
+    if let Some(lb) = &world.load_balancer {
+        if !lb.security_groups.is_empty() {
+            from = lb
+                .security_groups
+                .iter()
+                .map(|g| json!({"securityGroup": {"groupID": g}}))
+                .collect();
+        } else {
+            from = world
+                .load_balancer_subnet_cidrs
+                .iter()
+                .map(|c| json!({"ipBlock": {"cidr": c}}))
+                .collect();
+        }
+    }
+    if from.is_empty() {
+        return fail(format!(
+            "no load balancer is known for the binding of {what}, so the traffic sources cannot be derived: pass --source-cidr or --source-sg (without networking rules the controller opens no port and traffic fails)"
+        ));
+    }
+    Ok(from)
+}
+
+/// The TargetGroupBinding manifest for one port. `node_port` is the Service's
+/// NodePort for this port, needed by instance targets' networking rules.
+pub fn binding_manifest(
+    plan: &Plan,
+    port: &PortPlan,
+    arn: &str,
+    node_port: Option<i32>,
+    service: &str,
+) -> Value {
+    let rule_port = match plan.target_type {
+        // For instance targets the rule port must be the numeric NodePort (domain.md §4.1, §4.5).
+        TargetType::Instance => node_port.map(|p| json!(p)),
+        TargetType::Ip => Some(json!(port.port.container_port)),
+    };
+    let mut rule_ports = json!({"protocol": if port.port.protocol.eq_ignore_ascii_case("UDP") { "UDP" } else { "TCP" }});
+    if let Some(p) = rule_port {
+        rule_ports["port"] = p;
+    }
+    let mut spec = json!({
+        "targetGroupARN": arn,
+        "targetType": plan.target_type.as_str(),
+        "serviceRef": {"name": service, "port": port.service_port},
+        "networking": {"ingress": [{"from": port.sources, "ports": [rule_ports]}]},
+    });
+    if plan.target_type == TargetType::Instance && !plan.node_selector.is_empty() {
+        spec["nodeSelector"] = json!({"matchLabels": plan.node_selector});
+    }
+    json!({
+        "apiVersion": "elbv2.k8s.aws/v1beta1",
+        "kind": "TargetGroupBinding",
+        "metadata": {
+            "name": port.binding_name,
+            "namespace": plan.namespace,
+            "annotations": {PROVENANCE: plan.workload},
+        },
+        "spec": spec,
+    })
+}
+
+fn fmt_labels(labels: &BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "{}".into();
+    }
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Lower case, alphanumerics and '-', at most 63 characters.
+fn dns_label(s: &str) -> String {
+    let cleaned: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    truncate(cleaned.trim_matches('-'), 63)
+        .trim_end_matches('-')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ServicePort;
+
+    fn world() -> World {
+        World {
+            workload: Workload {
+                kind: "daemonset".into(),
+                namespace: "edge".into(),
+                name: "edge-proxy".into(),
+                host_network: true,
+                selector: [("app".to_string(), "edge-proxy".to_string())].into(),
+                node_selector: BTreeMap::new(),
+                ports: vec![
+                    ContainerPort {
+                        name: Some("http".into()),
+                        container_port: 80,
+                        host_port: Some(80),
+                        protocol: "TCP".into(),
+                    },
+                    ContainerPort {
+                        name: Some("https".into()),
+                        container_port: 443,
+                        host_port: Some(443),
+                        protocol: "TCP".into(),
+                    },
+                ],
+            },
+            nodes: (0..3)
+                .map(|i| NodeInfo {
+                    name: format!("n{i}"),
+                    labels: [("zone".to_string(), format!("z{i}"))].into(),
+                    instance_id: Some(format!("i-{i}")),
+                    internal_ip: Some(format!("10.0.{i}.4")),
+                    ready: true,
+                })
+                .collect(),
+            target_group: Some(TargetGroup {
+                arn: "arn:tg/web".into(),
+                name: "web".into(),
+                protocol: Some("TCP".into()),
+                port: Some(80),
+                target_type: Some("instance".into()),
+                vpc_id: Some("vpc-1".into()),
+                load_balancer_arns: vec!["arn:lb/1".into()],
+                ..Default::default()
+            }),
+            load_balancer: Some(LoadBalancer {
+                arn: "arn:lb/1".into(),
+                ..Default::default()
+            }),
+            load_balancer_subnet_cidrs: vec!["10.0.0.0/20".into(), "10.0.16.0/20".into()],
+            vpc_id: Some("vpc-1".into()),
+            ..Default::default()
+        }
+    }
+
+    fn request() -> Request {
+        Request {
+            ports: vec!["http".into()],
+            target: TargetChoice::Existing,
+            target_type: TargetType::Instance,
+            source_cidrs: vec![],
+            source_sgs: vec![],
+            cluster: Some("sandbox".into()),
+        }
+    }
+
+    #[test]
+    fn an_existing_target_group_gets_a_node_port_service_and_a_binding() {
+        let plan = plan(&request(), &world()).expect("plan");
+        let ServiceStep::Create { name, manifest } = &plan.service else {
+            panic!("expected a new Service");
+        };
+        assert_eq!(name, "edge-proxy-hostnet");
+        assert_eq!(manifest["spec"]["type"], "NodePort");
+        assert_eq!(manifest["spec"]["externalTrafficPolicy"], "Local");
+        assert_eq!(manifest["spec"]["ports"][0]["targetPort"], "http");
+        assert!(
+            manifest["metadata"]["annotations"]
+                .get(ann::LB_TYPE)
+                .is_none()
+        );
+        let p = &plan.ports[0];
+        assert_eq!(p.service_port, 80);
+        assert_eq!(p.expected_targets, vec!["i-0", "i-1", "i-2"]);
+        let tgb = binding_manifest(&plan, p, "arn:tg/web", Some(31080), name);
+        assert_eq!(tgb["spec"]["serviceRef"]["port"], 80);
+        assert_eq!(tgb["spec"]["targetType"], "instance");
+        assert_eq!(
+            tgb["spec"]["networking"]["ingress"][0]["ports"][0]["port"],
+            31080
+        );
+        assert_eq!(
+            tgb["spec"]["networking"]["ingress"][0]["from"][1]["ipBlock"]["cidr"],
+            "10.0.16.0/20"
+        );
+        assert!(tgb["spec"].get("nodeSelector").is_none());
+    }
+
+    #[test]
+    fn load_balancer_security_groups_win_over_subnets() {
+        let mut w = world();
+        if let Some(lb) = w.load_balancer.as_mut() {
+            lb.security_groups = vec!["sg-1".into()];
+        }
+        let plan = plan(&request(), &w).expect("plan");
+        assert_eq!(
+            plan.ports[0].sources,
+            vec![json!({"securityGroup": {"groupID": "sg-1"}})]
+        );
+    }
+
+    #[test]
+    fn user_sources_win_and_no_sources_at_all_is_an_error() {
+        let mut req = request();
+        req.source_cidrs = vec!["192.0.2.0/24".into()];
+        let plan_ = plan(&req, &world()).expect("plan");
+        assert_eq!(
+            plan_.ports[0].sources,
+            vec![json!({"ipBlock": {"cidr": "192.0.2.0/24"}})]
+        );
+        let mut w = world();
+        w.load_balancer = None;
+        assert!(plan(&request(), &w).is_err());
+    }
+
+    #[test]
+    fn ip_targets_use_pod_ips_and_a_cluster_ip_service_without_node_selector() {
+        let mut w = world();
+        w.workload.node_selector = [("zone".to_string(), "z1".to_string())].into();
+        if let Some(tg) = w.target_group.as_mut() {
+            tg.target_type = Some("ip".into());
+        }
+        w.pods = vec![PodInfo {
+            ip: Some("10.0.1.4".into()),
+            ready: true,
+            ..Default::default()
+        }];
+        let mut req = request();
+        req.target_type = TargetType::Ip;
+        let plan = plan(&req, &w).expect("plan");
+        let ServiceStep::Create { manifest, .. } = &plan.service else {
+            panic!("new Service");
+        };
+        assert_eq!(manifest["spec"]["type"], "ClusterIP");
+        assert_eq!(plan.ports[0].expected_targets, vec!["10.0.1.4"]);
+        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", None, "s");
+        assert!(tgb["spec"].get("nodeSelector").is_none());
+        assert_eq!(
+            tgb["spec"]["networking"]["ingress"][0]["ports"][0]["port"],
+            80
+        );
+    }
+
+    #[test]
+    fn a_node_selector_narrows_instance_targets() {
+        let mut w = world();
+        w.workload.node_selector = [("zone".to_string(), "z1".to_string())].into();
+        let plan = plan(&request(), &w).expect("plan");
+        assert_eq!(plan.ports[0].expected_targets, vec!["i-1"]);
+        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", Some(1), "s");
+        assert_eq!(tgb["spec"]["nodeSelector"]["matchLabels"]["zone"], "z1");
+    }
+
+    #[test]
+    fn a_fitting_service_is_reused_and_an_lbc_service_is_not() {
+        let mut w = world();
+        let fitting = ServiceInfo {
+            namespace: "edge".into(),
+            name: "edge".into(),
+            type_: "NodePort".into(),
+            selector: [("app".to_string(), "edge-proxy".to_string())].into(),
+            ports: vec![ServicePort {
+                name: Some("web".into()),
+                port: 8080,
+                protocol: "TCP".into(),
+                target_port: Some("80".into()),
+                node_port: Some(30000),
+            }],
+            ..Default::default()
+        };
+        let mut lbc = fitting.clone();
+        lbc.name = "aaa-lbc".into();
+        lbc.load_balancer_class = Some(ann::LBC_CLASS.into());
+        w.services = vec![lbc, fitting];
+        let plan = plan(&request(), &w).expect("plan");
+        assert_eq!(
+            plan.service,
+            ServiceStep::Reuse {
+                name: "edge".into()
+            }
+        );
+        assert_eq!(plan.ports[0].service_port, 8080);
+    }
+
+    #[test]
+    fn bad_inputs_name_the_problem() {
+        type Mutation = Box<dyn Fn(&mut Request, &mut World)>;
+        let cases: Vec<(Mutation, &str)> = vec![
+            (
+                Box::new(|_, w| w.workload.host_network = false),
+                "does not set hostNetwork: true",
+            ),
+            (
+                Box::new(|r, _| r.ports = vec!["9999".into()]),
+                "port \"9999\" is not a container port",
+            ),
+            (Box::new(|_, w| w.nodes.clear()), "no ready node matches"),
+            (
+                Box::new(|_, w| w.target_group = None),
+                "target group was not found",
+            ),
+            (
+                Box::new(|r, _| r.target_type = TargetType::Ip),
+                "has target type instance",
+            ),
+            (
+                Box::new(|_, w| {
+                    if let Some(tg) = w.target_group.as_mut() {
+                        tg.vpc_id = Some("vpc-other".into());
+                    }
+                }),
+                "is in vpc-other",
+            ),
+            (
+                Box::new(|_, w| {
+                    if let Some(tg) = w.target_group.as_mut() {
+                        tg.protocol = Some("UDP".into());
+                    }
+                }),
+                "uses UDP",
+            ),
+            (
+                Box::new(|_, w| {
+                    w.bindings.push(ExistingBinding {
+                        namespace: "other".into(),
+                        name: "tgb".into(),
+                        target_group_arn: "arn:tg/web".into(),
+                        multi_cluster: false,
+                    })
+                }),
+                "already bound by TargetGroupBinding other/tgb",
+            ),
+            (
+                Box::new(|r, _| {
+                    r.target = TargetChoice::Create;
+                    r.cluster = None;
+                }),
+                "--cluster-name",
+            ),
+        ];
+        for (mutate, needle) in cases {
+            let (mut r, mut w) = (request(), world());
+            mutate(&mut r, &mut w);
+            let err = plan(&r, &w).expect_err(needle);
+            assert!(err.0.contains(needle), "{needle:?} in {}", err.0);
+        }
+    }
+
+    #[test]
+    fn a_created_target_group_is_tagged_for_the_controller() {
+        let mut req = request();
+        req.target = TargetChoice::Create;
+        let plan = plan(&req, &world()).expect("plan");
+        let TargetGroupStep::Create {
+            name,
+            tags,
+            vpc_id,
+            listener_on,
+            ..
+        } = &plan.ports[0].target_group
+        else {
+            panic!("create");
+        };
+        assert_eq!(name, "hn-edge-edge-proxy-80");
+        assert!(name.len() <= 32);
+        assert_eq!(vpc_id, "vpc-1");
+        assert!(tags.contains(&("elbv2.k8s.aws/cluster".to_string(), "sandbox".to_string())));
+        assert_eq!(listener_on.as_deref(), Some("arn:lb/1"));
+    }
+
+    #[test]
+    fn a_re_run_reuses_the_target_group_it_created() {
+        let mut req = request();
+        req.target = TargetChoice::Create;
+        let mut w = world();
+        w.created_earlier = vec![TargetGroup {
+            arn: "arn:tg/made".into(),
+            name: "hn-edge-edge-proxy-80".into(),
+            ..Default::default()
+        }];
+        let plan = plan(&req, &w).expect("plan");
+        assert!(matches!(
+            plan.ports[0].target_group,
+            TargetGroupStep::Create { exists: true, .. }
+        ));
+    }
+}
