@@ -43,6 +43,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s v -l verbose -d
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "bind-hostnetwork" -d 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -69,6 +70,41 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l insecu
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l port -d 'Container port (name or number) to bind; repeatable (default: every port)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-group-arn -d 'Bind this existing target group' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-group-name -d 'Bind the existing target group of this name' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l load-balancer -d 'With --create-target-group: add a listener on this load balancer (ARN or name)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-type -d 'instance: nodes on the Service\'s NodePort; ip: node IPs on the pod port' -r -f -a "instance\t''
+ip\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l source-cidr -d 'Allow traffic from this CIDR (repeatable; default: the load balancer\'s security groups or subnets)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l source-sg -d 'Allow traffic from this security group (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l cluster-name -d 'The cluster name the controller runs with (default: read from its --cluster-name)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s o -l output -d 'Print the manifests instead of applying them' -r -f -a "yaml\t''
+json\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l dry-run -d 'client: print the plan and manifests; server: submit them with dryRun=All' -r -f -a "none\t''
+client\t''
+server\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l timeout -d 'How long to wait for the targets to become healthy' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l create-target-group -d 'Create a target group per port, tagged so the controller may manage it'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -87,6 +123,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l i
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork completion help" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork completion help" -f -a "bind-hostnetwork" -d 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork completion help" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -43,6 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)')
+            [CompletionResult]::new('bind-hostnetwork', 'bind-hostnetwork', [CompletionResultType]::ParameterValue, 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script for kubectl-nlb')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -68,6 +69,45 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Audit Services in all namespaces')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'Audit Services in all namespaces')
             [CompletionResult]::new('--shallow', '--shallow', [CompletionResultType]::ParameterName, 'Skip target-group attributes and target health: two AWS calls per target group (ELBv2 has no batch form), which dominate on large accounts')
+            [CompletionResult]::new('--insecure-skip-tls-verify', '--insecure-skip-tls-verify', [CompletionResultType]::ParameterName, 'Do not verify the API server''s certificate (insecure)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr (-v, -vv, -vvv)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr (-v, -vv, -vvv)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kubectl-nlb;bind-hostnetwork' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Container port (name or number) to bind; repeatable (default: every port)')
+            [CompletionResult]::new('--target-group-arn', '--target-group-arn', [CompletionResultType]::ParameterName, 'Bind this existing target group')
+            [CompletionResult]::new('--target-group-name', '--target-group-name', [CompletionResultType]::ParameterName, 'Bind the existing target group of this name')
+            [CompletionResult]::new('--load-balancer', '--load-balancer', [CompletionResultType]::ParameterName, 'With --create-target-group: add a listener on this load balancer (ARN or name)')
+            [CompletionResult]::new('--target-type', '--target-type', [CompletionResultType]::ParameterName, 'instance: nodes on the Service''s NodePort; ip: node IPs on the pod port')
+            [CompletionResult]::new('--source-cidr', '--source-cidr', [CompletionResultType]::ParameterName, 'Allow traffic from this CIDR (repeatable; default: the load balancer''s security groups or subnets)')
+            [CompletionResult]::new('--source-sg', '--source-sg', [CompletionResultType]::ParameterName, 'Allow traffic from this security group (repeatable)')
+            [CompletionResult]::new('--cluster-name', '--cluster-name', [CompletionResultType]::ParameterName, 'The cluster name the controller runs with (default: read from its --cluster-name)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the manifests instead of applying them')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the manifests instead of applying them')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'client: print the plan and manifests; server: submit them with dryRun=All')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the targets to become healthy')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The kubeconfig user to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'The namespace (default: the context''s, then "default")')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'The namespace (default: the context''s, then "default")')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate (repeatable)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The address of the Kubernetes API server')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The address of the Kubernetes API server')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, then the profile''s region)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; NO_COLOR turns "auto" off')
+            [CompletionResult]::new('--create-target-group', '--create-target-group', [CompletionResultType]::ParameterName, 'Create a target group per port, tagged so the controller may manage it')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--insecure-skip-tls-verify', '--insecure-skip-tls-verify', [CompletionResultType]::ParameterName, 'Do not verify the API server''s certificate (insecure)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr (-v, -vv, -vvv)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr (-v, -vv, -vvv)')
@@ -103,11 +143,15 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
         }
         'kubectl-nlb;help' {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)')
+            [CompletionResult]::new('bind-hostnetwork', 'bind-hostnetwork', [CompletionResultType]::ParameterValue, 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script for kubectl-nlb')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'kubectl-nlb;help;audit' {
+            break
+        }
+        'kubectl-nlb;help;bind-hostnetwork' {
             break
         }
         'kubectl-nlb;help;completion' {

@@ -148,6 +148,9 @@ pub enum Command {
     /// Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)
     #[command(after_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
+    /// Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding
+    #[command(name = "bind-hostnetwork", after_help = BIND_EXAMPLES)]
+    BindHostnetwork(BindArgs),
     /// Print a shell completion script for kubectl-nlb
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion {
@@ -155,6 +158,95 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+const BIND_EXAMPLES: &str = "\
+Examples:
+  # Plan a binding of a DaemonSet's http port to an existing target group
+  kubectl nlb bind-hostnetwork daemonset/edge-proxy -n edge --port http --target-group-name web --dry-run=client
+
+  # Create the target group (tagged for the controller) behind an existing NLB, and bind it
+  kubectl nlb bind-hostnetwork daemonset/edge-proxy -n edge --port 443 --create-target-group --load-balancer edge-nlb --yes
+
+  # Manifests only, for GitOps
+  kubectl nlb bind-hostnetwork deployment/ingress -n edge --target-group-arn ARN --target-type ip -o yaml
+
+The Service the binding refers to is reused when one selects the pods and
+serves the port, else created (NodePort for instance targets, ClusterIP for
+ip targets) without load-balancer annotations. Networking rules allow the
+load balancer's security groups, else its subnets' CIDRs, else what
+--source-cidr/--source-sg name. Running it twice changes nothing.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DryRun {
+    #[default]
+    None,
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestOutput {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum TargetTypeArg {
+    #[default]
+    Instance,
+    Ip,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(
+    clap::ArgGroup::new("target-group")
+        .required(true)
+        .args(["target_group_arn", "target_group_name", "create_target_group"])
+))]
+pub struct BindArgs {
+    /// The workload: deployment/NAME, daemonset/NAME or statefulset/NAME
+    #[arg(value_name = "KIND/NAME")]
+    pub workload: String,
+    /// Container port (name or number) to bind; repeatable (default: every port)
+    #[arg(long = "port", value_name = "NAME|NUMBER")]
+    pub ports: Vec<String>,
+    /// Bind this existing target group
+    #[arg(long, value_name = "ARN")]
+    pub target_group_arn: Option<String>,
+    /// Bind the existing target group of this name
+    #[arg(long, value_name = "NAME")]
+    pub target_group_name: Option<String>,
+    /// Create a target group per port, tagged so the controller may manage it
+    #[arg(long)]
+    pub create_target_group: bool,
+    /// With --create-target-group: add a listener on this load balancer (ARN or name)
+    #[arg(long, value_name = "ARN|NAME", requires = "create_target_group")]
+    pub load_balancer: Option<String>,
+    /// instance: nodes on the Service's NodePort; ip: node IPs on the pod port
+    #[arg(long, value_enum, default_value_t = TargetTypeArg::Instance)]
+    pub target_type: TargetTypeArg,
+    /// Allow traffic from this CIDR (repeatable; default: the load balancer's security groups or subnets)
+    #[arg(long = "source-cidr", value_name = "CIDR")]
+    pub source_cidrs: Vec<String>,
+    /// Allow traffic from this security group (repeatable)
+    #[arg(long = "source-sg", value_name = "ID")]
+    pub source_sgs: Vec<String>,
+    /// The cluster name the controller runs with (default: read from its --cluster-name)
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+    /// Print the manifests instead of applying them
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ManifestOutput>,
+    /// client: print the plan and manifests; server: submit them with dryRun=All
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = DryRun::None, num_args = 0..=1, default_missing_value = "client", require_equals = true)]
+    pub dry_run: DryRun,
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// How long to wait for the targets to become healthy
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
 }
 
 const COMPLETION_EXAMPLES: &str = "\
@@ -273,10 +365,13 @@ mod tests {
         let mut checked = 0;
         for text in texts {
             for line in text.lines() {
-                // `<TAB>` marks a half-typed word in a completion example.
+                // Commands, not prose: a line that starts with one, or runs one
+                // in `<(…)`. `<TAB>` marks a half-typed word in a completion example.
+                let is_command = line.trim_start().starts_with("kubectl nlb ")
+                    || line.contains("<(kubectl nlb ");
                 let Some(start) = line
                     .find("kubectl nlb ")
-                    .filter(|_| !line.contains("<TAB>"))
+                    .filter(|_| is_command && !line.contains("<TAB>"))
                 else {
                     continue;
                 };

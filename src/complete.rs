@@ -19,6 +19,8 @@ pub enum Dynamic {
     Clusters,
     Users,
     Namespaces,
+    /// `deployment/NAME`, `daemonset/NAME`, `statefulset/NAME` in the namespace typed (or the default).
+    Workloads,
 }
 
 /// What the words typed so far ask the resolver for.
@@ -102,6 +104,17 @@ pub fn complete(
         };
     }
 
+    // A workload for bind-hostnetwork, until one is given.
+    if command.get_name() == "bind-hostnetwork" && !has_positional(command, before) {
+        let mut values = resolve(Dynamic::Workloads);
+        values.retain(|v| v.starts_with(current));
+        values.sort();
+        return Answer {
+            candidates: values,
+            directive: DIRECTIVE_NO_FILES,
+        };
+    }
+
     // Subcommands, and the values of positional arguments that have a fixed set.
     let mut subs: Vec<String> = command
         .get_subcommands()
@@ -122,6 +135,26 @@ pub fn complete(
         candidates: subs,
         directive: DIRECTIVE_NO_FILES,
     }
+}
+
+/// Whether a positional word follows the subcommand's name among `words`.
+fn has_positional(command: &Command, words: &[String]) -> bool {
+    let Some(start) = words.iter().position(|w| w == command.get_name()) else {
+        return false;
+    };
+    let mut skip = false;
+    for word in &words[start + 1..] {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if word.starts_with('-') {
+            skip = !word.contains('=') && find_flag(command, word).is_some_and(takes_value);
+            continue;
+        }
+        return true;
+    }
+    false
 }
 
 fn takes_value(arg: &clap::Arg) -> bool {
@@ -210,6 +243,7 @@ mod tests {
         complete(&cmd, &words, &mut |d| match d {
             Dynamic::Contexts => vec!["prod".into(), "sandbox".into()],
             Dynamic::Namespaces => vec!["shop".into(), "web".into()],
+            Dynamic::Workloads => vec!["daemonset/edge-proxy".into(), "deployment/ingress".into()],
             Dynamic::Clusters | Dynamic::Users => vec![],
         })
     }
@@ -269,6 +303,23 @@ mod tests {
         assert_eq!(
             run(&["audit", "--context", "prod", "-n", "w"]).candidates,
             vec!["web"]
+        );
+    }
+
+    #[test]
+    fn bind_completes_workloads_then_flags() {
+        assert_eq!(
+            run(&["bind-hostnetwork", "-n", "edge", "da"]).candidates,
+            vec!["daemonset/edge-proxy"]
+        );
+        assert!(
+            run(&["bind-hostnetwork", "ds/edge-proxy", ""])
+                .candidates
+                .is_empty()
+        );
+        assert_eq!(
+            run(&["bind-hostnetwork", "ds/x", "--target-t"]).candidates,
+            vec!["--target-type"]
         );
     }
 

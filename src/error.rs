@@ -7,10 +7,8 @@ pub const EXIT_OK: u8 = 0;
 /// An error or invalid input; nothing was changed.
 pub const EXIT_ERROR: u8 = 1;
 /// Aborted by the user, or rolled back.
-#[allow(dead_code)] // used by the mutating commands
 pub const EXIT_ABORTED: u8 = 2;
 /// A wait timed out.
-#[allow(dead_code)] // used by the mutating commands
 pub const EXIT_TIMEOUT: u8 = 3;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,11 +22,21 @@ pub enum Error {
     Invalid(String),
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// The user declined, or a change was rolled back.
+    #[error("{0}")]
+    Aborted(String),
+    /// A wait ran out of time; what was done stays, and re-running resumes.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl Error {
     pub fn exit_code(&self) -> u8 {
-        EXIT_ERROR
+        match self {
+            Error::Aborted(_) => EXIT_ABORTED,
+            Error::Timeout(_) => EXIT_TIMEOUT,
+            _ => EXIT_ERROR,
+        }
     }
 
     /// A closed pipe (`kubectl nlb audit | head`) is not a failure.

@@ -3,6 +3,7 @@
 mod annotations;
 mod audit;
 mod aws;
+mod bind;
 mod classify;
 mod cli;
 mod cmd;
@@ -81,6 +82,7 @@ fn one_line(message: &str) -> String {
 async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
     match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
+        Command::BindHostnetwork(args) => cmd::bind::run(&cli.global, args, ui).await,
         // Answered in main, before the runtime starts.
         Command::Completion { .. } => Ok(()),
     }

@@ -5,6 +5,7 @@ use crate::cli::{Cli, GlobalArgs};
 use crate::complete::{Dynamic, complete, flag_value};
 use crate::context;
 use clap::CommandFactory;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 use std::io::Write;
@@ -35,16 +36,19 @@ pub fn answer(words: &[String], out: &mut dyn Write) -> std::io::Result<()> {
         request_timeout: "0".into(),
         ..Default::default()
     };
-    let answer = complete(&cmd, words, &mut |d| resolve(d, &args));
+    let namespace = flag_value(words, "namespace", Some('n'));
+    let answer = complete(&cmd, words, &mut |d| {
+        resolve(d, &args, namespace.as_deref())
+    });
     for c in &answer.candidates {
         writeln!(out, "{c}")?;
     }
     writeln!(out, ":{}", answer.directive)
 }
 
-fn resolve(dynamic: Dynamic, args: &GlobalArgs) -> Vec<String> {
-    if dynamic == Dynamic::Namespaces {
-        return namespaces(args);
+fn resolve(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) -> Vec<String> {
+    if matches!(dynamic, Dynamic::Namespaces | Dynamic::Workloads) {
+        return from_cluster(dynamic, args, namespace);
     }
     let Ok(Some(kubeconfig)) = context::load_kubeconfig(args) else {
         return Vec::new();
@@ -53,11 +57,11 @@ fn resolve(dynamic: Dynamic, args: &GlobalArgs) -> Vec<String> {
         Dynamic::Contexts => kubeconfig.contexts.into_iter().map(|c| c.name).collect(),
         Dynamic::Clusters => kubeconfig.clusters.into_iter().map(|c| c.name).collect(),
         Dynamic::Users => kubeconfig.auth_infos.into_iter().map(|u| u.name).collect(),
-        Dynamic::Namespaces => Vec::new(),
+        Dynamic::Namespaces | Dynamic::Workloads => Vec::new(),
     }
 }
 
-fn namespaces(args: &GlobalArgs) -> Vec<String> {
+fn from_cluster(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) -> Vec<String> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,15 +70,50 @@ fn namespaces(args: &GlobalArgs) -> Vec<String> {
     };
     runtime.block_on(async {
         let list = async {
-            let (kube, _, _) = context::kube_client(args).await.ok()?;
-            let api: Api<Namespace> = Api::all(kube.client);
-            let list = api.list(&ListParams::default()).await.ok()?;
-            Some(
-                list.items
+            let (kube, _, default_ns) = context::kube_client(args).await.ok()?;
+            if dynamic == Dynamic::Namespaces {
+                let api: Api<Namespace> = Api::all(kube.client);
+                let list = api.list(&ListParams::default()).await.ok()?;
+                return Some(
+                    list.items
+                        .into_iter()
+                        .filter_map(|ns| ns.metadata.name)
+                        .collect(),
+                );
+            }
+            let ns = namespace.unwrap_or(&default_ns);
+            let lp = ListParams::default();
+            let names = |kind: &str, items: Vec<Option<String>>| -> Vec<String> {
+                items
                     .into_iter()
-                    .filter_map(|ns| ns.metadata.name)
-                    .collect::<Vec<_>>(),
-            )
+                    .flatten()
+                    .map(|n| format!("{kind}/{n}"))
+                    .collect()
+            };
+            let (deployments, daemonsets, statefulsets) = (
+                Api::<Deployment>::namespaced(kube.client.clone(), ns),
+                Api::<DaemonSet>::namespaced(kube.client.clone(), ns),
+                Api::<StatefulSet>::namespaced(kube.client.clone(), ns),
+            );
+            let (d, s, t) = tokio::join!(
+                deployments.list(&lp),
+                daemonsets.list(&lp),
+                statefulsets.list(&lp),
+            );
+            let mut out = Vec::new();
+            out.extend(names(
+                "deployment",
+                d.ok()?.items.into_iter().map(|o| o.metadata.name).collect(),
+            ));
+            out.extend(names(
+                "daemonset",
+                s.ok()?.items.into_iter().map(|o| o.metadata.name).collect(),
+            ));
+            out.extend(names(
+                "statefulset",
+                t.ok()?.items.into_iter().map(|o| o.metadata.name).collect(),
+            ));
+            Some(out)
         };
         tokio::time::timeout(CLUSTER_WAIT, list)
             .await

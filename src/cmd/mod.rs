@@ -1,4 +1,5 @@
 //! One module per subcommand: each wires observe → decide → render.
 
 pub mod audit;
+pub mod bind;
 pub mod complete;

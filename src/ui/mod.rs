@@ -49,6 +49,48 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// Asks on the terminal; without one, refuses unless the caller passed --yes.
+    pub fn confirm(&self, prompt: &str, yes: bool) -> Result<(), crate::error::Error> {
+        use crate::error::Error;
+        if yes {
+            return Ok(());
+        }
+        if !(self.stderr_tty && std::io::stdin().is_terminal()) {
+            return Err(Error::Invalid(
+                "not a terminal, so no one can confirm the changes: review them with --dry-run=client, then pass --yes".into(),
+            ));
+        }
+        let answer = dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact_on(&dialoguer::console::Term::stderr())
+            .map_err(|e| Error::Invalid(format!("reading the answer: {e}")))?;
+        if answer {
+            Ok(())
+        } else {
+            Err(Error::Aborted("aborted: nothing was changed".into()))
+        }
+    }
+
+    /// A bar on stderr counting toward `total`; invisible when stderr is not a terminal.
+    pub fn bar(&self, total: u64, message: &str) -> ProgressBar {
+        let bar = if self.stderr_tty {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+            {
+                bar.set_style(style);
+            }
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(message.to_string());
+        bar
+    }
+}
+
 /// Progress of one long step; cleared when dropped.
 pub struct Progress {
     bar: ProgressBar,

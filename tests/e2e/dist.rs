@@ -106,6 +106,10 @@ fn contexts_and_namespaces_complete_from_the_sandbox() {
         complete(&["audit", "--namespace", "sh"], Some(&kubeconfig)),
         vec!["shop", ":4"]
     );
+    assert_eq!(
+        complete(&["bind-hostnetwork", "-n", "edge", ""], Some(&kubeconfig)),
+        vec!["daemonset/edge-proxy", ":4"]
+    );
     // An unreachable cluster offers nothing rather than an error.
     let dead = std::env::temp_dir().join(format!("kubectl-nlb-dead-{}", std::process::id()));
     std::fs::write(

@@ -2,6 +2,7 @@
 //! against the sandbox (kube-fake-client over HTTP, moto, an LBC stand-in).
 
 mod audit;
+mod bind;
 mod cli;
 mod dist;
 mod sandbox;

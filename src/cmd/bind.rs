@@ -1,0 +1,505 @@
+//! `kubectl nlb bind-hostnetwork`: observe → plan → render → confirm → apply → wait.
+//!
+//! Apply order makes a re-run the way to resume: AWS first (a target group
+//! found by its stable name is reused), then the Service, then the bindings;
+//! each step skips what already exists.
+
+use crate::aws::elbv2::NewTargetGroup;
+use crate::bind::{self, Plan, Request, ServiceStep, TargetChoice, TargetGroupStep};
+use crate::classify::TargetType;
+use crate::cli::{BindArgs, DryRun, GlobalArgs, ManifestOutput, TargetTypeArg};
+use crate::context::{Context, parse_request_timeout};
+use crate::error::Error;
+use crate::model::Detection;
+use crate::ui::{Ui, render};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::Duration;
+
+const POLL: Duration = Duration::from_secs(2);
+
+/// `daemonset/edge-proxy` → (`daemonset`, `edge-proxy`); plural and short kinds accepted.
+pub fn parse_workload(text: &str) -> Result<(&'static str, &str), Error> {
+    let (kind, name) = text.split_once('/').ok_or_else(|| {
+        Error::Invalid(format!(
+            "\"{text}\" is not KIND/NAME: use deployment/NAME, daemonset/NAME or statefulset/NAME"
+        ))
+    })?;
+    let kind = match kind.to_ascii_lowercase().as_str() {
+        "deployment" | "deployments" | "deploy" => "deployment",
+        "daemonset" | "daemonsets" | "ds" => "daemonset",
+        "statefulset" | "statefulsets" | "sts" => "statefulset",
+        other => {
+            return Err(Error::Invalid(format!(
+                "\"{other}\" is not a workload kind: use deployment, daemonset or statefulset"
+            )));
+        }
+    };
+    if name.is_empty() {
+        return Err(Error::Invalid(format!("\"{text}\" names no workload")));
+    }
+    Ok((kind, name))
+}
+
+pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Error> {
+    // Everything that needs no peer is checked before the first request.
+    let (kind, name) = parse_workload(&args.workload)?;
+    let timeout = parse_request_timeout(&args.timeout)
+        .map_err(|e| Error::Invalid(e.replace("--request-timeout", "--timeout")))?
+        .unwrap_or(Duration::from_secs(300));
+    if args.dry_run == DryRun::Server && args.create_target_group {
+        return Err(Error::Invalid(
+            "--dry-run=server needs an existing target group (the controller's webhook checks it in AWS); use --dry-run=client with --create-target-group".into(),
+        ));
+    }
+    let target_type = match args.target_type {
+        TargetTypeArg::Instance => TargetType::Instance,
+        TargetTypeArg::Ip => TargetType::Ip,
+    };
+
+    let ctx = Context::build(global).await?;
+    let ns = ctx.namespace.clone();
+    let world = {
+        let _progress = ui.spinner("reading the workload, nodes and target group");
+        observe(&ctx, args, kind, name, &ns).await?
+    };
+    let request = Request {
+        ports: args.ports.clone(),
+        target: if args.create_target_group {
+            TargetChoice::Create
+        } else {
+            TargetChoice::Existing
+        },
+        target_type,
+        source_cidrs: args.source_cidrs.clone(),
+        source_sgs: args.source_sgs.clone(),
+        cluster: args.cluster_name.clone().or(world.1),
+    };
+    let plan = bind::plan(&request, &world.0).map_err(|e| Error::Invalid(e.0))?;
+
+    let mut out = std::io::stdout().lock();
+    if let Some(format) = args.output
+        && args.dry_run != DryRun::Server
+    {
+        let manifests = manifests(&ctx, &plan).await?;
+        write_manifests(&mut out, &manifests, format)?;
+        return Ok(());
+    }
+    match args.dry_run {
+        DryRun::Client => {
+            write_plan(&mut out, &plan)?;
+            writeln!(out)?;
+            let manifests = manifests(&ctx, &plan).await?;
+            write_manifests(&mut out, &manifests, ManifestOutput::Yaml)?;
+            return Ok(());
+        }
+        DryRun::Server => {
+            for m in manifests(&ctx, &plan).await? {
+                ctx.kube.create(&m, true).await?;
+            }
+            writeln!(
+                out,
+                "server dry run: the Service and TargetGroupBinding manifests were accepted; nothing was changed"
+            )?;
+            return Ok(());
+        }
+        DryRun::None => {}
+    }
+
+    let mut err = std::io::stderr().lock();
+    write_plan(&mut err, &plan)?;
+    drop(err);
+    ui.confirm("Apply this plan?", args.yes)?;
+    let arns = apply(&ctx, &plan, &mut out).await?;
+    wait_healthy(&ctx, ui, &plan, &arns, timeout, &mut out).await
+}
+
+/// Reads what the plan needs; returns the plain world and the LBC's cluster name.
+async fn observe(
+    ctx: &Context,
+    args: &BindArgs,
+    kind: &str,
+    name: &str,
+    ns: &str,
+) -> Result<(bind::World, Option<String>), Error> {
+    ctx.kube.namespace_labels(ns).await?;
+    let workload = ctx
+        .kube
+        .workload(kind, ns, name)
+        .await?
+        .ok_or_else(|| Error::Invalid(format!("{kind}/{name} not found in namespace {ns}")))?;
+    let scope = crate::k8s::Scope::Namespace(ns.to_string());
+    let (nodes, services, bindings, lbc) = tokio::try_join!(
+        ctx.kube.nodes(),
+        ctx.kube.services(&scope),
+        ctx.kube.target_group_bindings(),
+        ctx.kube.detect_lbc(),
+    )?;
+    let pods = ctx.kube.pods_matching(ns, &workload.selector).await?;
+    let elbv2 = &ctx.aws.elbv2;
+    let wanted_tg = args
+        .target_group_arn
+        .as_deref()
+        .or(args.target_group_name.as_deref());
+    let target_group = match wanted_tg {
+        Some(tg) => Some(elbv2.target_group(tg).await?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "target group \"{tg}\" not found in {}; check the ARN or name, --region and --profile",
+                ctx.aws.region
+            ))
+        })?),
+        None => None,
+    };
+    let lb_ref = args.load_balancer.clone().or_else(|| {
+        target_group
+            .as_ref()
+            .and_then(|tg| tg.load_balancer_arns.first().cloned())
+    });
+    let load_balancer = match lb_ref {
+        Some(lb) => Some(elbv2.load_balancer(&lb).await?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "load balancer \"{lb}\" not found in {}",
+                ctx.aws.region
+            ))
+        })?),
+        None => None,
+    };
+    let load_balancer_subnet_cidrs = match &load_balancer {
+        Some(lb) if lb.security_groups.is_empty() => {
+            let subnets: Vec<String> = lb
+                .addresses
+                .iter()
+                .filter_map(|a| a.subnet_id.clone())
+                .collect();
+            ctx.aws.ec2.subnet_cidrs(&subnets).await?
+        }
+        _ => Vec::new(),
+    };
+    let instance_ids: Vec<String> = bind::eligible_nodes(&nodes, &workload.node_selector)
+        .iter()
+        .filter_map(|n| n.instance_id.clone())
+        .collect();
+    let vpcs = ctx.aws.ec2.instance_vpcs(&instance_ids).await?;
+    if vpcs.len() > 1 {
+        return Err(Error::Invalid(format!(
+            "the nodes of {kind}/{name} are in several VPCs ({}); narrow them with a node selector",
+            vpcs.join(", ")
+        )));
+    }
+    let mut created_earlier = Vec::new();
+    if args.create_target_group {
+        for p in &workload.ports {
+            let name = bind::target_group_name(ns, &workload.name, p);
+            if let Some(tg) = elbv2.target_group(&name).await? {
+                created_earlier.push(tg);
+            }
+        }
+    }
+    let cluster = match lbc {
+        Detection::Found(l) => l.cluster_name,
+        _ => None,
+    };
+    Ok((
+        bind::World {
+            workload,
+            pods,
+            nodes,
+            services,
+            bindings,
+            target_group,
+            load_balancer,
+            load_balancer_subnet_cidrs,
+            vpc_id: vpcs.into_iter().next(),
+            created_earlier,
+        },
+        cluster,
+    ))
+}
+
+/// The Service (when new) and the bindings, with what is known before applying:
+/// a target group still to be created and a NodePort not yet allocated are
+/// named as placeholders.
+async fn manifests(ctx: &Context, plan: &Plan) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::new();
+    let service_name = match &plan.service {
+        ServiceStep::Create { name, manifest } => {
+            out.push(manifest.clone());
+            name.clone()
+        }
+        ServiceStep::Reuse { name } => name.clone(),
+    };
+    let service = ctx.kube.service(&plan.namespace, &service_name).await?;
+    for p in &plan.ports {
+        let arn = match &p.target_group {
+            TargetGroupStep::Existing { arn, .. } => arn.clone(),
+            TargetGroupStep::Create { name, .. } => {
+                format!("<ARN of target group {name}, created on apply>")
+            }
+        };
+        let node_port = node_port_of(service.as_ref(), p.service_port);
+        out.push(bind::binding_manifest(
+            plan,
+            p,
+            &arn,
+            node_port,
+            &service_name,
+        ));
+    }
+    Ok(out)
+}
+
+fn node_port_of(service: Option<&crate::model::ServiceInfo>, port: i32) -> Option<i32> {
+    service?.ports.iter().find(|sp| sp.port == port)?.node_port
+}
+
+fn write_manifests(
+    out: &mut dyn Write,
+    manifests: &[Value],
+    format: ManifestOutput,
+) -> Result<(), Error> {
+    match format {
+        ManifestOutput::Yaml => {
+            for m in manifests {
+                writeln!(out, "---")?;
+                render::yaml(out, m)?;
+            }
+        }
+        ManifestOutput::Json => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": manifests});
+            render::json(out, &list)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
+    writeln!(
+        out,
+        "Plan for {} in namespace {} ({} targets):",
+        plan.workload,
+        plan.namespace,
+        plan.target_type.as_str()
+    )?;
+    match &plan.service {
+        ServiceStep::Reuse { name } => writeln!(out, "  - reuse Service {name}")?,
+        ServiceStep::Create { name, .. } => writeln!(out, "  - create Service {name}")?,
+    }
+    for p in &plan.ports {
+        match &p.target_group {
+            TargetGroupStep::Existing { name, .. } => writeln!(
+                out,
+                "  - port {}: bind existing target group {name}",
+                p.port.container_port
+            )?,
+            TargetGroupStep::Create {
+                exists: true, name, ..
+            } => {
+                writeln!(
+                    out,
+                    "  - port {}: reuse target group {name}, created by an earlier run",
+                    p.port.container_port
+                )?;
+            }
+            TargetGroupStep::Create {
+                name,
+                protocol,
+                vpc_id,
+                listener_on,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "  - port {}: create target group {name} ({protocol}, {vpc_id}, tagged elbv2.k8s.aws/cluster)",
+                    p.port.container_port
+                )?;
+                if let Some(lb) = listener_on {
+                    writeln!(
+                        out,
+                        "    and a {protocol} listener on port {} of {lb} forwarding to it",
+                        p.port.container_port
+                    )?;
+                }
+            }
+        }
+        writeln!(
+            out,
+            "    TargetGroupBinding {} → Service port {}; expected targets: {}",
+            p.binding_name,
+            p.service_port,
+            p.expected_targets.join(", ")
+        )?;
+    }
+    for note in &plan.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    Ok(())
+}
+
+/// Creates what is missing, in an order a re-run can resume; returns the target group ARN per port.
+async fn apply(ctx: &Context, plan: &Plan, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+    let mut arns = Vec::new();
+    for p in &plan.ports {
+        let arn = match &p.target_group {
+            TargetGroupStep::Existing { arn, .. } => arn.clone(),
+            TargetGroupStep::Create {
+                name,
+                protocol,
+                port,
+                vpc_id,
+                tags,
+                listener_on,
+                ..
+            } => {
+                let (arn, created) = ctx
+                    .aws
+                    .elbv2
+                    .ensure_target_group(&NewTargetGroup {
+                        name: name.clone(),
+                        protocol: protocol.clone(),
+                        port: *port,
+                        vpc_id: vpc_id.clone(),
+                        target_type: plan.target_type.as_str().to_string(),
+                        tags: tags.clone(),
+                    })
+                    .await?;
+                writeln!(
+                    out,
+                    "target group {name} {}",
+                    if created { "created" } else { "unchanged" }
+                )?;
+                if let Some(lb) = listener_on {
+                    let created = ctx
+                        .aws
+                        .elbv2
+                        .ensure_listener(lb, protocol, *port, &arn)
+                        .await?;
+                    writeln!(
+                        out,
+                        "listener {protocol}:{port} {}",
+                        if created { "created" } else { "unchanged" }
+                    )?;
+                }
+                arn
+            }
+        };
+        arns.push(arn);
+    }
+    let service_name = match &plan.service {
+        ServiceStep::Create { name, manifest } => {
+            let created = ctx.kube.create(manifest, false).await?;
+            writeln!(
+                out,
+                "service/{name} {}",
+                if created { "created" } else { "unchanged" }
+            )?;
+            name.clone()
+        }
+        ServiceStep::Reuse { name } => name.clone(),
+    };
+    let service = ctx.kube.service(&plan.namespace, &service_name).await?;
+    for (p, arn) in plan.ports.iter().zip(&arns) {
+        let node_port = node_port_of(service.as_ref(), p.service_port);
+        if plan.target_type == TargetType::Instance && node_port.is_none() {
+            return Err(Error::Invalid(format!(
+                "Service {}/{service_name} has no NodePort for port {}: instance targets need one",
+                plan.namespace, p.service_port
+            )));
+        }
+        let manifest = bind::binding_manifest(plan, p, arn, node_port, &service_name);
+        match ctx
+            .kube
+            .binding_spec(&plan.namespace, &p.binding_name)
+            .await?
+        {
+            Some(spec) if spec["targetGroupARN"].as_str() == Some(arn.as_str()) => writeln!(
+                out,
+                "targetgroupbinding.elbv2.k8s.aws/{} unchanged",
+                p.binding_name
+            )?,
+            Some(spec) => {
+                return Err(Error::Invalid(format!(
+                    "TargetGroupBinding {}/{} exists for another target group ({}); targetGroupARN is immutable, delete it first",
+                    plan.namespace,
+                    p.binding_name,
+                    spec["targetGroupARN"].as_str().unwrap_or("?")
+                )));
+            }
+            None => {
+                ctx.kube.create(&manifest, false).await?;
+                writeln!(
+                    out,
+                    "targetgroupbinding.elbv2.k8s.aws/{} created",
+                    p.binding_name
+                )?;
+            }
+        }
+    }
+    Ok(arns)
+}
+
+/// Polls target health until every expected target is registered and healthy.
+async fn wait_healthy(
+    ctx: &Context,
+    ui: &Ui,
+    plan: &Plan,
+    arns: &[String],
+    timeout: Duration,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let expected: usize = plan.ports.iter().map(|p| p.expected_targets.len()).sum();
+    let bar = ui.bar(expected as u64, "targets healthy");
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let mut healthy_total = 0;
+        let mut rows = Vec::new();
+        for (p, arn) in plan.ports.iter().zip(arns) {
+            let health = ctx.aws.elbv2.health(arn).await?;
+            let wanted: BTreeSet<&str> = p.expected_targets.iter().map(String::as_str).collect();
+            for t in &health {
+                rows.push(vec![
+                    p.binding_name.clone(),
+                    t.id.clone(),
+                    t.port.map(|n| n.to_string()).unwrap_or_default(),
+                    t.state.clone(),
+                ]);
+            }
+            healthy_total += health
+                .iter()
+                .filter(|t| t.state == "healthy" && wanted.contains(t.id.as_str()))
+                .count();
+        }
+        bar.set_position(healthy_total as u64);
+        if healthy_total >= expected {
+            bar.finish_and_clear();
+            writeln!(out)?;
+            render::table(out, &["BINDING", "TARGET", "PORT", "STATE"], &rows)?;
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bar.finish_and_clear();
+            return Err(Error::Timeout(format!(
+                "timed out after {} with {healthy_total}/{expected} targets healthy; what was created stays, and running the same command again resumes the wait",
+                humantime::format_duration(timeout)
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_are_kind_slash_name() {
+        assert_eq!(parse_workload("ds/edge").ok(), Some(("daemonset", "edge")));
+        assert_eq!(
+            parse_workload("Deployment/x").ok(),
+            Some(("deployment", "x"))
+        );
+        assert!(parse_workload("edge").is_err());
+        assert!(parse_workload("pod/edge").is_err());
+        assert!(parse_workload("daemonset/").is_err());
+    }
+}

@@ -1,0 +1,742 @@
+//! `kubectl nlb bind-hostnetwork` against the sandbox: the seed's runbook
+//! (target group, tags, Service, TargetGroupBinding) as one command.
+
+use crate::util::{Env, Run, kubectl_nlb};
+use aws_sdk_elasticloadbalancingv2 as elb;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
+use nlb_sandbox::{Sandbox, SandboxOptions};
+use serde_json::{Value, json};
+
+async fn run(env: &Env, args: &[&str]) -> Run {
+    let env = env.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kubectl_nlb(&env, &args)
+    })
+    .await
+    .expect("join")
+}
+
+fn tgb_api(sandbox: &Sandbox, ns: Option<&str>) -> Api<DynamicObject> {
+    let gvk = GroupVersionKind::gvk("elbv2.k8s.aws", "v1beta1", "TargetGroupBinding");
+    let ar = ApiResource::from_gvk_with_plural(&gvk, "targetgroupbindings");
+    match ns {
+        Some(ns) => Api::namespaced_with(sandbox.kube_client(), ns, &ar),
+        None => Api::all_with(sandbox.kube_client(), &ar),
+    }
+}
+
+/// A target group made the way a user would, outside the cluster.
+async fn make_target_group(
+    sandbox: &Sandbox,
+    name: &str,
+    target_type: elb::types::TargetTypeEnum,
+    protocol: elb::types::ProtocolEnum,
+    vpc: &str,
+) -> String {
+    sandbox
+        .aws_internal()
+        .elb
+        .create_target_group()
+        .name(name)
+        .protocol(protocol)
+        .port(80)
+        .vpc_id(vpc)
+        .target_type(target_type)
+        .send()
+        .await
+        .expect("create target group")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_string()
+}
+
+/// What the cluster and moto hold, to show a failed command changed nothing.
+async fn inventory(sandbox: &Sandbox) -> (usize, usize, usize) {
+    let services = Api::<Service>::all(sandbox.kube_client())
+        .list(&ListParams::default())
+        .await
+        .expect("services")
+        .items
+        .len();
+    let bindings = tgb_api(sandbox, None)
+        .list(&ListParams::default())
+        .await
+        .expect("tgbs")
+        .items
+        .len();
+    let groups = sandbox
+        .aws_internal()
+        .elb
+        .describe_target_groups()
+        .send()
+        .await
+        .expect("tgs")
+        .target_groups()
+        .len();
+    (services, bindings, groups)
+}
+
+async fn health(sandbox: &Sandbox, arn: &str) -> Vec<(String, i32, String)> {
+    let mut out: Vec<(String, i32, String)> = sandbox
+        .aws_internal()
+        .elb
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .expect("health")
+        .target_health_descriptions()
+        .iter()
+        .map(|d| {
+            let t = d.target().expect("target");
+            (
+                t.id().unwrap_or_default().to_string(),
+                t.port().unwrap_or_default(),
+                d.target_health()
+                    .and_then(|h| h.state())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemonset_binds_to_an_existing_target_group() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let vpc = sandbox.world().vpc_id.clone();
+    let arn = make_target_group(
+        &sandbox,
+        "edge-http",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+
+    let args = [
+        "bind-hostnetwork",
+        "daemonset/edge-proxy",
+        "-n",
+        "edge",
+        "--port",
+        "http",
+        "--target-group-name",
+        "edge-http",
+        "--source-cidr",
+        "10.0.0.0/16",
+        "--yes",
+        "--timeout",
+        "30s",
+    ];
+    let first = run(&env, &args).await;
+    assert_eq!(first.code, 0, "stderr:\n{}", first.stderr);
+    assert!(
+        first.stdout.contains("service/edge-proxy-hostnet created"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .contains("targetgroupbinding.elbv2.k8s.aws/edge-proxy-http created"),
+        "{}",
+        first.stdout
+    );
+
+    // The Service: NodePort, Local, selecting the pods, no LBC annotations.
+    let svc = Api::<Service>::namespaced(sandbox.kube_client(), "edge")
+        .get("edge-proxy-hostnet")
+        .await
+        .expect("service");
+    let spec = svc.spec.clone().expect("spec");
+    assert_eq!(spec.type_.as_deref(), Some("NodePort"));
+    assert_eq!(spec.external_traffic_policy.as_deref(), Some("Local"));
+    assert_eq!(
+        spec.selector
+            .expect("selector")
+            .get("app")
+            .map(String::as_str),
+        Some("edge-proxy")
+    );
+    let annotations = svc.metadata.annotations.clone().unwrap_or_default();
+    assert!(
+        !annotations
+            .keys()
+            .any(|k| k.starts_with("service.beta.kubernetes.io/")),
+        "{annotations:?}"
+    );
+    let node_port = spec.ports.expect("ports")[0].node_port.expect("nodePort");
+
+    // The binding, every field.
+    let tgb = tgb_api(&sandbox, Some("edge"))
+        .get("edge-proxy-http")
+        .await
+        .expect("tgb");
+    assert_eq!(
+        tgb.data["spec"],
+        json!({
+            "targetGroupARN": arn,
+            "targetType": "instance",
+            "serviceRef": {"name": "edge-proxy-hostnet", "port": 80},
+            "networking": {"ingress": [{
+                "from": [{"ipBlock": {"cidr": "10.0.0.0/16"}}],
+                "ports": [{"protocol": "TCP", "port": node_port}]
+            }]}
+        })
+    );
+
+    // The stand-in registered every node on the NodePort, as the controller does.
+    let mut expected: Vec<(String, i32, String)> = sandbox
+        .world()
+        .instance_ids()
+        .into_iter()
+        .map(|id| (id, node_port, "healthy".to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(health(&sandbox, &arn).await, expected);
+
+    // Running it again changes nothing.
+    let before = inventory(&sandbox).await;
+    let second = run(&env, &args).await;
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second
+            .stdout
+            .contains("targetgroupbinding.elbv2.k8s.aws/edge-proxy-http unchanged"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        second.stderr.contains("reuse Service edge-proxy-hostnet"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(inventory(&sandbox).await, before);
+}
+
+/// A hostNetwork Deployment pinned to one zone, with its pods.
+async fn seed_pinned_deployment(sandbox: &Sandbox) -> String {
+    let node = sandbox.world().nodes[1].clone();
+    let labels = json!({"app": "ingress"});
+    let deployment: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "ingress", "namespace": "edge", "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {
+                "hostNetwork": true,
+                "nodeSelector": {"topology.kubernetes.io/zone": node.az},
+                "containers": [{"name": "nginx", "image": "nginx", "ports": [{"name": "https", "containerPort": 8443, "hostPort": 8443}]}]
+            }}
+        }
+    }))
+    .expect("deployment");
+    Api::<Deployment>::namespaced(sandbox.kube_client(), "edge")
+        .create(&PostParams::default(), &deployment)
+        .await
+        .expect("create deployment");
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "ingress-0", "namespace": "edge", "labels": labels},
+        "spec": {"hostNetwork": true, "nodeName": node.name, "containers": [{"name": "nginx", "image": "nginx"}]},
+        "status": {"phase": "Running", "podIP": node.private_ip, "hostIP": node.private_ip,
+                   "conditions": [{"type": "Ready", "status": "True"}]}
+    }))
+    .expect("pod");
+    Api::<Pod>::namespaced(sandbox.kube_client(), "edge")
+        .create(&PostParams::default(), &pod)
+        .await
+        .expect("create pod");
+    node.az
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let zone = seed_pinned_deployment(&sandbox).await;
+    let nlb = sandbox
+        .world()
+        .service("web", "frontend")
+        .and_then(|s| s.nlb_name.clone())
+        .expect("frontend NLB");
+
+    // -o yaml: manifests only, valid YAML, nothing created.
+    let before = inventory(&sandbox).await;
+    let yaml = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "deploy/ingress",
+            "-n",
+            "edge",
+            "--create-target-group",
+            "--load-balancer",
+            &nlb,
+            "-o",
+            "yaml",
+        ],
+    )
+    .await;
+    assert_eq!(yaml.code, 0, "{}", yaml.stderr);
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&yaml.stdout)
+        .map(|d| serde::Deserialize::deserialize(d).expect("yaml doc"))
+        .collect();
+    assert_eq!(docs.len(), 2, "{}", yaml.stdout);
+    assert_eq!(docs[0]["kind"], "Service");
+    assert_eq!(docs[1]["kind"], "TargetGroupBinding");
+    assert_eq!(
+        docs[1]["spec"]["nodeSelector"]["matchLabels"]["topology.kubernetes.io/zone"],
+        zone
+    );
+    assert_eq!(inventory(&sandbox).await, before);
+    // The Service manifest applies cleanly to the cluster (a server-side dry run).
+    let svc: Service = serde_json::from_value(docs[0].clone()).expect("service");
+    Api::<Service>::namespaced(sandbox.kube_client(), "edge")
+        .create(
+            &PostParams {
+                dry_run: true,
+                ..Default::default()
+            },
+            &svc,
+        )
+        .await
+        .expect("applies");
+
+    let applied = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "deploy/ingress",
+            "-n",
+            "edge",
+            "--create-target-group",
+            "--load-balancer",
+            &nlb,
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .await;
+    assert_eq!(applied.code, 0, "stderr:\n{}", applied.stderr);
+    assert!(
+        applied
+            .stdout
+            .contains("target group hn-edge-ingress-8443 created"),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("listener TCP:8443 created"),
+        "{}",
+        applied.stdout
+    );
+
+    // The target group: instance type, the container port, the nodes' VPC, tagged for the controller.
+    let elb = &sandbox.aws_internal().elb;
+    let tg = elb
+        .describe_target_groups()
+        .names("hn-edge-ingress-8443")
+        .send()
+        .await
+        .expect("tg")
+        .target_groups()[0]
+        .clone();
+    assert_eq!(tg.target_type().map(|t| t.as_str()), Some("instance"));
+    assert_eq!(tg.port(), Some(8443));
+    assert_eq!(tg.vpc_id(), Some(sandbox.world().vpc_id.as_str()));
+    let arn = tg.target_group_arn().expect("arn").to_string();
+    let tags = elb
+        .describe_tags()
+        .resource_arns(&arn)
+        .send()
+        .await
+        .expect("tags");
+    let tags: Vec<(String, String)> = tags.tag_descriptions()[0]
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        tags.contains(&("elbv2.k8s.aws/cluster".into(), "sandbox".into())),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&(
+            "nlb.kubectl.io/bound-to".into(),
+            "edge/deployment/ingress:https".into()
+        )),
+        "{tags:?}"
+    );
+
+    // Networking from the NLB's security groups; only the pinned zone's node is a target.
+    let tgb = tgb_api(&sandbox, Some("edge"))
+        .get("ingress-https")
+        .await
+        .expect("tgb");
+    let from = &tgb.data["spec"]["networking"]["ingress"][0]["from"];
+    assert!(
+        from[0]["securityGroup"]["groupID"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("sg-")),
+        "{from}"
+    );
+    let node = sandbox.world().nodes[1].instance_id.clone();
+    let targets: Vec<String> = health(&sandbox, &arn)
+        .await
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect();
+    assert_eq!(targets, vec![node]);
+
+    // Again: nothing new.
+    let before = inventory(&sandbox).await;
+    let again = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "deploy/ingress",
+            "-n",
+            "edge",
+            "--create-target-group",
+            "--load-balancer",
+            &nlb,
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("target group hn-edge-ingress-8443 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stdout.contains("listener TCP:8443 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(inventory(&sandbox).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_one_clear_error_and_changes_nothing() {
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let vpc = sandbox.world().vpc_id.clone();
+    make_target_group(
+        &sandbox,
+        "ok-instance",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    make_target_group(
+        &sandbox,
+        "ip-group",
+        elb::types::TargetTypeEnum::Ip,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    make_target_group(
+        &sandbox,
+        "udp-group",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Udp,
+        &vpc,
+    )
+    .await;
+    let other_vpc = sandbox
+        .aws_internal()
+        .ec2
+        .create_vpc()
+        .cidr_block("172.16.0.0/16")
+        .send()
+        .await
+        .expect("vpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    make_target_group(
+        &sandbox,
+        "elsewhere",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &other_vpc,
+    )
+    .await;
+    let bound = sandbox
+        .world()
+        .service("web", "frontend")
+        .expect("frontend")
+        .target_group_arns[0]
+        .clone();
+    // A hostNetwork Deployment whose node selector matches no node.
+    let nowhere: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "nowhere", "namespace": "edge"},
+        "spec": {"selector": {"matchLabels": {"app": "nowhere"}}, "template": {"metadata": {"labels": {"app": "nowhere"}}, "spec": {
+            "hostNetwork": true, "nodeSelector": {"topology.kubernetes.io/zone": "mars-1a"},
+            "containers": [{"name": "c", "image": "x", "ports": [{"containerPort": 80}]}]}}}
+    }))
+    .expect("deployment");
+    Api::<Deployment>::namespaced(sandbox.kube_client(), "edge")
+        .create(&PostParams::default(), &nowhere)
+        .await
+        .expect("create");
+
+    let before = inventory(&sandbox).await;
+    let src = ["--source-cidr", "10.0.0.0/16", "--yes"];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "deployment/checkout",
+                "-n",
+                "shop",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "does not set hostNetwork: true",
+        ),
+        (
+            vec![
+                "daemonset/ghost",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "daemonset/ghost not found in namespace edge",
+        ),
+        (
+            vec![
+                "pod/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "\"pod\" is not a workload kind",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--port",
+                "9999",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "port \"9999\" is not a container port",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "elsewhere",
+            ],
+            "but the nodes are in",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ip-group",
+            ],
+            "has target type ip",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "udp-group",
+            ],
+            "uses UDP",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-type",
+                "ip",
+                "--target-group-arn",
+                &bound,
+            ],
+            "is already bound by TargetGroupBinding web/",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "missing",
+            ],
+            "target group \"missing\" not found",
+        ),
+        (
+            vec![
+                "deployment/nowhere",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "no ready node matches",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "nope",
+                "--target-group-name",
+                "ok-instance",
+            ],
+            "namespace \"nope\" not found",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--create-target-group",
+                "--dry-run=server",
+            ],
+            "--dry-run=server needs an existing target group",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["bind-hostnetwork"];
+        full.extend(args);
+        full.extend(src);
+        let out = run(&env, &full).await;
+        assert_eq!(out.code, 1, "{full:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: ") && out.stderr.contains(needle),
+            "{full:?}: expected {needle:?} in {}",
+            out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    }
+    // Without --yes and without a terminal, nothing is changed either.
+    let refused = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "daemonset/edge-proxy",
+            "-n",
+            "edge",
+            "--target-group-name",
+            "ok-instance",
+            "--source-cidr",
+            "10.0.0.0/16",
+        ],
+    )
+    .await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("pass --yes"), "{}", refused.stderr);
+    // No sources known: no load balancer and no --source-cidr.
+    let blind = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "daemonset/edge-proxy",
+            "-n",
+            "edge",
+            "--target-group-name",
+            "ok-instance",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(blind.code, 1, "{}", blind.stderr);
+    assert!(
+        blind.stderr.contains("pass --source-cidr or --source-sg"),
+        "{}",
+        blind.stderr
+    );
+    assert_eq!(
+        inventory(&sandbox).await,
+        before,
+        "a failed command changed the cluster or AWS"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dry_run_submits_without_persisting() {
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let vpc = sandbox.world().vpc_id.clone();
+    make_target_group(
+        &sandbox,
+        "edge-dry",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    let before = inventory(&sandbox).await;
+    let out = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "ds/edge-proxy",
+            "-n",
+            "edge",
+            "--target-group-name",
+            "edge-dry",
+            "--source-cidr",
+            "10.0.0.0/16",
+            "--dry-run=server",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("server dry run"), "{}", out.stdout);
+    assert_eq!(inventory(&sandbox).await, before);
+}
