@@ -199,7 +199,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__bind__subcmd__hostnetwork)
-            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --target-type --source-cidr --source-sg --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --create-load-balancer --scheme --subnets --target-type --source-cidr --source-sg --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,6 +218,14 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 --load-balancer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scheme)
+                    COMPREPLY=($(compgen -W "internal internet-facing" -- "${cur}"))
+                    return 0
+                    ;;
+                --subnets)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -74,6 +74,9 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-group-arn -d 'Bind this existing target group' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-group-name -d 'Bind the existing target group of this name' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l load-balancer -d 'With --create-target-group: add a listener on this load balancer (ARN or name)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l scheme -d 'The new NLB\'s scheme' -r -f -a "internal\t''
+internet-facing\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l subnets -d 'The new NLB\'s subnets, one per zone (default: the VPC\'s subnets tagged kubernetes.io/role/elb or internal-elb)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-type -d 'instance: nodes on the Service\'s NodePort; ip: node IPs on the pod port' -r -f -a "instance\t''
 ip\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l source-cidr -d 'Allow traffic from this CIDR (repeatable; default: the load balancer\'s security groups or subnets)' -r
@@ -100,6 +103,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 always\t''
 never\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l create-target-group -d 'Create a target group per port, tagged so the controller may manage it'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l create-load-balancer -d 'With --create-target-group: create an NLB for it (hn-<namespace>-<workload>) with a listener per port'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s y -l yes -d 'Do not ask for confirmation'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'

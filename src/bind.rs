@@ -103,9 +103,32 @@ pub struct World {
     pub load_balancer_subnet_cidrs: Vec<String>,
     /// The VPC of the nodes (from EC2).
     pub vpc_id: Option<String>,
+    /// `--create-load-balancer`: the NLB to create (or reuse, by name).
+    pub new_load_balancer: Option<NewLoadBalancer>,
     /// Target groups that already carry the names `--create-target-group`
     /// would give: an earlier run made them, and a re-run reuses them.
     pub created_earlier: Vec<TargetGroup>,
+}
+
+/// An NLB `bind-hostnetwork` creates in front of the new target groups.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewLoadBalancer {
+    pub name: String,
+    pub scheme: String,
+    pub subnets: Vec<String>,
+    pub subnet_cidrs: Vec<String>,
+    /// It exists from an earlier run and will be reused.
+    pub exists: bool,
+}
+
+/// The load balancer name kubectl nlb creates for a workload.
+pub fn load_balancer_name(namespace: &str, workload: &str) -> String {
+    let raw = format!("hn-{}-{}", truncate(namespace, 10), truncate(workload, 18));
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    truncate(cleaned.trim_matches('-'), 32).to_string()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,7 +151,8 @@ pub enum TargetGroupStep {
         port: i32,
         vpc_id: String,
         tags: Vec<(String, String)>,
-        /// Add a listener on this load balancer forwarding to the new group.
+        /// Add a listener on this load balancer forwarding to the new group:
+        /// an ARN, or the name of the NLB this plan creates.
         listener_on: Option<String>,
     },
 }
@@ -240,7 +264,23 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
             expected_targets: expected.clone(),
         });
     }
-    if req.source_cidrs.is_empty() && req.source_sgs.is_empty() {
+    if let Some(lb) = &world.new_load_balancer {
+        notes.push(if lb.exists {
+            format!(
+                "load balancer: reuse {} (created by an earlier run)",
+                lb.name
+            )
+        } else {
+            format!(
+                "load balancer: create the {} NLB {} in subnets {}",
+                lb.scheme,
+                lb.name,
+                lb.subnets.join(", ")
+            )
+        });
+    }
+    if req.source_cidrs.is_empty() && req.source_sgs.is_empty() && world.new_load_balancer.is_none()
+    {
         notes.push(match &world.load_balancer {
             Some(lb) if !lb.security_groups.is_empty() => format!(
                 "networking: allow the load balancer's security groups ({}) to the targets",
@@ -544,7 +584,11 @@ fn target_group_step(
                         format!("{}/{}/{}:{}", w.namespace, w.kind, w.name, p.label()),
                     ),
                 ],
-                listener_on: world.load_balancer.as_ref().map(|lb| lb.arn.clone()),
+                listener_on: world
+                    .load_balancer
+                    .as_ref()
+                    .map(|lb| lb.arn.clone())
+                    .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone())),
             })
         }
     }
@@ -566,7 +610,14 @@ fn sources(req: &Request, world: &World, what: &str) -> Result<Vec<Value>, PlanE
     if !from.is_empty() {
         return Ok(from);
     }
-    if let Some(lb) = &world.load_balancer {
+    if let Some(lb) = &world.new_load_balancer {
+        // A new NLB is created without security groups: allow its subnets.
+        from = lb
+            .subnet_cidrs
+            .iter()
+            .map(|c| json!({"ipBlock": {"cidr": c}}))
+            .collect();
+    } else if let Some(lb) = &world.load_balancer {
         if !lb.security_groups.is_empty() {
             from = lb
                 .security_groups
@@ -932,6 +983,37 @@ mod tests {
         assert_eq!(vpc_id, "vpc-1");
         assert!(tags.contains(&("elbv2.k8s.aws/cluster".to_string(), "sandbox".to_string())));
         assert_eq!(listener_on.as_deref(), Some("arn:lb/1"));
+    }
+
+    #[test]
+    fn a_new_load_balancer_gets_listeners_and_its_subnets_as_sources() {
+        let mut req = request();
+        req.target = TargetChoice::Create;
+        let mut w = world();
+        w.load_balancer = None;
+        w.new_load_balancer = Some(NewLoadBalancer {
+            name: "hn-edge-edge-proxy".into(),
+            scheme: "internal".into(),
+            subnets: vec!["subnet-a".into()],
+            subnet_cidrs: vec!["10.0.0.0/20".into()],
+            exists: false,
+        });
+        let plan = plan(&req, &w).expect("plan");
+        let TargetGroupStep::Create { listener_on, .. } = &plan.ports[0].target_group else {
+            panic!("create");
+        };
+        assert_eq!(listener_on.as_deref(), Some("hn-edge-edge-proxy"));
+        assert_eq!(
+            plan.ports[0].sources,
+            vec![json!({"ipBlock": {"cidr": "10.0.0.0/20"}})]
+        );
+        assert_eq!(
+            load_balancer_name("edge", "edge-proxy"),
+            "hn-edge-edge-proxy"
+        );
+        assert!(
+            load_balancer_name("a-very-long-namespace", "an-even-longer-workload-name").len() <= 32
+        );
     }
 
     #[test]

@@ -150,7 +150,7 @@ pub enum Command {
     Audit(AuditArgs),
     /// Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding
     #[command(name = "bind-hostnetwork", after_help = BIND_EXAMPLES)]
-    BindHostnetwork(BindArgs),
+    BindHostnetwork(Box<BindArgs>),
     /// Print a shell completion script for kubectl-nlb
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion {
@@ -192,6 +192,13 @@ pub enum ManifestOutput {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SchemeArg {
+    #[default]
+    Internal,
+    InternetFacing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum TargetTypeArg {
     #[default]
     Instance,
@@ -223,6 +230,24 @@ pub struct BindArgs {
     /// With --create-target-group: add a listener on this load balancer (ARN or name)
     #[arg(long, value_name = "ARN|NAME", requires = "create_target_group")]
     pub load_balancer: Option<String>,
+    /// With --create-target-group: create an NLB for it (hn-<namespace>-<workload>) with a listener per port
+    #[arg(
+        long,
+        requires = "create_target_group",
+        conflicts_with = "load_balancer"
+    )]
+    pub create_load_balancer: bool,
+    /// The new NLB's scheme
+    #[arg(long, value_enum, default_value_t = SchemeArg::Internal, requires = "create_load_balancer")]
+    pub scheme: SchemeArg,
+    /// The new NLB's subnets, one per zone (default: the VPC's subnets tagged kubernetes.io/role/elb or internal-elb)
+    #[arg(
+        long,
+        value_name = "ID,…",
+        value_delimiter = ',',
+        requires = "create_load_balancer"
+    )]
+    pub subnets: Vec<String>,
     /// instance: nodes on the Service's NodePort; ip: node IPs on the pod port
     #[arg(long, value_enum, default_value_t = TargetTypeArg::Instance)]
     pub target_type: TargetTypeArg,

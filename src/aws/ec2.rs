@@ -83,3 +83,45 @@ impl Ec2 {
         Ok(cidrs)
     }
 }
+
+/// A subnet: id, zone and CIDR.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subnet {
+    pub id: String,
+    pub zone: String,
+    pub cidr: String,
+}
+
+impl Ec2 {
+    /// Subnets by id, or (with `ids` empty) the VPC's subnets carrying `tag_key`.
+    pub async fn subnets(
+        &self,
+        ids: &[String],
+        vpc: &str,
+        tag_key: &str,
+    ) -> Result<Vec<Subnet>, AwsError> {
+        use aws_sdk_ec2::types::Filter;
+        let req = self.client.describe_subnets();
+        let req = if ids.is_empty() {
+            req.filters(Filter::builder().name("vpc-id").values(vpc).build())
+                .filters(Filter::builder().name("tag-key").values(tag_key).build())
+        } else {
+            req.set_subnet_ids(Some(ids.to_vec()))
+        };
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeSubnets", &self.endpoint, e))?;
+        let mut subnets: Vec<Subnet> = out
+            .subnets()
+            .iter()
+            .map(|s| Subnet {
+                id: s.subnet_id().unwrap_or_default().to_string(),
+                zone: s.availability_zone().unwrap_or_default().to_string(),
+                cidr: s.cidr_block().unwrap_or_default().to_string(),
+            })
+            .collect();
+        subnets.sort_by(|a, b| (&a.zone, &a.id).cmp(&(&b.zone, &b.id)));
+        Ok(subnets)
+    }
+}

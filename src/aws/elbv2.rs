@@ -336,3 +336,44 @@ impl Elbv2 {
         Ok(true)
     }
 }
+
+impl Elbv2 {
+    /// Creates a network load balancer unless one of that name exists; returns
+    /// its ARN and whether it was created.
+    pub async fn ensure_network_load_balancer(
+        &self,
+        name: &str,
+        scheme: &str,
+        subnets: &[String],
+        tags: &[(String, String)],
+    ) -> Result<(String, bool), AwsError> {
+        use aws_sdk_elasticloadbalancingv2::types::{
+            LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Tag,
+        };
+        if let Some(lb) = self.load_balancer(name).await? {
+            return Ok((lb.arn, false));
+        }
+        let out = self
+            .client
+            .create_load_balancer()
+            .name(name)
+            .r#type(LoadBalancerTypeEnum::Network)
+            .scheme(LoadBalancerSchemeEnum::from(scheme))
+            .set_subnets(Some(subnets.to_vec()))
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateLoadBalancer", &self.endpoint, e))?;
+        let arn = out
+            .load_balancers()
+            .first()
+            .and_then(|lb| lb.load_balancer_arn())
+            .unwrap_or_default()
+            .to_string();
+        Ok((arn, true))
+    }
+}

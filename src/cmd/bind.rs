@@ -7,7 +7,7 @@
 use crate::aws::elbv2::NewTargetGroup;
 use crate::bind::{self, Plan, Request, ServiceStep, TargetChoice, TargetGroupStep};
 use crate::classify::TargetType;
-use crate::cli::{BindArgs, DryRun, GlobalArgs, ManifestOutput, TargetTypeArg};
+use crate::cli::{BindArgs, DryRun, GlobalArgs, ManifestOutput, SchemeArg, TargetTypeArg};
 use crate::context::{Context, parse_request_timeout};
 use crate::error::Error;
 use crate::model::Detection;
@@ -111,7 +111,7 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
     write_plan(&mut err, &plan)?;
     drop(err);
     ui.confirm("Apply this plan?", args.yes)?;
-    let arns = apply(&ctx, &plan, &mut out).await?;
+    let arns = apply(&ctx, &plan, world.0.new_load_balancer.as_ref(), &mut out).await?;
     wait_healthy(&ctx, ui, &plan, &arns, timeout, &mut out).await
 }
 
@@ -196,6 +196,11 @@ async fn observe(
             }
         }
     }
+    let vpc_id = vpcs.into_iter().next();
+    let new_load_balancer = match (&vpc_id, args.create_load_balancer) {
+        (Some(vpc), true) => Some(new_load_balancer(ctx, args, &workload, vpc).await?),
+        _ => None,
+    };
     let cluster = match lbc {
         Detection::Found(l) => l.cluster_name,
         _ => None,
@@ -210,11 +215,70 @@ async fn observe(
             target_group,
             load_balancer,
             load_balancer_subnet_cidrs,
-            vpc_id: vpcs.into_iter().next(),
+            vpc_id,
+            new_load_balancer,
             created_earlier,
         },
         cluster,
     ))
+}
+
+/// The NLB `--create-load-balancer` asks for: named after the workload, in the
+/// given subnets or the VPC's subnets tagged for load balancers of that scheme,
+/// one per zone.
+async fn new_load_balancer(
+    ctx: &Context,
+    args: &BindArgs,
+    workload: &bind::Workload,
+    vpc: &str,
+) -> Result<bind::NewLoadBalancer, Error> {
+    let scheme = match args.scheme {
+        SchemeArg::Internal => "internal",
+        SchemeArg::InternetFacing => "internet-facing",
+    };
+    let name = bind::load_balancer_name(&workload.namespace, &workload.name);
+    if let Some(lb) = ctx.aws.elbv2.load_balancer(&name).await? {
+        let subnets: Vec<String> = lb
+            .addresses
+            .iter()
+            .filter_map(|a| a.subnet_id.clone())
+            .collect();
+        let cidrs = ctx.aws.ec2.subnets(&subnets, vpc, "").await?;
+        return Ok(bind::NewLoadBalancer {
+            name,
+            scheme: lb.scheme.unwrap_or_else(|| scheme.to_string()),
+            subnet_cidrs: cidrs.into_iter().map(|s| s.cidr).collect(),
+            subnets,
+            exists: true,
+        });
+    }
+    // The subnet tags the LBC and the in-tree provider use to pick subnets.
+    let role = if scheme == "internal" {
+        "kubernetes.io/role/internal-elb"
+    } else {
+        "kubernetes.io/role/elb"
+    };
+    let mut subnets = ctx.aws.ec2.subnets(&args.subnets, vpc, role).await?;
+    if !args.subnets.is_empty() && subnets.len() != args.subnets.len() {
+        return Err(Error::Invalid(format!(
+            "--subnets {}: not every subnet exists in {}",
+            args.subnets.join(","),
+            ctx.aws.region
+        )));
+    }
+    subnets.dedup_by(|a, b| a.zone == b.zone);
+    if subnets.is_empty() {
+        return Err(Error::Invalid(format!(
+            "no subnet of {vpc} is tagged {role} for a {scheme} load balancer: pass --subnets"
+        )));
+    }
+    Ok(bind::NewLoadBalancer {
+        name,
+        scheme: scheme.to_string(),
+        subnets: subnets.iter().map(|s| s.id.clone()).collect(),
+        subnet_cidrs: subnets.into_iter().map(|s| s.cidr).collect(),
+        exists: false,
+    })
 }
 
 /// The Service (when new) and the bindings, with what is known before applying:
@@ -337,7 +401,35 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
 }
 
 /// Creates what is missing, in an order a re-run can resume; returns the target group ARN per port.
-async fn apply(ctx: &Context, plan: &Plan, out: &mut dyn Write) -> Result<Vec<String>, Error> {
+async fn apply(
+    ctx: &Context,
+    plan: &Plan,
+    new_lb: Option<&bind::NewLoadBalancer>,
+    out: &mut dyn Write,
+) -> Result<Vec<String>, Error> {
+    let mut new_lb_arn = None;
+    if let Some(lb) = new_lb {
+        let tags = plan
+            .ports
+            .iter()
+            .find_map(|p| match &p.target_group {
+                TargetGroupStep::Create { tags, .. } => Some(tags.clone()),
+                TargetGroupStep::Existing { .. } => None,
+            })
+            .unwrap_or_default();
+        let (arn, created) = ctx
+            .aws
+            .elbv2
+            .ensure_network_load_balancer(&lb.name, &lb.scheme, &lb.subnets, &tags)
+            .await?;
+        writeln!(
+            out,
+            "load balancer {} {}",
+            lb.name,
+            if created { "created" } else { "unchanged" }
+        )?;
+        new_lb_arn = Some(arn);
+    }
     let mut arns = Vec::new();
     for p in &plan.ports {
         let arn = match &p.target_group {
@@ -369,10 +461,15 @@ async fn apply(ctx: &Context, plan: &Plan, out: &mut dyn Write) -> Result<Vec<St
                     if created { "created" } else { "unchanged" }
                 )?;
                 if let Some(lb) = listener_on {
+                    // The plan names a load balancer it creates by name; use its ARN.
+                    let lb = match (&new_lb_arn, new_lb) {
+                        (Some(new_arn), Some(new)) if new.name == *lb => new_arn.clone(),
+                        _ => lb.clone(),
+                    };
                     let created = ctx
                         .aws
                         .elbv2
-                        .ensure_listener(lb, protocol, *port, &arn)
+                        .ensure_listener(&lb, protocol, *port, &arn)
                         .await?;
                     writeln!(
                         out,

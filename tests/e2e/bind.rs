@@ -740,3 +740,132 @@ async fn a_server_dry_run_submits_without_persisting() {
     assert!(out.stdout.contains("server dry run"), "{}", out.stdout);
     assert_eq!(inventory(&sandbox).await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_load_balancer_and_target_group_in_one_command() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+
+    // Internal needs subnets tagged kubernetes.io/role/internal-elb; the sandbox has none.
+    let before = inventory(&sandbox).await;
+    let internal = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "ds/edge-proxy",
+            "-n",
+            "edge",
+            "--port",
+            "https",
+            "--create-target-group",
+            "--create-load-balancer",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(internal.code, 1, "{}", internal.stderr);
+    assert!(
+        internal.stderr.contains("kubernetes.io/role/internal-elb")
+            && internal.stderr.contains("pass --subnets"),
+        "{}",
+        internal.stderr
+    );
+    assert_eq!(inventory(&sandbox).await, before);
+
+    let args = [
+        "bind-hostnetwork",
+        "ds/edge-proxy",
+        "-n",
+        "edge",
+        "--port",
+        "https",
+        "--create-target-group",
+        "--create-load-balancer",
+        "--scheme",
+        "internet-facing",
+        "--yes",
+        "--timeout",
+        "30s",
+    ];
+    let out = run(&env, &args).await;
+    assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("load balancer hn-edge-edge-proxy created"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("listener TCP:443 created"),
+        "{}",
+        out.stdout
+    );
+
+    let elb = &sandbox.aws_internal().elb;
+    let lb = elb
+        .describe_load_balancers()
+        .names("hn-edge-edge-proxy")
+        .send()
+        .await
+        .expect("lb")
+        .load_balancers()[0]
+        .clone();
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
+    assert_eq!(lb.availability_zones().len(), 3);
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().expect("arn"))
+        .send()
+        .await
+        .expect("listeners");
+    let tg_arn = listeners.listeners()[0].default_actions()[0]
+        .target_group_arn()
+        .expect("forward")
+        .to_string();
+    assert_eq!(listeners.listeners()[0].port(), Some(443));
+
+    // Sources: the new NLB's subnets (it has no security groups).
+    let tgb = tgb_api(&sandbox, Some("edge"))
+        .get("edge-proxy-https")
+        .await
+        .expect("tgb");
+    assert_eq!(tgb.data["spec"]["targetGroupARN"], tg_arn.as_str());
+    let mut cidrs: Vec<String> = tgb.data["spec"]["networking"]["ingress"][0]["from"]
+        .as_array()
+        .expect("from")
+        .iter()
+        .filter_map(|f| f["ipBlock"]["cidr"].as_str().map(str::to_string))
+        .collect();
+    cidrs.sort();
+    let mut subnet_cidrs: Vec<String> = sandbox
+        .world()
+        .subnets
+        .iter()
+        .map(|s| s.cidr.clone())
+        .collect();
+    subnet_cidrs.sort();
+    assert_eq!(cidrs, subnet_cidrs);
+    assert_eq!(health(&sandbox, &tg_arn).await.len(), 3);
+
+    let before = inventory(&sandbox).await;
+    let again = run(&env, &args).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stdout
+            .contains("load balancer hn-edge-edge-proxy unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stdout.contains("listener TCP:443 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(inventory(&sandbox).await, before);
+}
