@@ -61,27 +61,6 @@ impl Ec2 {
         vpcs.dedup();
         Ok(vpcs)
     }
-
-    /// The CIDR blocks of the given subnets.
-    pub async fn subnet_cidrs(&self, ids: &[String]) -> Result<Vec<String>, AwsError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let out = self
-            .client
-            .describe_subnets()
-            .set_subnet_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeSubnets", &self.endpoint, e))?;
-        let mut cidrs: Vec<String> = out
-            .subnets()
-            .iter()
-            .filter_map(|s| s.cidr_block().map(str::to_string))
-            .collect();
-        cidrs.sort();
-        Ok(cidrs)
-    }
 }
 
 /// A subnet: id, zone and CIDR.
@@ -92,21 +71,27 @@ pub struct Subnet {
     pub cidr: String,
 }
 
+/// Which subnets to describe.
+#[derive(Debug, Clone, Copy)]
+pub enum SubnetQuery<'a> {
+    Ids(&'a [String]),
+    /// The VPC's subnets that carry this tag key.
+    Tagged {
+        vpc: &'a str,
+        tag_key: &'a str,
+    },
+}
+
 impl Ec2 {
-    /// Subnets by id, or (with `ids` empty) the VPC's subnets carrying `tag_key`.
-    pub async fn subnets(
-        &self,
-        ids: &[String],
-        vpc: &str,
-        tag_key: &str,
-    ) -> Result<Vec<Subnet>, AwsError> {
+    pub async fn subnets(&self, query: SubnetQuery<'_>) -> Result<Vec<Subnet>, AwsError> {
         use aws_sdk_ec2::types::Filter;
         let req = self.client.describe_subnets();
-        let req = if ids.is_empty() {
-            req.filters(Filter::builder().name("vpc-id").values(vpc).build())
-                .filters(Filter::builder().name("tag-key").values(tag_key).build())
-        } else {
-            req.set_subnet_ids(Some(ids.to_vec()))
+        let req = match query {
+            SubnetQuery::Ids([]) => return Ok(Vec::new()),
+            SubnetQuery::Ids(ids) => req.set_subnet_ids(Some(ids.to_vec())),
+            SubnetQuery::Tagged { vpc, tag_key } => req
+                .filters(Filter::builder().name("vpc-id").values(vpc).build())
+                .filters(Filter::builder().name("tag-key").values(tag_key).build()),
         };
         let out = req
             .send()

@@ -181,6 +181,17 @@ pub struct NewTargetGroup {
     pub tags: Vec<(String, String)>,
 }
 
+fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+        })
+        .collect()
+}
+
 fn not_found(e: &AwsError) -> bool {
     matches!(e, AwsError::Api { code, .. } if code.ends_with("NotFound"))
 }
@@ -252,7 +263,7 @@ impl Elbv2 {
         &self,
         spec: &NewTargetGroup,
     ) -> Result<(String, bool), AwsError> {
-        use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, Tag, TargetTypeEnum};
+        use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
         if let Some(tg) = self.target_group(&spec.name).await? {
             return Ok((tg.arn, false));
         }
@@ -267,12 +278,7 @@ impl Elbv2 {
             // traffic-port: the NodePort for instance targets, the pod port for ip targets.
             .health_check_protocol(ProtocolEnum::Tcp)
             .health_check_port("traffic-port")
-            .set_tags(Some(
-                spec.tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(elb_tags(&spec.tags)))
             .send()
             .await
             .map_err(|e| sdk_error("CreateTargetGroup", &self.endpoint, e))?;
@@ -347,9 +353,7 @@ impl Elbv2 {
         subnets: &[String],
         tags: &[(String, String)],
     ) -> Result<(String, bool), AwsError> {
-        use aws_sdk_elasticloadbalancingv2::types::{
-            LoadBalancerSchemeEnum, LoadBalancerTypeEnum, Tag,
-        };
+        use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
         if let Some(lb) = self.load_balancer(name).await? {
             return Ok((lb.arn, false));
         }
@@ -360,11 +364,7 @@ impl Elbv2 {
             .r#type(LoadBalancerTypeEnum::Network)
             .scheme(LoadBalancerSchemeEnum::from(scheme))
             .set_subnets(Some(subnets.to_vec()))
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_tags(Some(elb_tags(tags)))
             .send()
             .await
             .map_err(|e| sdk_error("CreateLoadBalancer", &self.endpoint, e))?;

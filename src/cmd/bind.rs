@@ -4,6 +4,7 @@
 //! found by its stable name is reused), then the Service, then the bindings;
 //! each step skips what already exists.
 
+use crate::aws::ec2::SubnetQuery;
 use crate::aws::elbv2::NewTargetGroup;
 use crate::bind::{self, Plan, Request, ServiceStep, TargetChoice, TargetGroupStep};
 use crate::classify::TargetType;
@@ -172,7 +173,13 @@ async fn observe(
                 .iter()
                 .filter_map(|a| a.subnet_id.clone())
                 .collect();
-            ctx.aws.ec2.subnet_cidrs(&subnets).await?
+            ctx.aws
+                .ec2
+                .subnets(SubnetQuery::Ids(&subnets))
+                .await?
+                .into_iter()
+                .map(|s| s.cidr)
+                .collect()
         }
         _ => Vec::new(),
     };
@@ -243,7 +250,7 @@ async fn new_load_balancer(
             .iter()
             .filter_map(|a| a.subnet_id.clone())
             .collect();
-        let cidrs = ctx.aws.ec2.subnets(&subnets, vpc, "").await?;
+        let cidrs = ctx.aws.ec2.subnets(SubnetQuery::Ids(&subnets)).await?;
         return Ok(bind::NewLoadBalancer {
             name,
             scheme: lb.scheme.unwrap_or_else(|| scheme.to_string()),
@@ -258,7 +265,12 @@ async fn new_load_balancer(
     } else {
         "kubernetes.io/role/elb"
     };
-    let mut subnets = ctx.aws.ec2.subnets(&args.subnets, vpc, role).await?;
+    let query = if args.subnets.is_empty() {
+        SubnetQuery::Tagged { vpc, tag_key: role }
+    } else {
+        SubnetQuery::Ids(&args.subnets)
+    };
+    let mut subnets = ctx.aws.ec2.subnets(query).await?;
     if !args.subnets.is_empty() && subnets.len() != args.subnets.len() {
         return Err(Error::Invalid(format!(
             "--subnets {}: not every subnet exists in {}",

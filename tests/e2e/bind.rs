@@ -281,6 +281,19 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
         .and_then(|s| s.nlb_name.clone())
         .expect("frontend NLB");
 
+    let apply_args = [
+        "bind-hostnetwork",
+        "deploy/ingress",
+        "-n",
+        "edge",
+        "--create-target-group",
+        "--load-balancer",
+        &nlb,
+        "--yes",
+        "--timeout",
+        "30s",
+    ];
+
     // -o yaml: manifests only, valid YAML, nothing created.
     let before = inventory(&sandbox).await;
     let yaml = run(
@@ -323,22 +336,7 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
         .await
         .expect("applies");
 
-    let applied = run(
-        &env,
-        &[
-            "bind-hostnetwork",
-            "deploy/ingress",
-            "-n",
-            "edge",
-            "--create-target-group",
-            "--load-balancer",
-            &nlb,
-            "--yes",
-            "--timeout",
-            "30s",
-        ],
-    )
-    .await;
+    let applied = run(&env, &apply_args).await;
     assert_eq!(applied.code, 0, "stderr:\n{}", applied.stderr);
     assert!(
         applied
@@ -417,22 +415,7 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
 
     // Again: nothing new.
     let before = inventory(&sandbox).await;
-    let again = run(
-        &env,
-        &[
-            "bind-hostnetwork",
-            "deploy/ingress",
-            "-n",
-            "edge",
-            "--create-target-group",
-            "--load-balancer",
-            &nlb,
-            "--yes",
-            "--timeout",
-            "30s",
-        ],
-    )
-    .await;
+    let again = run(&env, &apply_args).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
         again
