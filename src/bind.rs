@@ -144,8 +144,8 @@ pub enum TargetGroupStep {
         name: String,
     },
     Create {
-        /// A group of that name exists from an earlier run and will be reused.
-        exists: bool,
+        /// The ARN of a group of that name an earlier run made, to be reused.
+        existing_arn: Option<String>,
         name: String,
         protocol: String,
         port: i32,
@@ -569,9 +569,13 @@ fn target_group_step(
             let name = target_group_name(&w.namespace, &w.name, p);
             // Still a Create step, so a resumed run also adds a listener that an
             // interrupted one did not; applying it reuses the group.
-            let exists = world.created_earlier.iter().any(|tg| tg.name == name);
+            let existing_arn = world
+                .created_earlier
+                .iter()
+                .find(|tg| tg.name == name)
+                .map(|tg| tg.arn.clone());
             Ok(TargetGroupStep::Create {
-                exists,
+                existing_arn,
                 name,
                 protocol: protocol.to_string(),
                 port: p.container_port,
@@ -1029,7 +1033,7 @@ mod tests {
         let plan = plan(&req, &w).expect("plan");
         assert!(matches!(
             plan.ports[0].target_group,
-            TargetGroupStep::Create { exists: true, .. }
+            TargetGroupStep::Create { existing_arn: Some(ref arn), .. } if arn == "arn:tg/made"
         ));
     }
 }

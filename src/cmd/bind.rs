@@ -309,6 +309,10 @@ async fn manifests(ctx: &Context, plan: &Plan) -> Result<Vec<Value>, Error> {
     for p in &plan.ports {
         let arn = match &p.target_group {
             TargetGroupStep::Existing { arn, .. } => arn.clone(),
+            TargetGroupStep::Create {
+                existing_arn: Some(arn),
+                ..
+            } => arn.clone(),
             TargetGroupStep::Create { name, .. } => {
                 format!("<ARN of target group {name}, created on apply>")
             }
@@ -369,7 +373,9 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
                 p.port.container_port
             )?,
             TargetGroupStep::Create {
-                exists: true, name, ..
+                existing_arn: Some(_),
+                name,
+                ..
             } => {
                 writeln!(
                     out,

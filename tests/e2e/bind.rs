@@ -413,6 +413,31 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
         .collect();
     assert_eq!(targets, vec![node]);
 
+    // Manifests after the fact name the target group the first run made.
+    let after = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "deploy/ingress",
+            "-n",
+            "edge",
+            "--create-target-group",
+            "--load-balancer",
+            &nlb,
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    let list: Value = serde_json::from_str(&after.stdout).expect("json");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(
+        list["items"][0]["kind"], "TargetGroupBinding",
+        "the Service exists now: {list:#}"
+    );
+    assert_eq!(list["items"][0]["spec"]["targetGroupARN"], arn.as_str());
+
     // Again: nothing new.
     let before = inventory(&sandbox).await;
     let again = run(&env, &apply_args).await;
