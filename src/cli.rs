@@ -390,17 +390,22 @@ mod tests {
         let mut checked = 0;
         for text in texts {
             for line in text.lines() {
-                // Commands, not prose: a line that starts with one, or runs one
-                // in `<(…)`. `<TAB>` marks a half-typed word in a completion example.
+                // Commands, not prose: a line that starts with one, runs one in
+                // `<(…)`, or runs one on the sandbox. `<TAB>` marks a half-typed
+                // word in a completion example.
+                let prefix = ["nlb-sandbox run -- ", "kubectl nlb "]
+                    .into_iter()
+                    .find(|p| line.contains(p));
                 let is_command = line.trim_start().starts_with("kubectl nlb ")
-                    || line.contains("<(kubectl nlb ");
-                let Some(start) = line
-                    .find("kubectl nlb ")
+                    || line.contains("<(kubectl nlb ")
+                    || line.contains("nlb-sandbox run -- ");
+                let Some((start, prefix)) = prefix
+                    .and_then(|p| line.find(p).map(|i| (i, p)))
                     .filter(|_| is_command && !line.contains("<TAB>"))
                 else {
                     continue;
                 };
-                let rest = &line[start + "kubectl nlb ".len()..];
+                let rest = &line[start + prefix.len()..];
                 let rest = rest
                     .split(['#', '|', '>', '<', ')', '`', '…', '\''])
                     .next()
