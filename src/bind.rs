@@ -179,6 +179,8 @@ pub struct Plan {
     pub ports: Vec<PortPlan>,
     /// For instance targets: the binding's nodeSelector.
     pub node_selector: BTreeMap<String, String>,
+    /// Target id (instance id or node IP) → node name, for reporting.
+    pub target_nodes: BTreeMap<String, String>,
     /// Every choice the plan made, said plainly.
     pub notes: Vec<String>,
 }
@@ -298,6 +300,15 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
         target_type: req.target_type,
         service,
         ports: port_plans,
+        target_nodes: world
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                let ids = n.instance_id.iter().chain(n.internal_ip.iter());
+                ids.map(|id| (id.clone(), n.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect(),
         node_selector: if req.target_type == TargetType::Instance {
             w.node_selector.clone()
         } else {

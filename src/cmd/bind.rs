@@ -574,6 +574,10 @@ async fn wait_healthy(
             for t in &health {
                 rows.push(vec![
                     p.binding_name.clone(),
+                    plan.target_nodes
+                        .get(&t.id)
+                        .cloned()
+                        .unwrap_or_else(|| "-".into()),
                     t.id.clone(),
                     t.port.map(|n| n.to_string()).unwrap_or_default(),
                     t.state.clone(),
@@ -588,7 +592,7 @@ async fn wait_healthy(
         if healthy_total >= expected {
             bar.finish_and_clear();
             writeln!(out)?;
-            render::table(out, &["BINDING", "TARGET", "PORT", "STATE"], &rows)?;
+            render::table(out, &["BINDING", "NODE", "TARGET", "PORT", "STATE"], &rows)?;
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

@@ -156,6 +156,18 @@ async fn a_daemonset_binds_to_an_existing_target_group() {
         "{}",
         first.stdout
     );
+    // The result names each node with its target and health.
+    for node in &sandbox.world().nodes {
+        let row = first
+            .stdout
+            .lines()
+            .find(|l| l.contains(&node.instance_id))
+            .unwrap_or_else(|| panic!("{} in {}", node.instance_id, first.stdout));
+        assert!(
+            row.contains(&node.name) && row.ends_with("healthy"),
+            "{row}"
+        );
+    }
 
     // The Service: NodePort, Local, selecting the pods, no LBC annotations.
     let svc = Api::<Service>::namespaced(sandbox.kube_client(), "edge")
