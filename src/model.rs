@@ -148,6 +148,9 @@ pub struct LoadBalancer {
     pub type_: Option<String>,
     pub vpc_id: Option<String>,
     pub security_groups: Vec<String>,
+    /// One subnet per enabled zone.
+    pub subnet_ids: Vec<String>,
+    /// Addresses AWS reports (Elastic IPs, fixed private addresses).
     pub addresses: Vec<LbAddress>,
 }
 

@@ -31,33 +31,7 @@ impl Elbv2 {
         Ok(pages
             .iter()
             .flat_map(|p| p.load_balancers())
-            .map(|lb| LoadBalancer {
-                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
-                name: lb.load_balancer_name().unwrap_or_default().to_string(),
-                dns_name: lb.dns_name().unwrap_or_default().to_string(),
-                canonical_hosted_zone_id: lb.canonical_hosted_zone_id().map(str::to_string),
-                scheme: lb.scheme().map(|s| s.as_str().to_string()),
-                state: lb
-                    .state()
-                    .and_then(|s| s.code())
-                    .map(|c| c.as_str().to_string()),
-                type_: lb.r#type().map(|t| t.as_str().to_string()),
-                vpc_id: lb.vpc_id().map(str::to_string),
-                security_groups: lb.security_groups().to_vec(),
-                addresses: lb
-                    .availability_zones()
-                    .iter()
-                    .flat_map(|az| {
-                        az.load_balancer_addresses().iter().map(|a| LbAddress {
-                            zone: az.zone_name().map(str::to_string),
-                            subnet_id: az.subnet_id().map(str::to_string),
-                            ip_address: a.ip_address().map(str::to_string),
-                            allocation_id: a.allocation_id().map(str::to_string),
-                            private_ipv4_address: a.private_ipv4_address().map(str::to_string),
-                        })
-                    })
-                    .collect(),
-            })
+            .map(load_balancer_model)
             .collect())
     }
 
@@ -76,26 +50,7 @@ impl Elbv2 {
         Ok(pages
             .iter()
             .flat_map(|p| p.target_groups())
-            .map(|tg| TargetGroup {
-                arn: tg.target_group_arn().unwrap_or_default().to_string(),
-                name: tg.target_group_name().unwrap_or_default().to_string(),
-                protocol: tg.protocol().map(|p| p.as_str().to_string()),
-                port: tg.port(),
-                target_type: tg.target_type().map(|t| t.as_str().to_string()),
-                vpc_id: tg.vpc_id().map(str::to_string),
-                load_balancer_arns: tg.load_balancer_arns().to_vec(),
-                health_check: HealthCheck {
-                    protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
-                    port: tg.health_check_port().map(str::to_string),
-                    path: tg.health_check_path().map(str::to_string),
-                    interval_seconds: tg.health_check_interval_seconds(),
-                    timeout_seconds: tg.health_check_timeout_seconds(),
-                    healthy_threshold: tg.healthy_threshold_count(),
-                    unhealthy_threshold: tg.unhealthy_threshold_count(),
-                },
-                attributes: BTreeMap::new(),
-                targets: Vec::new(),
-            })
+            .map(target_group_model)
             .collect())
     }
 
@@ -170,6 +125,66 @@ impl Elbv2 {
     }
 }
 
+/// One load balancer as DescribeLoadBalancers reports it.
+fn load_balancer_model(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        name: lb.load_balancer_name().unwrap_or_default().to_string(),
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        canonical_hosted_zone_id: lb.canonical_hosted_zone_id().map(str::to_string),
+        scheme: lb.scheme().map(|s| s.as_str().to_string()),
+        state: lb
+            .state()
+            .and_then(|s| s.code())
+            .map(|c| c.as_str().to_string()),
+        type_: lb.r#type().map(|t| t.as_str().to_string()),
+        vpc_id: lb.vpc_id().map(str::to_string),
+        security_groups: lb.security_groups().to_vec(),
+        subnet_ids: lb
+            .availability_zones()
+            .iter()
+            .filter_map(|az| az.subnet_id().map(str::to_string))
+            .collect(),
+        addresses: lb
+            .availability_zones()
+            .iter()
+            .flat_map(|az| {
+                az.load_balancer_addresses().iter().map(|a| LbAddress {
+                    zone: az.zone_name().map(str::to_string),
+                    subnet_id: az.subnet_id().map(str::to_string),
+                    ip_address: a.ip_address().map(str::to_string),
+                    allocation_id: a.allocation_id().map(str::to_string),
+                    private_ipv4_address: a.private_ipv4_address().map(str::to_string),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// One target group as DescribeTargetGroups reports it (no attributes or health).
+fn target_group_model(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> TargetGroup {
+    TargetGroup {
+        arn: tg.target_group_arn().unwrap_or_default().to_string(),
+        name: tg.target_group_name().unwrap_or_default().to_string(),
+        protocol: tg.protocol().map(|p| p.as_str().to_string()),
+        port: tg.port(),
+        target_type: tg.target_type().map(|t| t.as_str().to_string()),
+        vpc_id: tg.vpc_id().map(str::to_string),
+        load_balancer_arns: tg.load_balancer_arns().to_vec(),
+        health_check: HealthCheck {
+            protocol: tg.health_check_protocol().map(|p| p.as_str().to_string()),
+            port: tg.health_check_port().map(str::to_string),
+            path: tg.health_check_path().map(str::to_string),
+            interval_seconds: tg.health_check_interval_seconds(),
+            timeout_seconds: tg.health_check_timeout_seconds(),
+            healthy_threshold: tg.healthy_threshold_count(),
+            unhealthy_threshold: tg.unhealthy_threshold_count(),
+        },
+        attributes: BTreeMap::new(),
+        targets: Vec::new(),
+    }
+}
+
 /// What `create_target_group` needs.
 #[derive(Debug, Clone)]
 pub struct NewTargetGroup {
@@ -206,16 +221,7 @@ impl Elbv2 {
             req.names(arn_or_name)
         };
         match req.send().await {
-            Ok(out) => Ok(out.target_groups().first().map(|tg| TargetGroup {
-                arn: tg.target_group_arn().unwrap_or_default().to_string(),
-                name: tg.target_group_name().unwrap_or_default().to_string(),
-                protocol: tg.protocol().map(|p| p.as_str().to_string()),
-                port: tg.port(),
-                target_type: tg.target_type().map(|t| t.as_str().to_string()),
-                vpc_id: tg.vpc_id().map(str::to_string),
-                load_balancer_arns: tg.load_balancer_arns().to_vec(),
-                ..Default::default()
-            })),
+            Ok(out) => Ok(out.target_groups().first().map(target_group_model)),
             Err(e) => {
                 let e = sdk_error("DescribeTargetGroups", &self.endpoint, e);
                 if not_found(&e) { Ok(None) } else { Err(e) }
@@ -232,24 +238,7 @@ impl Elbv2 {
             req.names(arn_or_name)
         };
         match req.send().await {
-            Ok(out) => Ok(out.load_balancers().first().map(|lb| LoadBalancer {
-                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
-                name: lb.load_balancer_name().unwrap_or_default().to_string(),
-                dns_name: lb.dns_name().unwrap_or_default().to_string(),
-                scheme: lb.scheme().map(|s| s.as_str().to_string()),
-                vpc_id: lb.vpc_id().map(str::to_string),
-                security_groups: lb.security_groups().to_vec(),
-                addresses: lb
-                    .availability_zones()
-                    .iter()
-                    .map(|az| LbAddress {
-                        zone: az.zone_name().map(str::to_string),
-                        subnet_id: az.subnet_id().map(str::to_string),
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            })),
+            Ok(out) => Ok(out.load_balancers().first().map(load_balancer_model)),
             Err(e) => {
                 let e = sdk_error("DescribeLoadBalancers", &self.endpoint, e);
                 if not_found(&e) { Ok(None) } else { Err(e) }

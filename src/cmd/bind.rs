@@ -168,11 +168,7 @@ async fn observe(
     };
     let load_balancer_subnet_cidrs = match &load_balancer {
         Some(lb) if lb.security_groups.is_empty() => {
-            let subnets: Vec<String> = lb
-                .addresses
-                .iter()
-                .filter_map(|a| a.subnet_id.clone())
-                .collect();
+            let subnets: Vec<String> = lb.subnet_ids.clone();
             ctx.aws
                 .ec2
                 .subnets(SubnetQuery::Ids(&subnets))
@@ -245,11 +241,7 @@ async fn new_load_balancer(
     };
     let name = bind::load_balancer_name(&workload.namespace, &workload.name);
     if let Some(lb) = ctx.aws.elbv2.load_balancer(&name).await? {
-        let subnets: Vec<String> = lb
-            .addresses
-            .iter()
-            .filter_map(|a| a.subnet_id.clone())
-            .collect();
+        let subnets: Vec<String> = lb.subnet_ids.clone();
         let cidrs = ctx.aws.ec2.subnets(SubnetQuery::Ids(&subnets)).await?;
         return Ok(bind::NewLoadBalancer {
             name,
