@@ -252,9 +252,12 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
         let target_group = target_group_step(req, world, p, &what)?;
         let sources = sources(req, world, &what)?;
         let service_port = match &service {
-            ServiceStep::Reuse { .. } => {
-                reused_service_port(world, &service_name, p).unwrap_or(p.container_port)
-            }
+            ServiceStep::Reuse { .. } => world
+                .services
+                .iter()
+                .find(|s| s.name == service_name)
+                .and_then(|s| service_port_for(s, p))
+                .unwrap_or(p.container_port),
             ServiceStep::Create { .. } => p.container_port,
         };
         port_plans.push(PortPlan {
@@ -398,15 +401,7 @@ fn service_step(
     let selects_workload = |s: &ServiceInfo| {
         !s.selector.is_empty() && s.selector.iter().all(|(k, v)| w.selector.get(k) == Some(v))
     };
-    let serves_ports = |s: &ServiceInfo| {
-        ports.iter().all(|p| {
-            s.ports.iter().any(|sp| {
-                sp.target_port.as_deref() == Some(&p.container_port.to_string())
-                    || (sp.target_port.is_some() && sp.target_port.as_deref() == p.name.as_deref())
-                    || (sp.target_port.is_none() && sp.port == p.container_port)
-            })
-        })
-    };
+    let serves_ports = |s: &ServiceInfo| ports.iter().all(|p| service_port_for(s, p).is_some());
     let type_fits = |s: &ServiceInfo| match req.target_type {
         // Instance targets need a NodePort (domain.md §4.4).
         TargetType::Instance => s.type_ == "NodePort",
@@ -469,14 +464,16 @@ fn service_step(
     Ok(ServiceStep::Create { name, manifest })
 }
 
-fn reused_service_port(world: &World, service: &str, p: &ContainerPort) -> Option<i32> {
-    let svc = world.services.iter().find(|s| s.name == service)?;
+/// The port of `svc` whose targetPort reaches the container port (by number or
+/// name; an unset targetPort means the same number as the port).
+fn service_port_for(svc: &ServiceInfo, p: &ContainerPort) -> Option<i32> {
     svc.ports
         .iter()
-        .find(|sp| {
-            sp.target_port.as_deref() == Some(&p.container_port.to_string())
-                || (sp.target_port.is_some() && sp.target_port.as_deref() == p.name.as_deref())
-                || (sp.target_port.is_none() && sp.port == p.container_port)
+        .find(|sp| match sp.target_port.as_deref() {
+            Some(target) => {
+                target == p.container_port.to_string() || Some(target) == p.name.as_deref()
+            }
+            None => sp.port == p.container_port,
         })
         .map(|sp| sp.port)
 }
