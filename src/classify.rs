@@ -44,6 +44,17 @@ impl Owner {
             Owner::Unclaimed(_) => "unclaimed",
         }
     }
+
+    /// In words, for error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Owner::InTreeNlb => "an in-tree NLB".into(),
+            Owner::InTreeClb => "a Classic ELB of the in-tree provider".into(),
+            Owner::Lbc(_) => "the AWS Load Balancer Controller".into(),
+            Owner::OtherClass(class) => format!("loadBalancerClass {class}"),
+            Owner::Unclaimed(why) => format!("no controller takes it: {why}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

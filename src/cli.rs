@@ -151,6 +151,9 @@ pub enum Command {
     /// Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding
     #[command(name = "bind-hostnetwork", after_help = BIND_EXAMPLES)]
     BindHostnetwork(Box<BindArgs>),
+    /// Change preserve_client_ip with zero downtime: a parallel Service, then health-gated Route 53 weights
+    #[command(after_help = CUTOVER_EXAMPLES)]
+    Cutover(Box<CutoverArgs>),
     /// Print a shell completion script for kubectl-nlb
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion {
@@ -176,6 +179,134 @@ serves the port, else created (NodePort for instance targets, ClusterIP for
 ip targets) without load-balancer annotations. Networking rules allow the
 load balancer's security groups, else its subnets' CIDRs, else what
 --source-cidr/--source-sg name. Running it twice changes nothing.";
+
+pub const CUTOVER_EXAMPLES: &str = "\
+Examples:
+  # See every step first: the parallel Service, each Route 53 change, each gate
+  kubectl nlb cutover frontend -n web --preserve-client-ip=false --dry-run=client
+
+  # Shift 10%, 50%, then 100% of DNS answers, soaking 2 minutes per step
+  kubectl nlb cutover frontend -n web --preserve-client-ip=false --weights 10,50,100 --soak 2m --yes
+
+  # Where a cutover stands; carry on after a crash or Ctrl-C; or undo it
+  kubectl nlb cutover status frontend -n web
+  kubectl nlb cutover resume frontend -n web --finalize --yes
+  kubectl nlb cutover abort frontend -n web --yes
+
+The new Service is a copy of the old one named NAME-cip-on or NAME-cip-off
+(--new-name), with the attribute written explicitly. Records that point at
+the old NLB (alias A/AAAA or CNAME) become weighted pairs in one atomic
+change. Before each step, and every --interval while it soaks, every target
+group of the new NLB must have at least --min-healthy-percent of its targets
+healthy; if not, all traffic goes back to the old NLB (exit 2). With
+--finalize the records collapse to the new NLB, the tool waits for the drain,
+and deletes the old Service (its controller then deletes the old NLB).
+Progress is journalled in the ConfigMap kubectl-nlb-switch-NAME.";
+
+/// `kubectl nlb cutover`: start a switch, or act on one in progress.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct CutoverArgs {
+    #[command(subcommand)]
+    pub action: Option<CutoverAction>,
+    #[command(flatten)]
+    pub start: CutoverStart,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CutoverAction {
+    /// Show where a cutover stands: step, weights, last health reading, age
+    Status(SwitchRef),
+    /// Continue a cutover from its journal (after a crash, Ctrl-C, a timeout or a rollback)
+    Resume(ResumeArgs),
+    /// Restore the original DNS records exactly and delete the parallel Service
+    Abort(AbortArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SwitchRef {
+    /// The Service being switched away from
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ResumeArgs {
+    /// The Service being switched away from
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// Also collapse the records, wait for the drain and delete the old Service
+    #[arg(long)]
+    pub finalize: bool,
+    /// Wait this long at most for each step (e.g. 10m); default: as journalled
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AbortArgs {
+    /// The Service being switched away from
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CutoverStart {
+    /// The LBC-managed LoadBalancer Service whose NLB to replace
+    #[arg(value_name = "SERVICE", required = true)]
+    pub service: Option<String>,
+    /// The preserve_client_ip.enabled value for the new NLB's target groups
+    #[arg(long, value_name = "BOOL", required = true, action = ArgAction::Set, value_parser = clap::value_parser!(bool))]
+    pub preserve_client_ip: Option<bool>,
+    /// Percent of DNS answers for the new NLB after each step, ending at 100
+    #[arg(long, value_name = "LIST", default_value = "10,50,100")]
+    pub weights: String,
+    /// Only move this record (default: every record in your zones that points at the NLB)
+    #[arg(long, value_name = "NAME")]
+    pub record: Option<String>,
+    /// The hosted zone, by id or name (default: search every zone you can list)
+    #[arg(long, value_name = "ID|NAME")]
+    pub zone: Option<String>,
+    /// How long to watch target health after each step (default: the records' TTL, 60s for aliases)
+    #[arg(long, value_name = "DURATION")]
+    pub soak: Option<String>,
+    /// How often to read target health while soaking
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub interval: String,
+    /// The most to wait for any one step (NLB provisioning, targets, DNS sync)
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub timeout: String,
+    /// Share of each new target group's targets that must be healthy
+    #[arg(long, value_name = "PERCENT", default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub min_healthy_percent: u8,
+    /// After the switch, collapse the records, wait for the drain, delete the old Service
+    #[arg(long)]
+    pub finalize: bool,
+    /// How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)
+    #[arg(long, value_name = "DURATION")]
+    pub drain: Option<String>,
+    /// Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)
+    #[arg(long, value_name = "NAME")]
+    pub new_name: Option<String>,
+    /// Print the plan (client) or validate the new Service on the server (server); change nothing
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
+    pub dry_run: DryRun,
+    /// Print the parallel Service's manifest instead of applying anything
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ManifestOutput>,
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum DryRun {
@@ -386,6 +517,8 @@ mod tests {
             include_str!("../README.md"),
             AUDIT_EXAMPLES,
             COMPLETION_EXAMPLES,
+            BIND_EXAMPLES,
+            CUTOVER_EXAMPLES,
         ];
         let mut checked = 0;
         for text in texts {

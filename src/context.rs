@@ -192,7 +192,7 @@ pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, Str
 
 async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(RetryConfig::standard().with_max_attempts(6))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))

@@ -13,6 +13,7 @@ mod error;
 mod k8s;
 mod model;
 mod observe;
+mod switch;
 mod ui;
 
 use clap::Parser;
@@ -83,6 +84,7 @@ async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
     match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
         Command::BindHostnetwork(args) => cmd::bind::run(&cli.global, args, ui).await,
+        Command::Cutover(args) => cmd::cutover::run(&cli.global, args, ui).await,
         // Answered in main, before the runtime starts.
         Command::Completion { .. } => Ok(()),
     }

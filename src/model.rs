@@ -216,7 +216,7 @@ pub struct TargetHealth {
 }
 
 /// A Route 53 record set.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DnsRecord {
     pub zone_id: String,
     pub zone_name: String,
@@ -229,7 +229,7 @@ pub struct DnsRecord {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AliasTarget {
     pub hosted_zone_id: String,
     pub dns_name: String,

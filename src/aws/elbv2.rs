@@ -366,3 +366,107 @@ impl Elbv2 {
         Ok((arn, true))
     }
 }
+
+impl Elbv2 {
+    /// The load balancer behind a DNS name. ELBv2 names its NLBs
+    /// `<name>-<id>.elb.<region>.amazonaws.com`, so the name is tried first
+    /// (one call); a full listing is the fallback.
+    pub async fn load_balancer_by_dns(&self, dns: &str) -> Result<Option<LoadBalancer>, AwsError> {
+        let wanted = crate::model::normalize_dns(dns);
+        if let Some(name) = name_from_dns(&wanted)
+            && let Some(lb) = self.load_balancer(name).await?
+            && crate::model::normalize_dns(&lb.dns_name) == wanted
+        {
+            return Ok(Some(lb));
+        }
+        Ok(self
+            .load_balancers()
+            .await?
+            .into_iter()
+            .find(|lb| crate::model::normalize_dns(&lb.dns_name) == wanted))
+    }
+
+    /// The target groups a load balancer forwards to, with attributes and health.
+    pub async fn target_groups_of(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
+        let out = self
+            .client
+            .describe_target_groups()
+            .load_balancer_arn(lb_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeTargetGroups", &self.endpoint, e))?;
+        let mut groups: Vec<TargetGroup> =
+            out.target_groups().iter().map(target_group_model).collect();
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        self.fill_details(&mut groups).await?;
+        Ok(groups)
+    }
+
+    /// (name, ARN) of the target groups a load balancer forwards to: one call.
+    pub async fn target_groups_of_plain(
+        &self,
+        lb_arn: &str,
+    ) -> Result<Vec<(String, String)>, AwsError> {
+        let out = self
+            .client
+            .describe_target_groups()
+            .load_balancer_arn(lb_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeTargetGroups", &self.endpoint, e))?;
+        let mut groups: Vec<(String, String)> = out
+            .target_groups()
+            .iter()
+            .map(|tg| {
+                (
+                    tg.target_group_name().unwrap_or_default().to_string(),
+                    tg.target_group_arn().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        groups.sort();
+        Ok(groups)
+    }
+
+    /// Target health of each group, one call per group (the API has no batch form).
+    pub async fn health_of(
+        &self,
+        groups: &[(String, String)],
+    ) -> Result<Vec<(String, Vec<TargetHealth>)>, AwsError> {
+        futures::stream::iter(groups.iter().map(|(name, arn)| async move {
+            Ok::<_, AwsError>((name.clone(), self.health(arn).await?))
+        }))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await
+    }
+}
+
+/// `k8s-web-frontend-0a1b2c3d4e-0123456789abcdef.elb.us-east-1.amazonaws.com`
+/// → `k8s-web-frontend-0a1b2c3d4e`: the first label without its last `-part`.
+pub fn name_from_dns(dns: &str) -> Option<&str> {
+    let label = dns.split('.').next()?;
+    let (name, _id) = label.rsplit_once('-')?;
+    (!name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod dns_tests {
+    use super::name_from_dns;
+
+    #[test]
+    fn names_come_from_the_first_label() {
+        assert_eq!(
+            name_from_dns(
+                "k8s-web-frontend-0a1b2c3d4e-0123456789abcdef.elb.us-east-1.amazonaws.com"
+            ),
+            Some("k8s-web-frontend-0a1b2c3d4e")
+        );
+        assert_eq!(
+            name_from_dns("edge-1.us-east-1.elb.amazonaws.com"),
+            Some("edge")
+        );
+        assert_eq!(name_from_dns("nodash.example.com"), None);
+        assert_eq!(name_from_dns("-1.example.com"), None);
+    }
+}

@@ -104,27 +104,11 @@ impl Route53 {
                 .send()
                 .await
                 .map_err(|e| sdk_error("ListResourceRecordSets", &self.endpoint, e))?;
-            out.extend(page.resource_record_sets().iter().map(|r| {
-                DnsRecord {
-                    zone_id: zone.id.clone(),
-                    zone_name: zone.name.clone(),
-                    name: r.name().to_string(),
-                    type_: r.r#type().as_str().to_string(),
-                    set_identifier: r.set_identifier().map(str::to_string),
-                    weight: r.weight(),
-                    ttl: r.ttl(),
-                    alias: r.alias_target().map(|a| AliasTarget {
-                        hosted_zone_id: a.hosted_zone_id().to_string(),
-                        dns_name: a.dns_name().to_string(),
-                        evaluate_target_health: a.evaluate_target_health(),
-                    }),
-                    values: r
-                        .resource_records()
-                        .iter()
-                        .map(|v| v.value().to_string())
-                        .collect(),
-                }
-            }));
+            out.extend(
+                page.resource_record_sets()
+                    .iter()
+                    .map(|r| record_model(zone, r)),
+            );
             match (
                 page.is_truncated(),
                 page.next_record_name(),
@@ -141,6 +125,212 @@ impl Route53 {
             }
         }
         Ok(out)
+    }
+}
+
+/// How often a change is retried when Route 53 throttles it or is still busy
+/// with an earlier change to the zone (domain.md §5.5). Those two errors mean
+/// the batch was not applied, so sending it again is safe.
+const CHANGE_ATTEMPTS: u32 = 8;
+const POLL_INSYNC: Duration = Duration::from_secs(2);
+
+fn retryable(e: &AwsError) -> bool {
+    matches!(e, AwsError::Api { code, .. }
+        if code == "Throttling" || code == "PriorRequestNotComplete" || code == "ThrottlingException")
+}
+
+impl Route53 {
+    /// Applies one change batch (all of it or none, §5.2); returns the change id.
+    pub async fn change(
+        &self,
+        zone_id: &str,
+        comment: &str,
+        changes: &[crate::switch::Change],
+    ) -> Result<String, AwsError> {
+        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+        let sdk_changes = changes
+            .iter()
+            .map(|c| {
+                let action = match c.action {
+                    crate::switch::Action::Create => ChangeAction::Create,
+                    crate::switch::Action::Delete => ChangeAction::Delete,
+                    crate::switch::Action::Upsert => ChangeAction::Upsert,
+                };
+                Change::builder()
+                    .action(action)
+                    .resource_record_set(record_set(&c.record)?)
+                    .build()
+                    .map_err(build_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let batch = ChangeBatch::builder()
+            .comment(comment)
+            .set_changes(Some(sdk_changes))
+            .build()
+            .map_err(build_error)?;
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            self.pace().await;
+            let result = self
+                .client
+                .change_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .change_batch(batch.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ChangeResourceRecordSets", &self.endpoint, e));
+            match result {
+                Ok(out) => {
+                    return Ok(out
+                        .change_info()
+                        .map(|c| c.id().trim_start_matches("/change/").to_string())
+                        .unwrap_or_default());
+                }
+                Err(e) if retryable(&e) && attempt < CHANGE_ATTEMPTS => {
+                    tracing::info!("ChangeResourceRecordSets: {e}; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(16));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Polls GetChange until every authoritative server has the change
+    /// (`INSYNC`, §5.4) or `deadline` passes; `Ok(false)` on the deadline.
+    pub async fn wait_insync(&self, change_id: &str, deadline: Instant) -> Result<bool, AwsError> {
+        if change_id.is_empty() {
+            return Ok(true);
+        }
+        loop {
+            self.pace().await;
+            let result = self
+                .client
+                .get_change()
+                .id(change_id)
+                .send()
+                .await
+                .map_err(|e| sdk_error("GetChange", &self.endpoint, e));
+            match result {
+                Ok(out) => {
+                    let status = out.change_info().map(|c| c.status().as_str().to_string());
+                    if status.as_deref() == Some("INSYNC") {
+                        return Ok(true);
+                    }
+                }
+                Err(e) if retryable(&e) => tracing::info!("GetChange: {e}; retrying"),
+                Err(e) => return Err(e),
+            }
+            if Instant::now() + POLL_INSYNC > deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(POLL_INSYNC).await;
+        }
+    }
+
+    /// The record sets named `name` (every type and identifier), read from
+    /// where that name starts in the zone's sorted listing.
+    pub async fn records_named(&self, zone: &Zone, name: &str) -> Result<Vec<DnsRecord>, AwsError> {
+        let wanted = crate::model::normalize_dns(name);
+        let mut out = Vec::new();
+        let mut start: (String, Option<RrType>, Option<String>) = (name.to_string(), None, None);
+        loop {
+            self.pace().await;
+            let page = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(&zone.id)
+                .start_record_name(&start.0)
+                .set_start_record_type(start.1.clone())
+                .set_start_record_identifier(start.2.clone())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListResourceRecordSets", &self.endpoint, e))?;
+            let mut past = false;
+            for r in page.resource_record_sets() {
+                if crate::model::normalize_dns(r.name()) == wanted {
+                    out.push(record_model(zone, r));
+                } else if !out.is_empty() {
+                    past = true;
+                }
+            }
+            match (page.is_truncated() && !past, page.next_record_name()) {
+                (true, Some(next)) => {
+                    start = (
+                        next.to_string(),
+                        page.next_record_type().cloned(),
+                        page.next_record_identifier().map(str::to_string),
+                    )
+                }
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn build_error(e: aws_sdk_route53::error::BuildError) -> AwsError {
+    AwsError::Api {
+        op: "ChangeResourceRecordSets",
+        code: "InvalidInput".into(),
+        message: e.to_string(),
+    }
+}
+
+fn record_set(r: &DnsRecord) -> Result<aws_sdk_route53::types::ResourceRecordSet, AwsError> {
+    use aws_sdk_route53::types::{AliasTarget as SdkAlias, ResourceRecord, ResourceRecordSet};
+    let mut b = ResourceRecordSet::builder()
+        .name(&r.name)
+        .r#type(RrType::from(r.type_.as_str()))
+        .set_set_identifier(r.set_identifier.clone())
+        .set_weight(r.weight);
+    match &r.alias {
+        Some(a) => {
+            b = b.alias_target(
+                SdkAlias::builder()
+                    .hosted_zone_id(&a.hosted_zone_id)
+                    .dns_name(&a.dns_name)
+                    .evaluate_target_health(a.evaluate_target_health)
+                    .build()
+                    .map_err(build_error)?,
+            )
+        }
+        None => {
+            b = b.set_ttl(r.ttl);
+            for v in &r.values {
+                b = b.resource_records(
+                    ResourceRecord::builder()
+                        .value(v)
+                        .build()
+                        .map_err(build_error)?,
+                );
+            }
+        }
+    }
+    b.build().map_err(build_error)
+}
+
+fn record_model(zone: &Zone, r: &aws_sdk_route53::types::ResourceRecordSet) -> DnsRecord {
+    DnsRecord {
+        zone_id: zone.id.clone(),
+        zone_name: zone.name.clone(),
+        name: r.name().to_string(),
+        type_: r.r#type().as_str().to_string(),
+        set_identifier: r.set_identifier().map(str::to_string),
+        weight: r.weight(),
+        ttl: r.ttl(),
+        alias: r.alias_target().map(|a| AliasTarget {
+            hosted_zone_id: a.hosted_zone_id().to_string(),
+            dns_name: a.dns_name().to_string(),
+            evaluate_target_health: a.evaluate_target_health(),
+        }),
+        values: r
+            .resource_records()
+            .iter()
+            .map(|v| v.value().to_string())
+            .collect(),
     }
 }
 

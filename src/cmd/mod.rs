@@ -3,3 +3,5 @@
 pub mod audit;
 pub mod bind;
 pub mod complete;
+pub mod cutover;
+pub mod switch;

@@ -50,17 +50,25 @@ impl Ui {
 }
 
 impl Ui {
+    /// Refuses up front when no one could answer a prompt and --yes is absent,
+    /// so a script gets one error line rather than a plan and then a refusal.
+    pub fn check_confirmable(&self, yes: bool) -> Result<(), crate::error::Error> {
+        if yes || (self.stderr_tty && std::io::stdin().is_terminal()) {
+            Ok(())
+        } else {
+            Err(crate::error::Error::Invalid(
+                "not a terminal, so no one can confirm the changes: review them with --dry-run=client, then pass --yes".into(),
+            ))
+        }
+    }
+
     /// Asks on the terminal; without one, refuses unless the caller passed --yes.
     pub fn confirm(&self, prompt: &str, yes: bool) -> Result<(), crate::error::Error> {
         use crate::error::Error;
         if yes {
             return Ok(());
         }
-        if !(self.stderr_tty && std::io::stdin().is_terminal()) {
-            return Err(Error::Invalid(
-                "not a terminal, so no one can confirm the changes: review them with --dry-run=client, then pass --yes".into(),
-            ));
-        }
+        self.check_confirmable(yes)?;
         let answer = dialoguer::Confirm::new()
             .with_prompt(prompt)
             .default(false)

@@ -4,6 +4,7 @@
 mod audit;
 mod bind;
 mod cli;
+mod cutover;
 mod dist;
 mod sandbox;
 mod util;

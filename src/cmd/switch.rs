@@ -1,0 +1,840 @@
+//! Runs a switch journal against the cluster and AWS: the I/O half of
+//! `crate::switch`, shared by `cutover` and `migrate`.
+//!
+//! Order of every step: journal "began" → act → journal "done". Each action
+//! first looks at what is already there (the Service, the records in Route
+//! 53), so re-running a step that was interrupted is always safe.
+
+use crate::aws::route53::Zone;
+use crate::context::Context;
+use crate::error::Error;
+use crate::model::{DnsRecord, LoadBalancer};
+use crate::switch::{self, Change, Journal, LbTarget, Reading, Step};
+use crate::ui::Ui;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+/// Names the Service a switch moved away from, on the new Service.
+pub const PROVENANCE: &str = "nlb.kubectl.io/switched-from";
+const JOURNAL_KEY: &str = "journal.json";
+const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// Polling while waiting for a Service or NLB to come up: quick at first
+/// (the controller often answers within a second), then every 2 s.
+const POLL_READY_FIRST: Duration = Duration::from_millis(250);
+const POLL_READY: Duration = Duration::from_secs(2);
+
+pub fn journal_name(old_service: &str) -> String {
+    format!("kubectl-nlb-switch-{old_service}")
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The journal as stored, with the resourceVersion it was read at so that
+/// two processes never both drive one switch.
+pub struct Stored {
+    pub journal: Journal,
+    resource_version: Option<String>,
+}
+
+pub async fn load(ctx: &Context, ns: &str, old_service: &str) -> Result<Option<Stored>, Error> {
+    let name = journal_name(old_service);
+    let Some(cm) = ctx.kube.config_map(ns, &name).await? else {
+        return Ok(None);
+    };
+    let text = cm
+        .data
+        .as_ref()
+        .and_then(|d| d.get(JOURNAL_KEY))
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "configmap {ns}/{name} has no {JOURNAL_KEY}; it was not written by kubectl nlb, or was edited: delete it if no switch is running"
+            ))
+        })?;
+    let journal: Journal = serde_json::from_str(text).map_err(|e| {
+        Error::Invalid(format!(
+            "configmap {ns}/{name}: the journal cannot be read ({e}); it may come from a newer kubectl nlb"
+        ))
+    })?;
+    if journal.version > switch::journal::VERSION {
+        return Err(Error::Invalid(format!(
+            "configmap {ns}/{name} holds a version {} journal; upgrade kubectl nlb to resume it",
+            journal.version
+        )));
+    }
+    Ok(Some(Stored {
+        journal,
+        resource_version: cm.metadata.resource_version,
+    }))
+}
+
+impl Stored {
+    pub fn new(journal: Journal) -> Stored {
+        Stored {
+            journal,
+            resource_version: None,
+        }
+    }
+
+    /// Writes the journal; a conflict means another process wrote it since.
+    pub async fn save(&mut self, ctx: &Context) -> Result<(), Error> {
+        let j = &self.journal;
+        let name = journal_name(&j.old_service);
+        let text = serde_json::to_string_pretty(j)
+            .map_err(|e| Error::Invalid(format!("encoding the journal: {e}")))?;
+        let cm = ConfigMap {
+            metadata: kube::api::ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(j.namespace.clone()),
+                resource_version: self.resource_version.clone(),
+                labels: Some(BTreeMap::from([(
+                    MANAGED_BY.to_string(),
+                    "kubectl-nlb".to_string(),
+                )])),
+                ..Default::default()
+            },
+            data: Some(BTreeMap::from([(JOURNAL_KEY.to_string(), text)])),
+            ..Default::default()
+        };
+        let written = ctx.kube.write_config_map(&cm).await.map_err(|e| match e {
+            crate::k8s::KubeError::Api { code: 409, .. } => Error::Invalid(format!(
+                "configmap {}/{name} changed under us: another kubectl nlb is driving this switch (or one started first); see `kubectl nlb {} status {} -n {}`",
+                j.namespace,
+                j.kind.command(),
+                j.old_service,
+                j.namespace
+            )),
+            other => other.into(),
+        })?;
+        self.resource_version = written.metadata.resource_version;
+        Ok(())
+    }
+
+    async fn begin(&mut self, ctx: &Context, step: &Step) -> Result<(), Error> {
+        self.journal.begin(step, now());
+        self.save(ctx).await?;
+        fault_point(&step.label(), "began");
+        Ok(())
+    }
+
+    async fn finish(&mut self, ctx: &Context, step: &Step) -> Result<(), Error> {
+        self.journal.finish(step, now());
+        self.save(ctx).await?;
+        fault_point(&step.label(), "done");
+        Ok(())
+    }
+}
+
+/// Test hook: `KUBECTL_NLB_FAULT_EXIT_AT=shift-50:began` makes the process
+/// die right after journalling that point, as `kill -9` would, so tests can
+/// prove `resume` and `abort` work from every step boundary.
+fn fault_point(label: &str, status: &str) {
+    if let Ok(at) = std::env::var("KUBECTL_NLB_FAULT_EXIT_AT")
+        && at == format!("{label}:{status}")
+    {
+        eprintln!("KUBECTL_NLB_FAULT_EXIT_AT={at}: exiting");
+        std::process::exit(137);
+    }
+}
+
+/// The commands that continue or undo a switch, for messages.
+pub fn next_commands(j: &Journal) -> String {
+    let cmd = j.kind.command();
+    format!(
+        "continue with `kubectl nlb {cmd} resume {svc} -n {ns}`, or undo with `kubectl nlb {cmd} abort {svc} -n {ns}`",
+        svc = j.old_service,
+        ns = j.namespace
+    )
+}
+
+fn zone(j: &Journal) -> Zone {
+    Zone {
+        id: j.zone_id.clone(),
+        name: j.zone_name.clone(),
+    }
+}
+
+fn secs(d: u64) -> Duration {
+    Duration::from_secs(d)
+}
+
+/// Runs every remaining step. Ctrl-C stops between polls; what is journalled
+/// stays, and the message says how to go on.
+pub async fn drive(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let result = tokio::select! {
+        r = steps(ctx, ui, stored, out) => r,
+        _ = tokio::signal::ctrl_c() => Err(Error::Aborted(format!(
+            "interrupted during {}; nothing was rolled back: {}",
+            stored_phase(ctx, &stored.journal.old_service, &stored.journal.namespace).await,
+            next_commands(&stored.journal)
+        ))),
+    };
+    result
+}
+
+async fn stored_phase(ctx: &Context, svc: &str, ns: &str) -> String {
+    match load(ctx, ns, svc).await {
+        Ok(Some(s)) => s.journal.phase(),
+        _ => "the switch".into(),
+    }
+}
+
+async fn steps(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    while let Some(step) = stored.journal.next() {
+        stored.begin(ctx, &step).await?;
+        match &step {
+            Step::CreateService => create_service(ctx, &stored.journal, out).await?,
+            Step::WaitReady => wait_ready(ctx, ui, stored, out).await?,
+            Step::Convert => convert(ctx, ui, stored, out).await?,
+            Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
+            Step::Collapse => collapse(ctx, ui, stored, out).await?,
+            Step::Drain => drain(ui, stored, out).await?,
+            Step::DeleteOld => delete_old(ctx, &stored.journal, out).await?,
+        }
+        stored.finish(ctx, &step).await?;
+    }
+    let j = &stored.journal;
+    if j.settings.finalize {
+        ctx.kube
+            .delete_config_map(&j.namespace, &journal_name(&j.old_service))
+            .await?;
+        writeln!(
+            out,
+            "done: clients use {}/{}; the old Service and its NLB are gone",
+            j.namespace, j.new_service
+        )?;
+    } else {
+        writeln!(
+            out,
+            "switched: 100% of DNS answers go to {}/{}. When clients have left the old NLB, finish with `kubectl nlb {} resume {} -n {} --finalize` (or undo with `kubectl nlb {} abort {} -n {}`)",
+            j.namespace,
+            j.new_service,
+            j.kind.command(),
+            j.old_service,
+            j.namespace,
+            j.kind.command(),
+            j.old_service,
+            j.namespace
+        )?;
+    }
+    Ok(())
+}
+
+async fn create_service(ctx: &Context, j: &Journal, out: &mut dyn Write) -> Result<(), Error> {
+    if let Some(existing) = ctx
+        .kube
+        .service_object(&j.namespace, &j.new_service)
+        .await?
+    {
+        return ensure_ours(&existing, j);
+    }
+    let svc: Service = serde_json::from_value(j.new_manifest.clone())
+        .map_err(|e| Error::Invalid(format!("the journalled Service cannot be read: {e}")))?;
+    match ctx.kube.create_service(&svc).await? {
+        Some(_) => writeln!(out, "service/{} created", j.new_service)?,
+        None => {
+            // Created between our read and write: only ours is acceptable.
+            if let Some(existing) = ctx
+                .kube
+                .service_object(&j.namespace, &j.new_service)
+                .await?
+            {
+                ensure_ours(&existing, j)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ensure_ours(svc: &Service, j: &Journal) -> Result<(), Error> {
+    let from = svc
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(PROVENANCE));
+    if from.map(String::as_str) == Some(&format!("{}/{}", j.namespace, j.old_service)) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "service {}/{} exists and was not created by this switch; pick another name with --new-name",
+            j.namespace, j.new_service
+        )))
+    }
+}
+
+/// The new Service's NLB, once the controller has written its hostname.
+async fn new_load_balancer(ctx: &Context, j: &Journal) -> Result<Option<LoadBalancer>, Error> {
+    let Some(svc) = ctx
+        .kube
+        .service_object(&j.namespace, &j.new_service)
+        .await?
+    else {
+        return Err(Error::Invalid(format!(
+            "service {}/{} disappeared during the switch; {}",
+            j.namespace,
+            j.new_service,
+            next_commands(j)
+        )));
+    };
+    let host = crate::k8s::service_info(&svc)
+        .ingress_hostnames
+        .into_iter()
+        .next();
+    match host {
+        Some(host) => Ok(ctx.aws.elbv2.load_balancer_by_dns(&host).await?),
+        None => Ok(None),
+    }
+}
+
+/// Reads the gate for an NLB's target groups: O(target groups) calls.
+async fn gate(ctx: &Context, lb_arn: &str, min: u8) -> Result<Reading, Error> {
+    let groups = ctx.aws.elbv2.target_groups_of_plain(lb_arn).await?;
+    let health = ctx.aws.elbv2.health_of(&groups).await?;
+    Ok(switch::gate::read(&health, min))
+}
+
+fn timeout_error(j: &Journal, what: &str) -> Error {
+    Error::Timeout(format!(
+        "timed out after {}s waiting for {what}; {}",
+        j.settings.timeout_secs,
+        next_commands(j)
+    ))
+}
+
+async fn wait_ready(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let deadline = Instant::now() + secs(stored.journal.settings.timeout_secs);
+    let progress = ui.spinner(&format!(
+        "waiting for service/{} to get its NLB",
+        stored.journal.new_service
+    ));
+    let mut last_problem: String;
+    let mut pause = POLL_READY_FIRST;
+    loop {
+        let j = &stored.journal;
+        match poll_ready(ctx, j).await {
+            Ok(Ready::Yes(lb, reading)) => {
+                let summary = reading.summary();
+                let j = &mut stored.journal;
+                j.new_lb = Some(LbTarget {
+                    dns_name: lb.dns_name.clone(),
+                    canonical_hosted_zone_id: lb
+                        .canonical_hosted_zone_id
+                        .clone()
+                        .unwrap_or_default(),
+                });
+                j.new_lb_arn = Some(lb.arn.clone());
+                j.last_gate = Some(reading);
+                drop(progress);
+                writeln!(out, "new NLB {} is active; targets: {summary}", lb.dns_name)?;
+                return Ok(());
+            }
+            Ok(Ready::No(problem)) => {
+                progress.set_message(format!("service/{}: {problem}", j.new_service));
+                last_problem = problem;
+            }
+            // A failed read is not evidence either way: try again until the deadline.
+            Err(e) => {
+                tracing::info!("reading the new NLB: {e}");
+                last_problem = e.to_string();
+            }
+        }
+        if Instant::now() + pause > deadline {
+            return Err(timeout_error(
+                &stored.journal,
+                &format!("service/{} ({last_problem})", stored.journal.new_service),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_READY);
+    }
+}
+
+enum Ready {
+    Yes(LoadBalancer, Reading),
+    No(String),
+}
+
+async fn poll_ready(ctx: &Context, j: &Journal) -> Result<Ready, Error> {
+    let Some(lb) = new_load_balancer(ctx, j).await? else {
+        return Ok(Ready::No(
+            "waiting for the controller to provision its NLB".into(),
+        ));
+    };
+    let state = lb.state.clone().unwrap_or_default();
+    if state != "active" {
+        return Ok(Ready::No(format!("NLB {} is {state}", lb.name)));
+    }
+    if lb.canonical_hosted_zone_id.is_none() {
+        return Ok(Ready::No(format!(
+            "NLB {} has no canonical hosted zone yet",
+            lb.name
+        )));
+    }
+    let groups = ctx.aws.elbv2.target_groups_of(&lb.arn).await?;
+    // The attributes the switch exists for must be live before any traffic
+    // moves: the controller writes them after creating the target groups.
+    for tg in &groups {
+        for (key, want) in &j.expect_attributes {
+            let have = tg
+                .attributes
+                .get(key)
+                .map(String::as_str)
+                .unwrap_or("unset");
+            if have != want {
+                return Ok(Ready::No(format!(
+                    "target group {} has {key}={have}, waiting for {want}",
+                    tg.name
+                )));
+            }
+        }
+    }
+    let reading = switch::gate::read(
+        &groups
+            .iter()
+            .map(|tg| (tg.name.clone(), tg.targets.clone()))
+            .collect::<Vec<_>>(),
+        j.settings.min_healthy_percent,
+    );
+    if reading.ok {
+        Ok(Ready::Yes(lb, reading))
+    } else {
+        Ok(Ready::No(reading.reason.unwrap_or_default()))
+    }
+}
+
+async fn current_records(ctx: &Context, j: &Journal) -> Result<Vec<DnsRecord>, Error> {
+    let zone = zone(j);
+    let mut names: Vec<&str> = j.original_records.iter().map(|r| r.name.as_str()).collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        out.extend(ctx.aws.route53.records_named(&zone, name).await?);
+    }
+    Ok(out)
+}
+
+/// Applies a batch and waits for Route 53 to serve it everywhere.
+async fn apply(
+    ctx: &Context,
+    ui: &Ui,
+    j: &Journal,
+    what: &str,
+    changes: &[Change],
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let comment = format!(
+        "kubectl nlb {}: {}/{} {what}",
+        j.kind.command(),
+        j.namespace,
+        j.old_service
+    );
+    let id = ctx
+        .aws
+        .route53
+        .change(&j.zone_id, &comment, changes)
+        .await?;
+    let progress = ui.spinner(&format!(
+        "{what}: waiting for Route 53 change {id} to be INSYNC"
+    ));
+    let deadline = Instant::now() + secs(j.settings.timeout_secs);
+    if !ctx.aws.route53.wait_insync(&id, deadline).await? {
+        return Err(timeout_error(
+            j,
+            &format!("Route 53 change {id} to be INSYNC"),
+        ));
+    }
+    drop(progress);
+    for c in changes {
+        tracing::debug!("applied {c}");
+    }
+    writeln!(out, "{what}: Route 53 change {id} is INSYNC")?;
+    Ok(())
+}
+
+fn new_lb(j: &Journal) -> Result<&LbTarget, Error> {
+    j.new_lb.as_ref().ok_or_else(|| {
+        Error::Invalid(format!(
+            "the journal of {}/{} has no new NLB yet; {}",
+            j.namespace,
+            j.old_service,
+            next_commands(j)
+        ))
+    })
+}
+
+async fn convert(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let j = &stored.journal;
+    let new = new_lb(j)?;
+    let current = current_records(ctx, j).await?;
+    let weights = switch::dns::observed_weights(&j.original_records, &current, &j.ids);
+    if weights.iter().all(Option::is_some) {
+        return Ok(()); // converted before an interruption
+    }
+    for original in &j.original_records {
+        if !current.contains(original) {
+            return Err(Error::Invalid(format!(
+                "{} {} changed since the switch began (it no longer matches the journal); run `kubectl nlb {} abort {} -n {}`, check the record, and start again",
+                original.name,
+                original.type_,
+                j.kind.command(),
+                j.old_service,
+                j.namespace
+            )));
+        }
+    }
+    let batch = switch::dns::convert(&j.original_records, &j.old_lb, new, &j.ids);
+    apply(
+        ctx,
+        ui,
+        j,
+        "records made weighted (old 100, new 0)",
+        &batch,
+        out,
+    )
+    .await
+}
+
+async fn shift(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    weight: u8,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let min = stored.journal.settings.min_healthy_percent;
+    let new_arn = stored.journal.new_lb_arn.clone().unwrap_or_default();
+    // The gate before the step: never raise the weight of an unhealthy NLB.
+    let reading = gate(ctx, &new_arn, min).await?;
+    if !reading.ok {
+        return roll_back(ctx, ui, stored, reading, out).await;
+    }
+    let j = &stored.journal;
+    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, weight);
+    apply(
+        ctx,
+        ui,
+        j,
+        &format!("weights old {} / new {weight}", 100 - weight),
+        &batch,
+        out,
+    )
+    .await?;
+
+    // Soak: watch both NLBs; only the new one's health can stop the switch.
+    let soak = secs(j.settings.soak_secs);
+    let interval = secs(j.settings.interval_secs.max(1));
+    let end = Instant::now() + soak;
+    let progress = ui.spinner(&format!("soaking at {weight}%"));
+    loop {
+        let reading = match gate(ctx, &new_arn, min).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!("reading target health: {e}");
+                if Instant::now() >= end {
+                    return Err(e);
+                }
+                tokio::time::sleep(interval).await;
+                continue;
+            }
+        };
+        if !reading.ok {
+            drop(progress);
+            return roll_back(ctx, ui, stored, reading, out).await;
+        }
+        progress.set_message(format!("soaking at {weight}%: {}", reading.summary()));
+        let old_reading = gate(ctx, &stored.journal.old_lb_arn, 0).await.ok();
+        stored.journal.last_gate = Some(reading);
+        if let Some(old) = old_reading {
+            tracing::debug!("old NLB: {}", old.summary());
+        }
+        if Instant::now() + interval > end {
+            break;
+        }
+        tokio::time::sleep(interval).await;
+    }
+    drop(progress);
+    let summary = stored
+        .journal
+        .last_gate
+        .as_ref()
+        .map(Reading::summary)
+        .unwrap_or_default();
+    writeln!(out, "{weight}% on the new NLB; targets: {summary}")?;
+    Ok(())
+}
+
+/// All traffic back to the old NLB, the pair kept so `resume` can retry.
+async fn roll_back(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    reading: Reading,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let reason = reading
+        .reason
+        .clone()
+        .unwrap_or_else(|| "the health gate failed".into());
+    writeln!(out, "health gate failed: {reason}; rolling back")?;
+    let j = &stored.journal;
+    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
+    apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
+    stored.journal.last_gate = Some(reading);
+    stored.journal.roll_back(reason.clone(), now());
+    stored.save(ctx).await?;
+    let j = &stored.journal;
+    Err(Error::Aborted(format!(
+        "rolled back: {reason}. All DNS answers go to the old NLB again; service/{} is kept for inspection. Retry with `kubectl nlb {cmd} resume {svc} -n {ns}`, or clean up with `kubectl nlb {cmd} abort {svc} -n {ns}`",
+        j.new_service,
+        cmd = j.kind.command(),
+        svc = j.old_service,
+        ns = j.namespace
+    )))
+}
+
+async fn collapse(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let j = &stored.journal;
+    let new = new_lb(j)?;
+    let current = current_records(ctx, j).await?;
+    let batch = switch::dns::collapse(&j.original_records, &current, new, &j.ids)
+        .map_err(Error::Invalid)?;
+    apply(ctx, ui, j, "records point at the new NLB only", &batch, out).await?;
+    let drain = match j.settings.drain_secs {
+        Some(d) => d,
+        None => default_drain(ctx, j).await?,
+    };
+    stored.journal.drain_until = Some(now() + drain);
+    Ok(())
+}
+
+/// The record TTL (how long resolvers may still answer with the old NLB)
+/// plus the old target groups' deregistration delay (domain.md §5.3, §7.5, §7.6).
+async fn default_drain(ctx: &Context, j: &Journal) -> Result<u64, Error> {
+    let ttl = j
+        .original_records
+        .iter()
+        .map(|r| {
+            if r.alias.is_some() {
+                60
+            } else {
+                r.ttl.unwrap_or(60)
+            }
+        })
+        .max()
+        .unwrap_or(60);
+    let groups = ctx.aws.elbv2.target_groups_of(&j.old_lb_arn).await?;
+    let delay = groups
+        .iter()
+        .filter_map(|tg| tg.attributes.get("deregistration_delay.timeout_seconds"))
+        .filter_map(|v| v.parse::<i64>().ok())
+        .max()
+        .unwrap_or(300);
+    Ok(ttl.max(0) as u64 + delay.max(0) as u64)
+}
+
+async fn drain(ui: &Ui, stored: &mut Stored, out: &mut dyn Write) -> Result<(), Error> {
+    let until = stored.journal.drain_until.unwrap_or_else(now);
+    let left = until.saturating_sub(now());
+    if left > 0 {
+        let bar = ui.bar(left, "letting clients leave the old NLB");
+        let start = Instant::now();
+        while start.elapsed() < secs(left) {
+            tokio::time::sleep(Duration::from_secs(1).min(secs(left))).await;
+            bar.set_position(start.elapsed().as_secs().min(left));
+        }
+        bar.finish_and_clear();
+    }
+    writeln!(out, "drain finished")?;
+    Ok(())
+}
+
+async fn delete_old(ctx: &Context, j: &Journal, out: &mut dyn Write) -> Result<(), Error> {
+    if ctx
+        .kube
+        .delete_service(&j.namespace, &j.old_service, &j.old_uid)
+        .await?
+    {
+        writeln!(
+            out,
+            "service/{} deleted; its controller deletes NLB {}",
+            j.old_service, j.old_lb.dns_name
+        )?;
+    }
+    Ok(())
+}
+
+/// `abort`: the original records back exactly, the parallel Service gone,
+/// the journal deleted. Refused once the old Service is gone.
+pub async fn abort(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let j = &stored.journal;
+    let old = ctx
+        .kube
+        .service_object(&j.namespace, &j.old_service)
+        .await?;
+    if old.as_ref().and_then(|s| s.metadata.uid.as_deref()) != Some(j.old_uid.as_str()) {
+        return Err(Error::Invalid(format!(
+            "service {}/{} is gone, so there is nothing to go back to; clients use {}/{}. Delete configmap {}/{} to forget the switch",
+            j.namespace,
+            j.old_service,
+            j.namespace,
+            j.new_service,
+            j.namespace,
+            journal_name(&j.old_service)
+        )));
+    }
+    let current = current_records(ctx, j).await?;
+    let batch = switch::dns::restore(&j.original_records, &current, j.new_lb.as_ref(), &j.ids)
+        .map_err(Error::Invalid)?;
+    apply(ctx, ui, j, "original records restored", &batch, out).await?;
+    if let Some(svc) = ctx
+        .kube
+        .service_object(&j.namespace, &j.new_service)
+        .await?
+    {
+        if ensure_ours(&svc, j).is_ok() {
+            let uid = svc.metadata.uid.clone().unwrap_or_default();
+            if ctx
+                .kube
+                .delete_service(&j.namespace, &j.new_service, &uid)
+                .await?
+            {
+                writeln!(
+                    out,
+                    "service/{} deleted; its controller deletes its NLB",
+                    j.new_service
+                )?;
+            }
+        } else {
+            writeln!(
+                out,
+                "service/{} was not created by this switch; left alone",
+                j.new_service
+            )?;
+        }
+    }
+    ctx.kube
+        .delete_config_map(&j.namespace, &journal_name(&j.old_service))
+        .await?;
+    writeln!(
+        out,
+        "aborted: {}/{} serves every client again",
+        j.namespace, j.old_service
+    )?;
+    Ok(())
+}
+
+/// What `status` prints in the table form.
+pub fn status_lines(j: &Journal, at: u64) -> Vec<(String, String)> {
+    let weight = match j.weight() {
+        None => "records not converted yet".into(),
+        Some(w) => format!("old {} / new {w}", 100 - w),
+    };
+    let mut lines = vec![
+        (
+            "Switch".into(),
+            format!(
+                "{} {}/{} → {}/{}",
+                j.kind.command(),
+                j.namespace,
+                j.old_service,
+                j.namespace,
+                j.new_service
+            ),
+        ),
+        ("Phase".into(), j.phase()),
+        (
+            "Steps".into(),
+            format!("{}/{} done", j.done, j.steps().len()),
+        ),
+        ("Weights".into(), weight),
+        (
+            "Plan".into(),
+            j.settings
+                .weights
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        (
+            "Records".into(),
+            j.original_records
+                .iter()
+                .map(|r| format!("{} {}", r.name, r.type_))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        ("Old NLB".into(), j.old_lb.dns_name.clone()),
+        (
+            "New NLB".into(),
+            j.new_lb
+                .as_ref()
+                .map(|l| l.dns_name.clone())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Last gate".into(),
+            j.last_gate
+                .as_ref()
+                .map(|g| format!("{} {}", if g.ok { "pass:" } else { "FAIL:" }, g.summary()))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Age".into(),
+            format!(
+                "{} (updated {} ago)",
+                ago(at, j.started_at),
+                ago(at, j.updated_at)
+            ),
+        ),
+    ];
+    if let Some(e) = j.events.last() {
+        lines.push(("Last event".into(), e.message.clone()));
+    }
+    lines
+}
+
+fn ago(now: u64, then: u64) -> String {
+    humantime::format_duration(Duration::from_secs(now.saturating_sub(then))).to_string()
+}

@@ -1,0 +1,519 @@
+//! Route 53 change batches for a weighted switch (domain.md §5).
+//!
+//! The records being moved are simple records (alias A/AAAA or CNAME) that
+//! point at the old NLB. Each becomes a pair of weighted records of the same
+//! name and type, one per NLB, told apart by their SetIdentifiers; every
+//! batch keeps at least one weight above zero, because an all-zero weighted
+//! alias group has no documented meaning (§5.2).
+
+use crate::model::{AliasTarget, DnsRecord, normalize_dns};
+use serde::{Deserialize, Serialize};
+
+/// A load balancer as Route 53 must name it in an alias target: its DNS name
+/// and its `CanonicalHostedZoneId` from DescribeLoadBalancers (§5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LbTarget {
+    pub dns_name: String,
+    pub canonical_hosted_zone_id: String,
+}
+
+/// The SetIdentifiers of the two weighted records (1–128 characters, §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identifiers {
+    pub old: String,
+    pub new: String,
+}
+
+impl Identifiers {
+    pub fn for_services(namespace: &str, old: &str, new: &str) -> Identifiers {
+        let id = |name: &str| {
+            let mut id = format!("kubectl-nlb:{namespace}/{name}");
+            id.truncate(128);
+            id
+        };
+        Identifiers {
+            old: id(old),
+            new: id(new),
+        }
+    }
+
+    fn is_ours(&self, record: &DnsRecord) -> bool {
+        matches!(record.set_identifier.as_deref(), Some(id) if id == self.old || id == self.new)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Action {
+    Create,
+    Delete,
+    Upsert,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub action: Action,
+    pub record: DnsRecord,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.record;
+        write!(f, "{:?} {} {}", self.action, r.name, r.type_)?;
+        if let Some(id) = &r.set_identifier {
+            write!(f, " [{id}")?;
+            if let Some(w) = r.weight {
+                write!(f, " weight {w}")?;
+            }
+            write!(f, "]")?;
+        }
+        let targets = r.targets();
+        if targets.is_empty() {
+            write!(f, " → {}", r.values.join(","))
+        } else {
+            write!(f, " → {}", targets.join(","))
+        }
+    }
+}
+
+/// The record `original` would be if it sent clients to `target` instead:
+/// the same name, type, TTL and health evaluation.
+fn pointing_at(original: &DnsRecord, target: &LbTarget) -> DnsRecord {
+    let mut record = original.clone();
+    match &mut record.alias {
+        Some(alias) => {
+            // Keep a `dualstack.` prefix if the original used one: it decides
+            // whether AAAA lookups through the alias answer.
+            let dualstack = alias
+                .dns_name
+                .to_ascii_lowercase()
+                .starts_with("dualstack.");
+            *alias = AliasTarget {
+                hosted_zone_id: target.canonical_hosted_zone_id.clone(),
+                dns_name: if dualstack {
+                    format!("dualstack.{}", target.dns_name)
+                } else {
+                    target.dns_name.clone()
+                },
+                evaluate_target_health: alias.evaluate_target_health,
+            };
+        }
+        None => record.values = vec![target.dns_name.clone()],
+    }
+    record
+}
+
+fn weighted(original: &DnsRecord, target: &LbTarget, id: &str, weight: u8) -> DnsRecord {
+    let mut record = pointing_at(original, target);
+    record.set_identifier = Some(id.to_string());
+    record.weight = Some(i64::from(weight));
+    record
+}
+
+fn pair(
+    originals: &[DnsRecord],
+    old: &LbTarget,
+    new: &LbTarget,
+    ids: &Identifiers,
+    new_weight: u8,
+) -> Vec<DnsRecord> {
+    let new_weight = new_weight.min(100);
+    originals
+        .iter()
+        .flat_map(|o| {
+            [
+                weighted(o, old, &ids.old, 100 - new_weight),
+                weighted(o, new, &ids.new, new_weight),
+            ]
+        })
+        .collect()
+}
+
+/// The atomic conversion: DELETE each simple record and CREATE its weighted
+/// pair, old at 100 and new at 0, in one batch, so that a failure leaves the
+/// original in place (§5.2).
+pub fn convert(
+    originals: &[DnsRecord],
+    old: &LbTarget,
+    new: &LbTarget,
+    ids: &Identifiers,
+) -> Vec<Change> {
+    let deletes = originals.iter().map(|o| Change {
+        action: Action::Delete,
+        record: o.clone(),
+    });
+    let creates = pair(originals, old, new, ids, 0)
+        .into_iter()
+        .map(|record| Change {
+            action: Action::Create,
+            record,
+        });
+    deletes.chain(creates).collect()
+}
+
+/// One step: the new NLB gets `new_weight`, the old one the rest. UPSERT
+/// keeps the routing policy, which is all a weight change needs.
+pub fn shift(
+    originals: &[DnsRecord],
+    old: &LbTarget,
+    new: &LbTarget,
+    ids: &Identifiers,
+    new_weight: u8,
+) -> Vec<Change> {
+    pair(originals, old, new, ids, new_weight)
+        .into_iter()
+        .map(|record| Change {
+            action: Action::Upsert,
+            record,
+        })
+        .collect()
+}
+
+/// Records in `current` that have the name and type of `original`.
+fn same_set<'a>(original: &DnsRecord, current: &'a [DnsRecord]) -> Vec<&'a DnsRecord> {
+    current
+        .iter()
+        .filter(|r| {
+            normalize_dns(&r.name) == normalize_dns(&original.name) && r.type_ == original.type_
+        })
+        .collect()
+}
+
+/// What must go for `original`'s name and type to be ours alone again: our
+/// weighted records, and a simple record equal to `ours_simple` (the
+/// collapsed form). Anything else there is someone else's, and we stop.
+fn removable(
+    original: &DnsRecord,
+    current: &[DnsRecord],
+    ids: &Identifiers,
+    ours_simple: &[DnsRecord],
+) -> Result<Vec<DnsRecord>, String> {
+    let mut out = Vec::new();
+    for r in same_set(original, current) {
+        if ids.is_ours(r) || ours_simple.contains(r) {
+            out.push(r.clone());
+        } else if r != original {
+            return Err(format!(
+                "{} {} has a record this tool did not write ({}); fix it by hand, then run the command again",
+                r.name,
+                r.type_,
+                r.set_identifier
+                    .as_deref()
+                    .map(|id| format!("SetIdentifier {id}"))
+                    .unwrap_or_else(|| format!("pointing at {}", r.targets().join(","))),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Puts the original records back exactly, from whatever state the switch
+/// left (`current` is what Route 53 holds now, for the exact DELETEs §5.2
+/// demands). Empty when nothing needs to change.
+pub fn restore(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    new: Option<&LbTarget>,
+    ids: &Identifiers,
+) -> Result<Vec<Change>, String> {
+    let collapsed: Vec<DnsRecord> = match new {
+        Some(new) => originals.iter().map(|o| pointing_at(o, new)).collect(),
+        None => Vec::new(),
+    };
+    let mut changes = Vec::new();
+    for original in originals {
+        let gone = removable(original, current, ids, &collapsed)?;
+        let present = same_set(original, current).contains(&original);
+        changes.extend(gone.into_iter().map(|record| Change {
+            action: Action::Delete,
+            record,
+        }));
+        if !present {
+            changes.push(Change {
+                action: Action::Create,
+                record: original.clone(),
+            });
+        }
+    }
+    Ok(changes)
+}
+
+/// After the switch: one simple record per original, pointing at the new
+/// NLB, replacing the weighted pair in one batch. Empty when already done.
+pub fn collapse(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    new: &LbTarget,
+    ids: &Identifiers,
+) -> Result<Vec<Change>, String> {
+    let mut changes = Vec::new();
+    for original in originals {
+        let target = pointing_at(original, new);
+        let set = same_set(original, current);
+        if set.len() == 1 && set[0] == &target {
+            continue;
+        }
+        for r in &set {
+            if !ids.is_ours(r) {
+                return Err(format!(
+                    "{} {} has a record this tool did not write; fix it by hand, then run the command again",
+                    r.name, r.type_
+                ));
+            }
+        }
+        changes.extend(set.into_iter().map(|r| Change {
+            action: Action::Delete,
+            record: r.clone(),
+        }));
+        changes.push(Change {
+            action: Action::Create,
+            record: target,
+        });
+    }
+    Ok(changes)
+}
+
+/// The weights Route 53 holds now for our pair, as (old, new) per original;
+/// `None` for an original whose pair is not (fully) there.
+pub fn observed_weights(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    ids: &Identifiers,
+) -> Vec<Option<(i64, i64)>> {
+    originals
+        .iter()
+        .map(|o| {
+            let set = same_set(o, current);
+            let weight = |id: &str| {
+                set.iter()
+                    .find(|r| r.set_identifier.as_deref() == Some(id))
+                    .and_then(|r| r.weight)
+            };
+            Some((weight(&ids.old)?, weight(&ids.new)?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lb(dns: &str, zone: &str) -> LbTarget {
+        LbTarget {
+            dns_name: dns.into(),
+            canonical_hosted_zone_id: zone.into(),
+        }
+    }
+
+    fn alias(name: &str, dns: &str) -> DnsRecord {
+        DnsRecord {
+            zone_id: "Z1".into(),
+            zone_name: "example.com".into(),
+            name: name.into(),
+            type_: "A".into(),
+            alias: Some(AliasTarget {
+                hosted_zone_id: "ZOLD".into(),
+                dns_name: dns.into(),
+                evaluate_target_health: true,
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn cname(name: &str, dns: &str) -> DnsRecord {
+        DnsRecord {
+            zone_id: "Z1".into(),
+            zone_name: "example.com".into(),
+            name: name.into(),
+            type_: "CNAME".into(),
+            ttl: Some(300),
+            values: vec![dns.into()],
+            ..Default::default()
+        }
+    }
+
+    fn ids() -> Identifiers {
+        Identifiers::for_services("web", "frontend", "frontend-cip-off")
+    }
+
+    fn apply(current: &mut Vec<DnsRecord>, changes: &[Change]) {
+        for c in changes {
+            let key = |r: &DnsRecord| (r.name.clone(), r.type_.clone(), r.set_identifier.clone());
+            match c.action {
+                Action::Delete => {
+                    let i = current
+                        .iter()
+                        .position(|r| r == &c.record)
+                        .expect("DELETE must repeat the record exactly");
+                    current.remove(i);
+                }
+                Action::Create => {
+                    assert!(!current.iter().any(|r| key(r) == key(&c.record)), "{c}");
+                    current.push(c.record.clone());
+                }
+                Action::Upsert => {
+                    current.retain(|r| key(r) != key(&c.record));
+                    current.push(c.record.clone());
+                }
+            }
+        }
+        // Route 53's rule: simple and weighted sets never share a name and type.
+        for r in current.iter() {
+            let mixed = current.iter().any(|o| {
+                o.name == r.name
+                    && o.type_ == r.type_
+                    && o.set_identifier.is_some() != r.set_identifier.is_some()
+            });
+            assert!(!mixed, "simple and weighted {} {} coexist", r.name, r.type_);
+        }
+    }
+
+    #[test]
+    fn identifiers_are_stable_and_short_enough() {
+        let ids = ids();
+        assert_eq!(ids.old, "kubectl-nlb:web/frontend");
+        assert_eq!(ids.new, "kubectl-nlb:web/frontend-cip-off");
+        let long = Identifiers::for_services(&"n".repeat(63), &"a".repeat(63), &"b".repeat(63));
+        assert_eq!(long.old.len(), 128);
+    }
+
+    #[test]
+    fn a_whole_switch_of_an_alias_record_then_a_collapse() {
+        let old = lb("old-1.elb.amazonaws.com", "ZNLB");
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB2");
+        let original = alias("www.example.com.", "old-1.elb.amazonaws.com");
+        let originals = vec![original.clone()];
+        let mut current = originals.clone();
+
+        let batch = convert(&originals, &old, &new, &ids());
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch[0].action, Action::Delete);
+        apply(&mut current, &batch);
+        assert_eq!(
+            observed_weights(&originals, &current, &ids()),
+            vec![Some((100, 0))]
+        );
+        let new_record = current
+            .iter()
+            .find(|r| r.set_identifier.as_deref() == Some(ids().new.as_str()))
+            .unwrap();
+        // §5.1: the alias names the NLB's canonical hosted zone, not ours.
+        let a = new_record.alias.as_ref().unwrap();
+        assert_eq!(a.hosted_zone_id, "ZNLB2");
+        assert!(a.evaluate_target_health);
+
+        for w in [10u8, 50, 100] {
+            apply(&mut current, &shift(&originals, &old, &new, &ids(), w));
+            assert_eq!(
+                observed_weights(&originals, &current, &ids()),
+                vec![Some((100 - i64::from(w), i64::from(w)))]
+            );
+        }
+        let batch = collapse(&originals, &current, &new, &ids()).unwrap();
+        apply(&mut current, &batch);
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].set_identifier, None);
+        assert_eq!(current[0].targets(), vec!["new-1.elb.amazonaws.com"]);
+        assert!(
+            collapse(&originals, &current, &new, &ids())
+                .unwrap()
+                .is_empty()
+        );
+
+        // Restoring from the collapsed state brings the original back exactly.
+        let batch = restore(&originals, &current, Some(&new), &ids()).unwrap();
+        apply(&mut current, &batch);
+        assert_eq!(current, originals);
+        assert!(
+            restore(&originals, &current, Some(&new), &ids())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn cname_records_keep_their_ttl_and_get_the_new_name_as_value() {
+        let old = lb("old-1.elb.amazonaws.com", "ZNLB");
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let originals = vec![cname("api.example.com.", "old-1.elb.amazonaws.com")];
+        let batch = shift(&originals, &old, &new, &ids(), 10);
+        assert_eq!(batch.len(), 2);
+        for c in &batch {
+            assert_eq!(
+                c.record.ttl,
+                Some(300),
+                "a weighted group shares one TTL (§5.3)"
+            );
+            assert!(c.record.alias.is_none());
+        }
+        assert_eq!(batch[1].record.values, vec!["new-1.elb.amazonaws.com"]);
+        assert_eq!(batch[0].record.weight, Some(90));
+        assert_eq!(batch[1].record.weight, Some(10));
+    }
+
+    #[test]
+    fn dualstack_aliases_stay_dualstack() {
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let original = alias("www.example.com.", "dualstack.old-1.elb.amazonaws.com.");
+        let moved = pointing_at(&original, &new);
+        assert_eq!(
+            moved.alias.unwrap().dns_name,
+            "dualstack.new-1.elb.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn no_batch_ever_sets_both_weights_to_zero() {
+        let old = lb("o", "Z");
+        let new = lb("n", "Z");
+        let originals = vec![alias("a.example.com.", "o")];
+        for w in 0..=100u8 {
+            let batch = shift(&originals, &old, &new, &ids(), w);
+            let sum: i64 = batch.iter().filter_map(|c| c.record.weight).sum();
+            assert_eq!(sum, 100);
+        }
+    }
+
+    #[test]
+    fn restore_from_every_state_of_a_switch() {
+        let old = lb("old-1.elb.amazonaws.com", "ZNLB");
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let originals = vec![
+            alias("www.example.com.", "old-1.elb.amazonaws.com"),
+            cname("api.example.com.", "old-1.elb.amazonaws.com"),
+        ];
+        let mut states = vec![originals.clone()];
+        let mut current = originals.clone();
+        apply(&mut current, &convert(&originals, &old, &new, &ids()));
+        states.push(current.clone());
+        for w in [10, 50, 100] {
+            apply(&mut current, &shift(&originals, &old, &new, &ids(), w));
+            states.push(current.clone());
+        }
+        let batch = collapse(&originals, &current, &new, &ids()).unwrap();
+        apply(&mut current, &batch);
+        states.push(current.clone());
+        for mut state in states {
+            let batch = restore(&originals, &state, Some(&new), &ids()).unwrap();
+            apply(&mut state, &batch);
+            state.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut want = originals.clone();
+            want.sort_by(|a, b| a.name.cmp(&b.name));
+            assert_eq!(state, want);
+        }
+    }
+
+    #[test]
+    fn foreign_records_stop_restore_and_collapse() {
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let originals = vec![alias("www.example.com.", "old-1.elb.amazonaws.com")];
+        let mut foreign = alias("www.example.com.", "elsewhere.example.net");
+        foreign.set_identifier = Some("someone-else".into());
+        foreign.weight = Some(5);
+        let current = vec![foreign];
+        let err = restore(&originals, &current, Some(&new), &ids()).unwrap_err();
+        assert!(err.contains("someone-else"), "{err}");
+        assert!(collapse(&originals, &current, &new, &ids()).is_err());
+    }
+}

@@ -1,0 +1,379 @@
+//! The journal: everything a switch needs to resume or undo itself, kept in
+//! the cluster and rewritten before and after every step.
+//!
+//! A switch is a fixed list of steps (`steps`); the journal records how many
+//! are done and which one has begun. Every step is safe to run again, so
+//! after a crash `resume` re-runs the step that had begun and goes on.
+
+use super::dns::{Identifiers, LbTarget};
+use super::gate::Reading;
+use crate::model::DnsRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const VERSION: u32 = 1;
+/// Events kept in the journal; older ones are dropped.
+const MAX_EVENTS: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Cutover,
+    Migrate,
+}
+
+impl Kind {
+    pub fn command(self) -> &'static str {
+        match self {
+            Kind::Cutover => "cutover",
+            Kind::Migrate => "migrate",
+        }
+    }
+}
+
+/// What the user asked for; fixed when the switch starts, except `finalize`,
+/// which `resume --finalize` may turn on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub weights: Vec<u8>,
+    pub soak_secs: u64,
+    pub interval_secs: u64,
+    pub timeout_secs: u64,
+    pub min_healthy_percent: u8,
+    /// Wait after the collapse before deleting the old Service; `None` = the
+    /// records' TTL plus the old target groups' deregistration delay.
+    pub drain_secs: Option<u64>,
+    pub finalize: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Create the new Service (from `Journal::new_manifest`).
+    CreateService,
+    /// Wait for its NLB to be active and its targets to pass the gate.
+    WaitReady,
+    /// Simple records → weighted pair, old 100 / new 0.
+    Convert,
+    /// Set the new NLB's weight, then soak while the gate holds.
+    Shift(u8),
+    /// Weighted pair → one simple record to the new NLB.
+    Collapse,
+    /// Let clients and connections leave the old NLB.
+    Drain,
+    /// Delete the old Service; its controller deletes the old NLB.
+    DeleteOld,
+}
+
+impl Step {
+    pub fn label(&self) -> String {
+        match self {
+            Step::CreateService => "create-service".into(),
+            Step::WaitReady => "wait-ready".into(),
+            Step::Convert => "convert-records".into(),
+            Step::Shift(w) => format!("shift-{w}"),
+            Step::Collapse => "collapse-records".into(),
+            Step::Drain => "drain".into(),
+            Step::DeleteOld => "delete-old-service".into(),
+        }
+    }
+}
+
+/// The steps of a switch with these settings, in order.
+pub fn steps(settings: &Settings) -> Vec<Step> {
+    let mut steps = vec![Step::CreateService, Step::WaitReady, Step::Convert];
+    steps.extend(settings.weights.iter().map(|&w| Step::Shift(w)));
+    if settings.finalize {
+        steps.extend([Step::Collapse, Step::Drain, Step::DeleteOld]);
+    }
+    steps
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Journal {
+    pub version: u32,
+    pub kind: Kind,
+    pub namespace: String,
+    pub old_service: String,
+    pub old_uid: String,
+    pub new_service: String,
+    /// The Service to create, exactly; `resume` creates the same one.
+    pub new_manifest: serde_json::Value,
+    pub old_lb: LbTarget,
+    pub old_lb_arn: String,
+    pub new_lb: Option<LbTarget>,
+    pub new_lb_arn: Option<String>,
+    pub zone_id: String,
+    pub zone_name: String,
+    /// The records as they were, to restore them exactly.
+    pub original_records: Vec<DnsRecord>,
+    pub ids: Identifiers,
+    /// Target group attributes the new NLB must show before traffic moves.
+    #[serde(default)]
+    pub expect_attributes: BTreeMap<String, String>,
+    pub settings: Settings,
+    /// Steps completed, counted from the start of `steps(settings)`.
+    pub done: usize,
+    /// The label of a step that has begun and not finished.
+    pub in_flight: Option<String>,
+    /// Set when the gate failed and traffic went back to the old NLB.
+    pub rolled_back: Option<String>,
+    /// When the drain ends (seconds since the epoch).
+    pub drain_until: Option<u64>,
+    pub started_at: u64,
+    pub updated_at: u64,
+    pub last_gate: Option<Reading>,
+    pub events: Vec<Event>,
+}
+
+impl Journal {
+    pub fn steps(&self) -> Vec<Step> {
+        steps(&self.settings)
+    }
+
+    /// The next step to run; `None` when the switch is complete.
+    pub fn next(&self) -> Option<Step> {
+        if self.rolled_back.is_some() {
+            return None;
+        }
+        self.steps().get(self.done).cloned()
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.rolled_back.is_none() && self.done >= self.steps().len()
+    }
+
+    pub fn begin(&mut self, step: &Step, now: u64) {
+        self.in_flight = Some(step.label());
+        self.note(now, format!("{} began", step.label()));
+    }
+
+    pub fn finish(&mut self, step: &Step, now: u64) {
+        self.in_flight = None;
+        self.done += 1;
+        self.note(now, format!("{} done", step.label()));
+    }
+
+    pub fn note(&mut self, now: u64, message: String) {
+        self.updated_at = now;
+        self.events.push(Event { at: now, message });
+        if self.events.len() > MAX_EVENTS {
+            let extra = self.events.len() - MAX_EVENTS;
+            self.events.drain(..extra);
+        }
+    }
+
+    /// The new NLB's weight once every finished step took effect: `None`
+    /// before the conversion, then the last finished shift's weight.
+    pub fn weight(&self) -> Option<u8> {
+        let steps = self.steps();
+        let done = &steps[..self.done.min(steps.len())];
+        if !done.contains(&Step::Convert) {
+            return None;
+        }
+        if self.rolled_back.is_some() {
+            return Some(0);
+        }
+        Some(
+            done.iter()
+                .filter_map(|s| match s {
+                    Step::Shift(w) => Some(*w),
+                    _ => None,
+                })
+                .next_back()
+                .unwrap_or(0),
+        )
+    }
+
+    /// After a rollback: traffic is back on the old NLB with the pair in
+    /// place; `resume` starts the shifts again from the first weight.
+    pub fn roll_back(&mut self, reason: String, now: u64) {
+        let first_shift = self
+            .steps()
+            .iter()
+            .position(|s| matches!(s, Step::Shift(_)))
+            .unwrap_or(self.done);
+        self.done = first_shift;
+        self.in_flight = None;
+        self.note(now, format!("rolled back: {reason}"));
+        self.rolled_back = Some(reason);
+    }
+
+    /// `resume` after a rollback: check the gate and shift again.
+    pub fn retry(&mut self, now: u64) {
+        if self.rolled_back.take().is_some() {
+            self.note(now, "resumed after a rollback".into());
+        }
+    }
+
+    /// The step a human would name: what is running, or what comes next.
+    pub fn phase(&self) -> String {
+        if let Some(reason) = &self.rolled_back {
+            return format!("rolled back ({reason})");
+        }
+        if let Some(step) = &self.in_flight {
+            return format!("{step} (in progress or interrupted)");
+        }
+        match self.next() {
+            Some(step) => format!("next: {}", step.label()),
+            None if self.settings.finalize => "complete".into(),
+            None => "switched; not finalized".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    pub fn settings(weights: &[u8], finalize: bool) -> Settings {
+        Settings {
+            weights: weights.to_vec(),
+            soak_secs: 0,
+            interval_secs: 1,
+            timeout_secs: 60,
+            min_healthy_percent: 100,
+            drain_secs: None,
+            finalize,
+        }
+    }
+
+    pub fn journal(weights: &[u8], finalize: bool) -> Journal {
+        Journal {
+            version: VERSION,
+            kind: Kind::Cutover,
+            namespace: "web".into(),
+            old_service: "frontend".into(),
+            old_uid: "uid-1".into(),
+            new_service: "frontend-cip-off".into(),
+            new_manifest: serde_json::json!({}),
+            old_lb: LbTarget {
+                dns_name: "old".into(),
+                canonical_hosted_zone_id: "Z".into(),
+            },
+            old_lb_arn: "arn:old".into(),
+            new_lb: None,
+            new_lb_arn: None,
+            zone_id: "Z1".into(),
+            zone_name: "example.com".into(),
+            original_records: vec![],
+            ids: Identifiers::for_services("web", "frontend", "frontend-cip-off"),
+            expect_attributes: BTreeMap::new(),
+            settings: settings(weights, finalize),
+            done: 0,
+            in_flight: None,
+            rolled_back: None,
+            drain_until: None,
+            started_at: 0,
+            updated_at: 0,
+            last_gate: None,
+            events: vec![],
+        }
+    }
+
+    #[test]
+    fn steps_follow_the_weights_and_finalize() {
+        let labels = |s: &Settings| steps(s).iter().map(Step::label).collect::<Vec<_>>();
+        assert_eq!(
+            labels(&settings(&[10, 50, 100], false)),
+            [
+                "create-service",
+                "wait-ready",
+                "convert-records",
+                "shift-10",
+                "shift-50",
+                "shift-100"
+            ]
+        );
+        assert_eq!(
+            labels(&settings(&[100], true)),
+            [
+                "create-service",
+                "wait-ready",
+                "convert-records",
+                "shift-100",
+                "collapse-records",
+                "drain",
+                "delete-old-service"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_walks_every_step_once_and_tracks_the_weight() {
+        let mut j = journal(&[10, 50, 100], true);
+        let mut seen = Vec::new();
+        let mut weights = Vec::new();
+        let mut now = 0;
+        while let Some(step) = j.next() {
+            now += 1;
+            j.begin(&step, now);
+            assert_eq!(
+                j.next(),
+                Some(step.clone()),
+                "a begun step is re-run on resume"
+            );
+            j.finish(&step, now);
+            seen.push(step.label());
+            weights.push(j.weight());
+        }
+        assert!(j.is_complete());
+        assert_eq!(seen.len(), 9);
+        assert_eq!(
+            weights,
+            [
+                None,
+                None,
+                Some(0),
+                Some(10),
+                Some(50),
+                Some(100),
+                Some(100),
+                Some(100),
+                Some(100)
+            ]
+        );
+        assert_eq!(j.updated_at, 9);
+        assert_eq!(j.phase(), "complete");
+    }
+
+    #[test]
+    fn rollback_returns_to_the_first_shift_and_resume_retries() {
+        let mut j = journal(&[10, 50, 100], false);
+        j.done = 4; // shift-10 done
+        j.begin(&Step::Shift(50), 5);
+        j.roll_back("tg-80 has 0/2 targets healthy".into(), 6);
+        assert_eq!(j.next(), None, "nothing runs until resume");
+        assert_eq!(j.weight(), Some(0));
+        assert!(j.phase().starts_with("rolled back"));
+        assert!(!j.is_complete());
+        j.retry(7);
+        assert_eq!(j.next(), Some(Step::Shift(10)));
+    }
+
+    #[test]
+    fn events_are_bounded() {
+        let mut j = journal(&[100], false);
+        for i in 0..100 {
+            j.note(i, format!("event {i}"));
+        }
+        assert_eq!(j.events.len(), MAX_EVENTS);
+        assert_eq!(j.events.last().unwrap().message, "event 99");
+    }
+
+    #[test]
+    fn the_journal_round_trips_through_json() {
+        let j = journal(&[10, 100], true);
+        let text = serde_json::to_string(&j).unwrap();
+        assert!(text.contains("\"oldService\":\"frontend\""));
+        let back: Journal = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, j);
+    }
+}
