@@ -573,6 +573,97 @@ fn cni_from_daemonset(ds: &DaemonSet) -> CniInstall {
     }
 }
 
+/// Raw objects for commands that write: the Service as stored, and the
+/// ConfigMap that holds a switch's journal.
+impl Kube {
+    pub async fn service_object(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Service>, KubeError> {
+        Api::<Service>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| self.err(&format!("get service {namespace}/{name}"), e))
+    }
+
+    /// Creates a Service; `Ok(None)` when one of that name exists already.
+    pub async fn create_service(&self, svc: &Service) -> Result<Option<Service>, KubeError> {
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        match Api::<Service>::namespaced(self.client.clone(), &ns)
+            .create(&Default::default(), svc)
+            .await
+        {
+            Ok(s) => Ok(Some(s)),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(None),
+            Err(e) => Err(self.err(&format!("create service {ns}/{name}"), e)),
+        }
+    }
+
+    /// Deletes a Service if it still is the object `uid` names (a
+    /// precondition, so a re-created namesake is never touched). `Ok(false)`
+    /// when it is already gone.
+    pub async fn delete_service(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+    ) -> Result<bool, KubeError> {
+        let params = kube::api::DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: Some(uid.to_string()),
+                resource_version: None,
+            }),
+            ..Default::default()
+        };
+        match Api::<Service>::namespaced(self.client.clone(), namespace)
+            .delete(name, &params)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(self.err(&format!("delete service {namespace}/{name}"), e)),
+        }
+    }
+
+    pub async fn config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ConfigMap>, KubeError> {
+        Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| self.err(&format!("get configmap {namespace}/{name}"), e))
+    }
+
+    /// Creates the ConfigMap, or replaces it when `cm` carries the
+    /// resourceVersion it was read at (a 409 then means someone else wrote it).
+    pub async fn write_config_map(&self, cm: &ConfigMap) -> Result<ConfigMap, KubeError> {
+        let ns = cm.metadata.namespace.clone().unwrap_or_default();
+        let name = cm.metadata.name.clone().unwrap_or_default();
+        let api = Api::<ConfigMap>::namespaced(self.client.clone(), &ns);
+        let result = if cm.metadata.resource_version.is_some() {
+            api.replace(&name, &Default::default(), cm).await
+        } else {
+            api.create(&Default::default(), cm).await
+        };
+        result.map_err(|e| self.err(&format!("write configmap {ns}/{name}"), e))
+    }
+
+    pub async fn delete_config_map(&self, namespace: &str, name: &str) -> Result<(), KubeError> {
+        match Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
+            .delete(name, &Default::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(self.err(&format!("delete configmap {namespace}/{name}"), e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -690,97 +781,6 @@ spec:
                 assert_eq!(reason, "Connection refused");
             }
             other => panic!("unexpected {other:?}"),
-        }
-    }
-}
-
-/// Raw objects for commands that write: the Service as stored, and the
-/// ConfigMap that holds a switch's journal.
-impl Kube {
-    pub async fn service_object(
-        &self,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Option<Service>, KubeError> {
-        Api::<Service>::namespaced(self.client.clone(), namespace)
-            .get_opt(name)
-            .await
-            .map_err(|e| self.err(&format!("get service {namespace}/{name}"), e))
-    }
-
-    /// Creates a Service; `Ok(None)` when one of that name exists already.
-    pub async fn create_service(&self, svc: &Service) -> Result<Option<Service>, KubeError> {
-        let ns = svc.metadata.namespace.clone().unwrap_or_default();
-        let name = svc.metadata.name.clone().unwrap_or_default();
-        match Api::<Service>::namespaced(self.client.clone(), &ns)
-            .create(&Default::default(), svc)
-            .await
-        {
-            Ok(s) => Ok(Some(s)),
-            Err(kube::Error::Api(s)) if s.code == 409 => Ok(None),
-            Err(e) => Err(self.err(&format!("create service {ns}/{name}"), e)),
-        }
-    }
-
-    /// Deletes a Service if it still is the object `uid` names (a
-    /// precondition, so a re-created namesake is never touched). `Ok(false)`
-    /// when it is already gone.
-    pub async fn delete_service(
-        &self,
-        namespace: &str,
-        name: &str,
-        uid: &str,
-    ) -> Result<bool, KubeError> {
-        let params = kube::api::DeleteParams {
-            preconditions: Some(kube::api::Preconditions {
-                uid: Some(uid.to_string()),
-                resource_version: None,
-            }),
-            ..Default::default()
-        };
-        match Api::<Service>::namespaced(self.client.clone(), namespace)
-            .delete(name, &params)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
-            Err(e) => Err(self.err(&format!("delete service {namespace}/{name}"), e)),
-        }
-    }
-
-    pub async fn config_map(
-        &self,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Option<ConfigMap>, KubeError> {
-        Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
-            .get_opt(name)
-            .await
-            .map_err(|e| self.err(&format!("get configmap {namespace}/{name}"), e))
-    }
-
-    /// Creates the ConfigMap, or replaces it when `cm` carries the
-    /// resourceVersion it was read at (a 409 then means someone else wrote it).
-    pub async fn write_config_map(&self, cm: &ConfigMap) -> Result<ConfigMap, KubeError> {
-        let ns = cm.metadata.namespace.clone().unwrap_or_default();
-        let name = cm.metadata.name.clone().unwrap_or_default();
-        let api = Api::<ConfigMap>::namespaced(self.client.clone(), &ns);
-        let result = if cm.metadata.resource_version.is_some() {
-            api.replace(&name, &Default::default(), cm).await
-        } else {
-            api.create(&Default::default(), cm).await
-        };
-        result.map_err(|e| self.err(&format!("write configmap {ns}/{name}"), e))
-    }
-
-    pub async fn delete_config_map(&self, namespace: &str, name: &str) -> Result<(), KubeError> {
-        match Api::<ConfigMap>::namespaced(self.client.clone(), namespace)
-            .delete(name, &Default::default())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(self.err(&format!("delete configmap {namespace}/{name}"), e)),
         }
     }
 }

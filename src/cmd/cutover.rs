@@ -126,7 +126,6 @@ async fn observe(
 ) -> Result<Observed, Error> {
     let ns = &ctx.namespace;
     let name = &req.service;
-    ctx.kube.namespace_labels(ns).await?;
     let old = ctx.kube.service_object(ns, name).await?.ok_or_else(|| {
         Error::Invalid(format!(
             "service {ns}/{name} not found; list Services with kubectl get services -n {ns}"

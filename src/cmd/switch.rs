@@ -372,7 +372,7 @@ async fn wait_ready(
 }
 
 enum Ready {
-    Yes(LoadBalancer, Reading),
+    Yes(Box<LoadBalancer>, Reading),
     No(String),
 }
 
@@ -418,7 +418,7 @@ async fn poll_ready(ctx: &Context, j: &Journal) -> Result<Ready, Error> {
         j.settings.min_healthy_percent,
     );
     if reading.ok {
-        Ok(Ready::Yes(lb, reading))
+        Ok(Ready::Yes(Box::new(lb), reading))
     } else {
         Ok(Ready::No(reading.reason.unwrap_or_default()))
     }
