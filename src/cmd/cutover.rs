@@ -205,6 +205,16 @@ async fn observe(
         )));
     }
     let mut warnings = Vec::new();
+    if info
+        .annotation("service.beta.kubernetes.io/aws-load-balancer-name")
+        .is_some()
+    {
+        // Two Services cannot share an NLB name (domain.md §2.4).
+        warnings.push(
+            "aws-load-balancer-name is not copied to the parallel Service: two NLBs cannot share a name, so the controller names the new one"
+                .into(),
+        );
+    }
     match ctx.aws.ec2.endpoint_services().await {
         Ok(services) => {
             if let Some(s) = services.iter().find(|s| s.network_load_balancer_arns.contains(&lb.arn)) {

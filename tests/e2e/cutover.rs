@@ -102,7 +102,12 @@ async fn hostname(sandbox: &Sandbox, name: &str) -> Option<String> {
         .get_opt(name)
         .await
         .expect("get service")?;
-    svc.status?.load_balancer?.ingress?.first()?.hostname.clone()
+    svc.status?
+        .load_balancer?
+        .ingress?
+        .first()?
+        .hostname
+        .clone()
 }
 
 async fn service_exists(sandbox: &Sandbox, name: &str) -> bool {
@@ -180,29 +185,59 @@ async fn attribute_of_new_groups(sandbox: &Sandbox, dns: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutover_shifts_weights_step_by_step_and_finalizes() {
     let (sandbox, env) = sandbox().await;
-    let old_dns = hostname(&sandbox, "frontend").await.expect("seeded hostname");
+    let old_dns = hostname(&sandbox, "frontend")
+        .await
+        .expect("seeded hostname");
     let lbs_before = load_balancer_dns_names(&sandbox).await.len();
     sandbox.reset_aws_requests().await.expect("reset");
 
     // Stop after each step to look at what Route 53 holds, then resume.
     let first = run(
         &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-10:done")),
-        &fast("frontend", "--preserve-client-ip=false", &["--weights", "10,50,100"]),
+        &fast(
+            "frontend",
+            "--preserve-client-ip=false",
+            &["--weights", "10,50,100"],
+        ),
     )
     .await;
     assert_eq!(first.code, 137, "{}", first.stderr);
-    assert!(first.stdout.contains("service/frontend-cip-off created"), "{}", first.stdout);
-    assert_eq!(weights(&sandbox, "frontend", "frontend-cip-off").await, (90, 10));
-    let new_dns = hostname(&sandbox, "frontend-cip-off").await.expect("new hostname");
+    assert!(
+        first.stdout.contains("service/frontend-cip-off created"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (90, 10)
+    );
+    let new_dns = hostname(&sandbox, "frontend-cip-off")
+        .await
+        .expect("new hostname");
     // §3.3: the attribute is written explicitly and is live on every new group.
     let values = attribute_of_new_groups(&sandbox, &new_dns).await;
-    assert!(!values.is_empty() && values.iter().all(|v| v == "false"), "{values:?}");
+    assert!(
+        !values.is_empty() && values.iter().all(|v| v == "false"),
+        "{values:?}"
+    );
 
     let status = run(&env, &["cutover", "status", "frontend", "-n", "web"]).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
-    assert!(status.stdout.contains("old 90 / new 10"), "{}", status.stdout);
-    assert!(status.stdout.contains("next: shift-50"), "{}", status.stdout);
-    let status = run(&env, &["cutover", "status", "frontend", "-n", "web", "-o", "json"]).await;
+    assert!(
+        status.stdout.contains("old 90 / new 10"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("next: shift-50"),
+        "{}",
+        status.stdout
+    );
+    let status = run(
+        &env,
+        &["cutover", "status", "frontend", "-n", "web", "-o", "json"],
+    )
+    .await;
     assert_eq!(status.json()["done"], 4, "{}", status.stdout);
 
     let second = run(
@@ -211,12 +246,39 @@ async fn cutover_shifts_weights_step_by_step_and_finalizes() {
     )
     .await;
     assert_eq!(second.code, 137, "{}", second.stderr);
-    assert_eq!(weights(&sandbox, "frontend", "frontend-cip-off").await, (50, 50));
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (50, 50)
+    );
 
-    let last = run(&env, &["cutover", "resume", "frontend", "-n", "web", "--finalize", "--yes"]).await;
-    assert_eq!(last.code, 0, "stdout:\n{}\nstderr:\n{}", last.stdout, last.stderr);
-    assert!(last.stdout.contains("100% on the new NLB"), "{}", last.stdout);
-    assert!(last.stdout.contains("service/frontend deleted"), "{}", last.stdout);
+    let last = run(
+        &env,
+        &[
+            "cutover",
+            "resume",
+            "frontend",
+            "-n",
+            "web",
+            "--finalize",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(
+        last.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        last.stdout, last.stderr
+    );
+    assert!(
+        last.stdout.contains("100% on the new NLB"),
+        "{}",
+        last.stdout
+    );
+    assert!(
+        last.stdout.contains("service/frontend deleted"),
+        "{}",
+        last.stdout
+    );
 
     // One simple alias to the new NLB; the old Service, its NLB and the journal gone.
     let sets = records(&sandbox, WWW).await;
@@ -235,7 +297,11 @@ async fn cutover_shifts_weights_step_by_step_and_finalizes() {
     // Every batch was waited on: one GetChange (at least) per change.
     let calls = sandbox.aws_requests().await.expect("requests");
     let count = |action: &str| -> u64 {
-        calls.iter().filter(|(_, a, _)| a == action).map(|(_, _, n)| n).sum()
+        calls
+            .iter()
+            .filter(|(_, a, _)| a == action)
+            .map(|(_, _, n)| n)
+            .sum()
     };
     // convert + 3 shifts + collapse
     assert_eq!(count("ChangeResourceRecordSets"), 5, "{calls:?}");
@@ -246,7 +312,11 @@ async fn cutover_shifts_weights_step_by_step_and_finalizes() {
 async fn one_run_prints_every_step_and_leaves_a_finalize_command() {
     let (sandbox, env) = sandbox().await;
     let run1 = run(&env, &fast("frontend", "--preserve-client-ip=false", &[])).await;
-    assert_eq!(run1.code, 0, "stdout:\n{}\nstderr:\n{}", run1.stdout, run1.stderr);
+    assert_eq!(
+        run1.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run1.stdout, run1.stderr
+    );
     for line in [
         "service/frontend-cip-off created",
         "new NLB",
@@ -259,12 +329,23 @@ async fn one_run_prints_every_step_and_leaves_a_finalize_command() {
         assert!(run1.stdout.contains(line), "{line:?} in:\n{}", run1.stdout);
     }
     // Not finalized: the old Service stays, weights sit at 0/100, the journal stays.
-    assert_eq!(weights(&sandbox, "frontend", "frontend-cip-off").await, (0, 100));
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (0, 100)
+    );
     assert!(service_exists(&sandbox, "frontend").await);
     assert!(journal_exists(&sandbox, JOURNAL).await);
-    let again = run(&env, &["cutover", "resume", "frontend", "-n", "web", "--yes"]).await;
+    let again = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("nothing to resume"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to resume"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,14 +355,26 @@ async fn unhealthy_new_targets_roll_back_and_abort_restores_the_record() {
     let lbs_before = load_balancer_dns_names(&sandbox).await;
     let first = run(
         &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-10:done")),
-        &fast("frontend", "--preserve-client-ip=false", &["--weights", "10,50,100"]),
+        &fast(
+            "frontend",
+            "--preserve-client-ip=false",
+            &["--weights", "10,50,100"],
+        ),
     )
     .await;
     assert_eq!(first.code, 137, "{}", first.stderr);
-    assert_eq!(weights(&sandbox, "frontend", "frontend-cip-off").await, (90, 10));
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (90, 10)
+    );
 
     // The pods behind both NLBs start failing health checks mid-shift.
-    let pods = sandbox.world().service("web", "frontend").expect("frontend").pod_ips.clone();
+    let pods = sandbox
+        .world()
+        .service("web", "frontend")
+        .expect("frontend")
+        .pod_ips
+        .clone();
     assert!(!pods.is_empty());
     for ip in &pods {
         sandbox
@@ -289,24 +382,54 @@ async fn unhealthy_new_targets_roll_back_and_abort_restores_the_record() {
             .await
             .expect("override");
     }
-    let resumed = run(&env, &["cutover", "resume", "frontend", "-n", "web", "--yes"]).await;
-    assert_eq!(resumed.code, 2, "stdout:\n{}\nstderr:\n{}", resumed.stdout, resumed.stderr);
+    let resumed = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(
+        resumed.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        resumed.stdout, resumed.stderr
+    );
     assert!(resumed.stderr.contains("rolled back"), "{}", resumed.stderr);
-    assert!(resumed.stderr.contains("Target.FailedHealthChecks"), "{}", resumed.stderr);
-    assert_eq!(weights(&sandbox, "frontend", "frontend-cip-off").await, (100, 0));
-    assert!(service_exists(&sandbox, "frontend-cip-off").await, "kept for inspection");
+    assert!(
+        resumed.stderr.contains("Target.FailedHealthChecks"),
+        "{}",
+        resumed.stderr
+    );
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (100, 0)
+    );
+    assert!(
+        service_exists(&sandbox, "frontend-cip-off").await,
+        "kept for inspection"
+    );
     let status = run(&env, &["cutover", "status", "frontend", "-n", "web"]).await;
     assert!(status.stdout.contains("rolled back"), "{}", status.stdout);
     assert!(status.stdout.contains("FAIL"), "{}", status.stdout);
 
     sandbox.clear_target_health().await.expect("clear");
-    let aborted = run(&env, &["cutover", "abort", "frontend", "-n", "web", "--yes"]).await;
+    let aborted = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
     assert_eq!(aborted.code, 0, "{}", aborted.stderr);
-    assert_eq!(records(&sandbox, WWW).await, original, "the original record, exactly");
+    assert_eq!(
+        records(&sandbox, WWW).await,
+        original,
+        "the original record, exactly"
+    );
     assert!(!service_exists(&sandbox, "frontend-cip-off").await);
     assert!(!journal_exists(&sandbox, JOURNAL).await);
     settle(&sandbox).await;
-    assert_eq!(load_balancer_dns_names(&sandbox).await, lbs_before, "no leaked NLB");
+    assert_eq!(
+        load_balancer_dns_names(&sandbox).await,
+        lbs_before,
+        "no leaked NLB"
+    );
 }
 
 /// Kills the process at a step boundary, aborts (original state back
@@ -339,10 +462,18 @@ async fn kill_chain(boundaries: &[&str]) {
             assert!(r.stderr.contains("nothing to go back to"), "{}", r.stderr);
         } else {
             assert_eq!(r.code, 0, "{boundary}: {}\n{}", r.stdout, r.stderr);
-            assert_eq!(records(&sandbox, WWW).await, before, "{boundary}: record restored");
+            assert_eq!(
+                records(&sandbox, WWW).await,
+                before,
+                "{boundary}: record restored"
+            );
             assert!(!service_exists(&sandbox, &new).await, "{boundary}");
             settle(&sandbox).await;
-            assert_eq!(load_balancer_dns_names(&sandbox).await, lbs_before, "{boundary}: leak");
+            assert_eq!(
+                load_balancer_dns_names(&sandbox).await,
+                lbs_before,
+                "{boundary}: leak"
+            );
             let r = run(&killed, &args).await;
             assert_eq!(r.code, 137, "{boundary}: {}", r.stderr);
         }
@@ -354,7 +485,11 @@ async fn kill_chain(boundaries: &[&str]) {
         assert_eq!(alias_target(&sets[0]), new_dns, "{boundary}");
         assert!(!service_exists(&sandbox, &current).await, "{boundary}");
         settle(&sandbox).await;
-        assert_eq!(load_balancer_dns_names(&sandbox).await.len(), lbs_before.len(), "{boundary}");
+        assert_eq!(
+            load_balancer_dns_names(&sandbox).await.len(),
+            lbs_before.len(),
+            "{boundary}"
+        );
         current = new;
         preserve = !preserve;
     }
@@ -397,7 +532,12 @@ async fn throttling_on_route53_and_elbv2_is_retried() {
         .await
         .expect("fault");
     sandbox
-        .inject_aws_fault("route53", "ChangeResourceRecordSets", "PriorRequestNotComplete", 2)
+        .inject_aws_fault(
+            "route53",
+            "ChangeResourceRecordSets",
+            "PriorRequestNotComplete",
+            2,
+        )
         .await
         .expect("fault");
     sandbox
@@ -405,14 +545,25 @@ async fn throttling_on_route53_and_elbv2_is_retried() {
         .await
         .expect("fault");
     sandbox
-        .inject_aws_fault("elasticloadbalancing", "DescribeTargetHealth", "Throttling", 5)
+        .inject_aws_fault(
+            "elasticloadbalancing",
+            "DescribeTargetHealth",
+            "Throttling",
+            5,
+        )
         .await
         .expect("fault");
-    let r = run(&env, &fast("frontend", "--preserve-client-ip=false", &["--finalize"])).await;
+    let r = run(
+        &env,
+        &fast("frontend", "--preserve-client-ip=false", &["--finalize"]),
+    )
+    .await;
     assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
     let sets = records(&sandbox, WWW).await;
     assert_eq!(sets.len(), 1);
-    let new_dns = hostname(&sandbox, "frontend-cip-off").await.expect("hostname");
+    let new_dns = hostname(&sandbox, "frontend-cip-off")
+        .await
+        .expect("hostname");
     assert_eq!(alias_target(&sets[0]), new_dns);
 }
 
@@ -458,7 +609,9 @@ async fn inventory(sandbox: &Sandbox) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_and_changes_nothing() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.expect("sandbox");
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
     let env = Env::of(&sandbox);
     // A ClusterIP Service and an LBC Service with EIPs, made by hand.
     let api = Api::<Service>::namespaced(sandbox.kube_client(), "web");
@@ -474,30 +627,63 @@ async fn bad_input_is_refused_and_changes_nothing() {
                "spec": {"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb",
                         "selector": {"app": "frontend"}, "ports": [{"port": 80, "targetPort": 8080}]}}),
     ] {
-        api.create(&PostParams::default(), &serde_json::from_value(svc).expect("svc"))
-            .await
-            .expect("create");
+        api.create(
+            &PostParams::default(),
+            &serde_json::from_value(svc).expect("svc"),
+        )
+        .await
+        .expect("create");
     }
     sandbox.reconcile().await.expect("reconcile");
     let before = inventory(&sandbox).await;
 
     let ok = "--preserve-client-ip=false";
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["frontend", ok, "--weights", "0,50,100"], "out of range"),
-        (vec!["frontend", ok, "--weights", "50,10,100"], "does not increase"),
-        (vec!["frontend", ok, "--weights", "10,50"], "last step must be 100"),
-        (vec!["frontend", ok, "--weights", "abc"], "not a whole number"),
+        (
+            vec!["frontend", ok, "--weights", "0,50,100"],
+            "out of range",
+        ),
+        (
+            vec!["frontend", ok, "--weights", "50,10,100"],
+            "does not increase",
+        ),
+        (
+            vec!["frontend", ok, "--weights", "10,50"],
+            "last step must be 100",
+        ),
+        (
+            vec!["frontend", ok, "--weights", "abc"],
+            "not a whole number",
+        ),
         (vec!["frontend", ok, "--interval", "0"], "--interval 0"),
         (vec!["frontend", ok, "--timeout", "soon"], "not a duration"),
         (vec!["frontend", ok, "--soak", "forever"], "not a duration"),
-        (vec!["frontend", ok, "--new-name", "Bad_Name"], "not a valid Service name"),
-        (vec!["frontend", ok, "--new-name", "frontend"], "is the Service being replaced"),
+        (
+            vec!["frontend", ok, "--new-name", "Bad_Name"],
+            "not a valid Service name",
+        ),
+        (
+            vec!["frontend", ok, "--new-name", "frontend"],
+            "is the Service being replaced",
+        ),
         (vec!["nosuch", ok], "service web/nosuch not found"),
         (vec!["internal-only", ok], "not LoadBalancer"),
-        (vec!["frontend", "--preserve-client-ip=true"], "already has preserve_client_ip.enabled=true"),
-        (vec!["frontend", ok, "--new-name", "static-eip"], "service web/static-eip already exists"),
-        (vec!["frontend", ok, "--record", "nothere.example.com"], "no A, AAAA or CNAME record named nothere.example.com"),
-        (vec!["frontend", ok, "--zone", "nosuch.example"], "hosted zone nosuch.example not found"),
+        (
+            vec!["frontend", "--preserve-client-ip=true"],
+            "already has preserve_client_ip.enabled=true",
+        ),
+        (
+            vec!["frontend", ok, "--new-name", "static-eip"],
+            "service web/static-eip already exists",
+        ),
+        (
+            vec!["frontend", ok, "--record", "nothere.example.com"],
+            "no A, AAAA or CNAME record named nothere.example.com",
+        ),
+        (
+            vec!["frontend", ok, "--zone", "nosuch.example"],
+            "hosted zone nosuch.example not found",
+        ),
         (vec!["pinned", ok], "Elastic IPs"),
     ];
     for (args, needle) in &cases {
@@ -508,18 +694,39 @@ async fn bad_input_is_refused_and_changes_nothing() {
     }
     // Other namespaces: the in-tree Service and the PrivateLink one.
     for (args, needle) in [
-        (vec!["cutover", "checkout", "-n", "shop", ok, "--yes"], "kubectl nlb migrate checkout -n shop"),
-        (vec!["cutover", "payments", "-n", "shop", ok, "--yes"], "PrivateLink"),
-        (vec!["cutover", "status", "frontend", "-n", "web"], "no cutover or migration of service web/frontend"),
-        (vec!["cutover", "resume", "frontend", "-n", "web", "--yes"], "no cutover or migration"),
-        (vec!["cutover", "abort", "frontend", "-n", "web", "--yes"], "no cutover or migration"),
+        (
+            vec!["cutover", "checkout", "-n", "shop", ok, "--yes"],
+            "kubectl nlb migrate checkout -n shop",
+        ),
+        (
+            vec!["cutover", "payments", "-n", "shop", ok, "--yes"],
+            "PrivateLink",
+        ),
+        (
+            vec!["cutover", "status", "frontend", "-n", "web"],
+            "no cutover or migration of service web/frontend",
+        ),
+        (
+            vec!["cutover", "resume", "frontend", "-n", "web", "--yes"],
+            "no cutover or migration",
+        ),
+        (
+            vec!["cutover", "abort", "frontend", "-n", "web", "--yes"],
+            "no cutover or migration",
+        ),
     ] {
         let r = run(&env, &args).await;
         crate::util::assert_one_line_error(&r, needle);
     }
     // Usage errors: clap's message, exit 1.
     for args in [
-        vec!["cutover", "frontend", "-n", "web", "--preserve-client-ip=maybe"],
+        vec![
+            "cutover",
+            "frontend",
+            "-n",
+            "web",
+            "--preserve-client-ip=maybe",
+        ],
         vec!["cutover", "frontend", "-n", "web"],
     ] {
         let r = run(&env, &args).await;
@@ -540,7 +747,9 @@ async fn bad_input_is_refused_and_changes_nothing() {
 }
 
 async fn txt_owner(sandbox: &Sandbox, name: &str) {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
     let rrs = ResourceRecordSet::builder()
         .name(name)
         .r#type(RrType::Txt)
@@ -560,7 +769,13 @@ async fn txt_owner(sandbox: &Sandbox, name: &str) {
         .hosted_zone_id(&sandbox.world().hosted_zone_id)
         .change_batch(
             ChangeBatch::builder()
-                .changes(Change::builder().action(ChangeAction::Create).resource_record_set(rrs).build().expect("change"))
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(rrs)
+                        .build()
+                        .expect("change"),
+                )
                 .build()
                 .expect("batch"),
         )
@@ -605,9 +820,16 @@ async fn external_dns_annotations_a_second_zone_and_a_running_cutover_are_refuse
         .send()
         .await
         .expect("zone");
-    let zone_id = zone.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_string();
+    let zone_id = zone
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string();
     {
-        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+        use aws_sdk_route53::types::{
+            Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+        };
         let rrs = ResourceRecordSet::builder()
             .name("www.example.com.")
             .r#type(RrType::Cname)
@@ -619,7 +841,13 @@ async fn external_dns_annotations_a_second_zone_and_a_running_cutover_are_refuse
             .hosted_zone_id(&zone_id)
             .change_batch(
                 ChangeBatch::builder()
-                    .changes(Change::builder().action(ChangeAction::Create).resource_record_set(rrs).build().expect("c"))
+                    .changes(
+                        Change::builder()
+                            .action(ChangeAction::Create)
+                            .resource_record_set(rrs)
+                            .build()
+                            .expect("c"),
+                    )
                     .build()
                     .expect("b"),
             )
@@ -640,18 +868,39 @@ async fn external_dns_annotations_a_second_zone_and_a_running_cutover_are_refuse
     )
     .await;
     assert_eq!(r.code, 137, "{}", r.stderr);
+    // Let the controller stand-in provision the parallel Service first.
+    settle(&sandbox).await;
     let before = inventory(&sandbox).await;
-    let r = run(&env, &["cutover", "frontend", "-n", "web", ok, "--zone", &zone_flag, "--yes"]).await;
+    let r = run(
+        &env,
+        &[
+            "cutover", "frontend", "-n", "web", ok, "--zone", &zone_flag, "--yes",
+        ],
+    )
+    .await;
     crate::util::assert_one_line_error(&r, "already in progress");
     assert_eq!(inventory(&sandbox).await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dry_run_and_manifests_change_nothing() {
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.expect("sandbox");
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
     let env = Env::of(&sandbox);
     let before = inventory(&sandbox).await;
-    let r = run(&env, &["cutover", "frontend", "-n", "web", "--preserve-client-ip=false", "--dry-run"]).await;
+    let r = run(
+        &env,
+        &[
+            "cutover",
+            "frontend",
+            "-n",
+            "web",
+            "--preserve-client-ip=false",
+            "--dry-run",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     for needle in [
         "Cutover of service web/frontend: preserve_client_ip.enabled 1 target group(s) true → false",
@@ -663,7 +912,19 @@ async fn dry_run_and_manifests_change_nothing() {
     ] {
         assert!(r.stdout.contains(needle), "{needle:?} in:\n{}", r.stdout);
     }
-    let r = run(&env, &["cutover", "frontend", "-n", "web", "--preserve-client-ip=false", "-o", "json"]).await;
+    let r = run(
+        &env,
+        &[
+            "cutover",
+            "frontend",
+            "-n",
+            "web",
+            "--preserve-client-ip=false",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let m = r.json();
     assert_eq!(m["metadata"]["name"], "frontend-cip-off");
@@ -671,9 +932,197 @@ async fn dry_run_and_manifests_change_nothing() {
         m["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"],
         "preserve_client_ip.enabled=false"
     );
-    assert_eq!(m["metadata"]["annotations"]["nlb.kubectl.io/switched-from"], "web/frontend");
-    let r = run(&env, &["cutover", "frontend", "-n", "web", "--preserve-client-ip=false", "--dry-run=server"]).await;
+    assert_eq!(
+        m["metadata"]["annotations"]["nlb.kubectl.io/switched-from"],
+        "web/frontend"
+    );
+    let r = run(
+        &env,
+        &[
+            "cutover",
+            "frontend",
+            "-n",
+            "web",
+            "--preserve-client-ip=false",
+            "--dry-run=server",
+        ],
+    )
+    .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("nothing was changed"), "{}", r.stdout);
     assert_eq!(inventory(&sandbox).await, before);
+}
+
+/// The journal's step in flight, if any.
+async fn in_flight(sandbox: &Sandbox) -> Option<String> {
+    let cm = Api::<ConfigMap>::namespaced(sandbox.kube_client(), "web")
+        .get_opt(JOURNAL)
+        .await
+        .expect("get journal")?;
+    let text = cm.data?.get("journal.json")?.clone();
+    let j: serde_json::Value = serde_json::from_str(&text).expect("journal json");
+    j["inFlight"].as_str().map(str::to_string)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_controller_times_out_with_exit_3_and_resume_finishes() {
+    let (sandbox, env) = sandbox().await;
+    sandbox.set_provisioning_delay(Duration::from_secs(600));
+    let mut args = fast("frontend", "--preserve-client-ip=false", &["--finalize"]);
+    let i = args.iter().position(|a| *a == "60s").expect("timeout flag");
+    args[i] = "2s";
+    let r = run(&env, &args).await;
+    assert_eq!(r.code, 3, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("timed out after 2s"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("kubectl nlb cutover resume frontend -n web"),
+        "{}",
+        r.stderr
+    );
+    // Nothing moved: the record is still the simple alias to the old NLB.
+    assert_eq!(records(&sandbox, WWW).await[0].set_identifier(), None);
+    assert_eq!(in_flight(&sandbox).await.as_deref(), Some("wait-ready"));
+
+    sandbox.set_provisioning_delay(Duration::ZERO);
+    let r = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!service_exists(&sandbox, "frontend").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_wait_stops_cleanly_and_says_how_to_go_on() {
+    let (sandbox, env) = sandbox().await;
+    sandbox.set_provisioning_delay(Duration::from_secs(600));
+    let args = fast("frontend", "--preserve-client-ip=false", &[]);
+    let child = crate::util::command(&env, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut waited = 0;
+    while in_flight(&sandbox).await.as_deref() != Some("wait-ready") {
+        waited += 1;
+        assert!(waited < 200, "the cutover never reached wait-ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted during wait-ready"), "{stderr}");
+    assert!(
+        stderr.contains("kubectl nlb cutover resume frontend -n web"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubectl nlb cutover abort frontend -n web"),
+        "{stderr}"
+    );
+    // The journal still says where it stopped; abort cleans up.
+    let r = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!service_exists(&sandbox, "frontend-cip-off").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alias_and_cname_records_move_together_and_cname_keeps_its_ttl() {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
+    let (sandbox, env) = sandbox().await;
+    let old_dns = hostname(&sandbox, "frontend").await.expect("hostname");
+    let rrs = ResourceRecordSet::builder()
+        .name("app.example.com.")
+        .r#type(RrType::Cname)
+        .ttl(120)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(&old_dns)
+                .build()
+                .expect("rr"),
+        )
+        .build()
+        .expect("rrs");
+    sandbox
+        .aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(rrs)
+                        .build()
+                        .expect("c"),
+                )
+                .build()
+                .expect("b"),
+        )
+        .send()
+        .await
+        .expect("CNAME");
+    let killed = env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-50:done"));
+    let r = run(
+        &killed,
+        &fast(
+            "frontend",
+            "--preserve-client-ip=false",
+            &["--weights", "50,100", "--finalize"],
+        ),
+    )
+    .await;
+    assert_eq!(r.code, 137, "{}", r.stderr);
+    let app = records(&sandbox, "app.example.com.").await;
+    assert_eq!(app.len(), 2, "{app:?}");
+    for rec in &app {
+        assert_eq!(rec.weight(), Some(50));
+        assert_eq!(
+            rec.ttl(),
+            Some(120),
+            "a weighted group shares the CNAME's TTL"
+        );
+    }
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (50, 50)
+    );
+    let r = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let new_dns = hostname(&sandbox, "frontend-cip-off")
+        .await
+        .expect("hostname");
+    let app = records(&sandbox, "app.example.com.").await;
+    assert_eq!(app.len(), 1, "{app:?}");
+    assert_eq!(app[0].set_identifier(), None);
+    assert_eq!(app[0].ttl(), Some(120));
+    assert_eq!(
+        app[0].resource_records()[0].value().to_ascii_lowercase(),
+        new_dns
+    );
+    let www = records(&sandbox, WWW).await;
+    assert_eq!(www.len(), 1);
+    assert_eq!(alias_target(&www[0]), new_dns);
 }

@@ -74,6 +74,20 @@ impl Run {
 /// Runs `kubectl-nlb ARGS` with only the given environment: the developer's
 /// own kubeconfig and AWS credentials can never leak into a test.
 pub fn kubectl_nlb(env: &Env, args: &[&str]) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command(env, args).output().expect("run kubectl-nlb");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// The hermetic command behind [`kubectl_nlb`], for tests that signal it.
+pub fn command(env: &Env, args: &[&str]) -> Command {
     let home = std::env::temp_dir().join("kubectl-nlb-e2e-home");
     let _ = std::fs::create_dir_all(&home);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-nlb"));
@@ -90,16 +104,7 @@ pub fn kubectl_nlb(env: &Env, args: &[&str]) -> Run {
     for (k, v) in &env.vars {
         cmd.env(k, v);
     }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run kubectl-nlb");
-    Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    }
+    cmd
 }
 
 /// Asserts a failed run printed exactly one `error: …` line containing `needle`, and exited 1.
