@@ -14,6 +14,7 @@ mod k8s;
 mod model;
 mod observe;
 mod switch;
+mod translate;
 mod ui;
 
 use clap::Parser;
