@@ -14,6 +14,12 @@
 //!   user-created ones) equal to the ready pod IPs (ip) or eligible nodes on
 //!   the nodePort (instance).
 //!
+//! It also plays the in-tree service controller's cleanup: an in-tree NLB
+//! registered with [`Lbc::track_intree`] (the seeded ones are) is deleted with
+//! its target groups once its Service is gone, as the finalizer
+//! `service.kubernetes.io/load-balancer-cleanup` makes the real one do
+//! (domain.md §2.1).
+//!
 //! What it provisioned is remembered in memory (not rediscovered from AWS
 //! tags), so a sandbox has exactly one stand-in. Background passes trust the
 //! last registrations they applied and re-read them from AWS at most every
@@ -88,6 +94,8 @@ struct LbcState {
     applied: HashMap<String, BTreeSet<(String, i32)>>,
     tg_types: HashMap<String, String>,
     backend_sg: Option<String>,
+    /// In-tree NLBs by `ns/name`: (Service UID, NLB ARN, target group ARNs).
+    intree: BTreeMap<String, (String, String, Vec<String>)>,
 }
 
 /// The stand-in. Cheap to share (`Arc`).
@@ -233,16 +241,47 @@ impl Lbc {
         })
     }
 
+    /// Remember an in-tree NLB, to delete it when its Service goes.
+    pub async fn track_intree(&self, key: &str, uid: &str, arn: &str, target_groups: &[String]) {
+        self.state.lock().await.intree.insert(
+            key.to_string(),
+            (uid.to_string(), arn.to_string(), target_groups.to_vec()),
+        );
+    }
+
     async fn pass(&self, full: bool) -> Result<ReconcileReport, Error> {
         let mut report = ReconcileReport::default();
-        if !self.is_enabled() {
-            return Ok(report);
-        }
         let mut st = self.state.lock().await;
         let services = Api::<Service>::all(self.kube.clone())
             .list(&ListParams::default())
             .await?
             .items;
+        // The in-tree service controller's part: it runs whether or not the
+        // LBC is installed.
+        let gone: Vec<String> = st
+            .intree
+            .iter()
+            .filter(|(key, (uid, _, _))| {
+                !services.iter().any(|s| {
+                    let (ns, n) = ns_name(s);
+                    format!("{ns}/{n}") == **key && s.metadata.uid.as_deref() == Some(uid.as_str())
+                })
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            if let Some((_, arn, tgs)) = st.intree.remove(&key) {
+                match aws::delete_nlb(&self.aws, &arn, &tgs).await {
+                    Ok(()) => report.deprovisioned.push(key),
+                    Err(e) => report
+                        .errors
+                        .push(format!("deleting in-tree NLB {arn}: {e}")),
+                }
+            }
+        }
+        if !self.is_enabled() {
+            return Ok(report);
+        }
         let pods = model::pods_by_namespace(
             Api::<Pod>::all(self.kube.clone())
                 .list(&ListParams::default())
@@ -564,6 +603,19 @@ impl Lbc {
             .uid
             .clone()
             .ok_or_else(|| Error::Other(format!("Service {ns}/{name} has no UID")))?;
+        // The finalizer first, before any AWS resource, as the LBC does
+        // (domain.md §2.1): a Service already gone fails here, leaking nothing.
+        let mut finalizers = svc.metadata.finalizers.clone().unwrap_or_default();
+        if !finalizers.iter().any(|f| f == SERVICE_FINALIZER) {
+            finalizers.push(SERVICE_FINALIZER.into());
+            Api::<Service>::namespaced(self.kube.clone(), &ns)
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
+                )
+                .await?;
+        }
         let scheme = lbc_scheme(svc);
         let cluster = self.cluster.clone();
         let nlb_name = ann(svc, "aws-load-balancer-name")
@@ -902,20 +954,11 @@ impl Lbc {
             });
         }
 
-        // finalizer, then the status hostname
+        // The status hostname. A Service deleted meanwhile (the fake deletes at
+        // once, finalizer or not) still returns what was built, so the next
+        // pass deprovisions it instead of leaking it.
         let svc_api = Api::<Service>::namespaced(self.kube.clone(), &ns);
-        let mut finalizers = svc.metadata.finalizers.clone().unwrap_or_default();
-        if !finalizers.iter().any(|f| f == SERVICE_FINALIZER) {
-            finalizers.push(SERVICE_FINALIZER.into());
-            svc_api
-                .patch(
-                    &name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
-                )
-                .await?;
-        }
-        svc_api
+        match svc_api
             .patch_status(
                 &name,
                 &PatchParams::default(),
@@ -923,7 +966,12 @@ impl Lbc {
                     json!({"status": {"loadBalancer": {"ingress": [{"hostname": lb.dns_name}]}}}),
                 ),
             )
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
         Ok((out, applied))
     }
 

@@ -673,6 +673,13 @@ pub(crate) async fn seed(
                 })),
             )
             .await?;
+        lbc.track_intree(
+            &format!("{ns}/{name}"),
+            svc.metadata.uid.as_deref().unwrap_or_default(),
+            &nlb.arn,
+            &nlb.target_group_arns,
+        )
+        .await;
         if let Some(info) = world.services.get_mut(&format!("{ns}/{name}")) {
             info.nlb_name = Some(nlb.name);
             info.nlb_arn = Some(nlb.arn);
