@@ -45,6 +45,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s V -l version -d
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "bind-hostnetwork" -d 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "cutover" -d 'Change preserve_client_ip with zero downtime: a parallel Service, then health-gated Route 53 weights'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "migrate" -d 'Move legacy in-tree NLB Services to the AWS Load Balancer Controller in IP mode, without downtime'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -112,6 +113,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l preserve-client-ip -d 'The preserve_client_ip.enabled value for the new NLB\'s target groups' -r -f -a "true\t''
 false\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l weights -d 'Percent of DNS answers for the new NLB after each step, ending at 100' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l record -d 'Only move this record (default: every record in your zones that points at the NLB)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l zone -d 'The hosted zone, by id or name (default: search every zone you can list)' -r
@@ -120,7 +122,6 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
 client\t''
 server\t''"
@@ -146,8 +147,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s V -l version -d 'Print version'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "status" -d 'Show where a cutover stands: step, weights, last health reading, age'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "resume" -d 'Continue a cutover from its journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t''
@@ -211,10 +212,120 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -s V -l version -d 'Print version'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show where a cutover stands: step, weights, last health reading, age'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Continue a cutover from its journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s f -l filename -d 'Read Service manifests from files (\'-\' for stdin; YAML, several documents, or JSON); needs no cluster' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s l -l selector -d 'Plan the in-tree NLB Services matching this label selector' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the new Service (default: SERVICE-lbc)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l preserve-client-ip -d 'Set preserve_client_ip.enabled instead of keeping the source address the pods saw' -r -f -a "true\t''
+false\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l weights -d 'Percent of DNS answers for the new NLB after each step, ending at 100' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l record -d 'Only move this record (default: every record in your zones that points at the NLB)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l zone -d 'The hosted zone, by id or name (default: search every zone you can list)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l soak -d 'How long to watch target health after each step (default: the records\' TTL, 60s for aliases)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l interval -d 'How often to read target health while soaking' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
+client\t''
+server\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the migrated Service(s): yaml (report on stderr) or json (services and reports)' -r -f -a "yaml\t''
+json\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s A -l all-namespaces -d 'Plan every in-tree NLB Service in all namespaces'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l accept-new-addresses -d 'Accept new addresses for a Service with Elastic IPs or fixed private IPv4 addresses'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l enable-readiness-gate -d 'Label the namespace elbv2.k8s.aws/pod-readiness-gate-inject=enabled first'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t''
+yaml\t''
+json\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l finalize -d 'Also collapse the records, wait for the drain and delete the old Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l context -d 'The kubeconfig context to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l cluster -d 'The kubeconfig cluster to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l user -d 'The kubeconfig user to use' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s n -l namespace -d 'The namespace (default: the context\'s, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l as -d 'Username to impersonate' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l as-group -d 'Group to impersonate (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -233,11 +344,15 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l i
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover completion help" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover completion help" -f -a "bind-hostnetwork" -d 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover completion help" -f -a "cutover" -d 'Change preserve_client_ip with zero downtime: a parallel Service, then health-gated Route 53 weights'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover completion help" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from cutover" -f -a "status" -d 'Show where a cutover stands: step, weights, last health reading, age'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from cutover" -f -a "resume" -d 'Continue a cutover from its journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "audit" -d 'Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "bind-hostnetwork" -d 'Bind a hostNetwork workload to an NLB target group with a TargetGroupBinding'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "cutover" -d 'Change preserve_client_ip with zero downtime: a parallel Service, then health-gated Route 53 weights'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "migrate" -d 'Move legacy in-tree NLB Services to the AWS Load Balancer Controller in IP mode, without downtime'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and not __fish_seen_subcommand_from audit bind-hostnetwork cutover migrate completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from cutover" -f -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from cutover" -f -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from cutover" -f -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "status" -d 'Show where a switch stands: step, weights, last health reading, age'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "resume" -d 'Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand help; and __fish_seen_subcommand_from migrate" -f -a "abort" -d 'Restore the original DNS records exactly and delete the parallel Service'

@@ -154,6 +154,9 @@ pub enum Command {
     /// Change preserve_client_ip with zero downtime: a parallel Service, then health-gated Route 53 weights
     #[command(after_help = CUTOVER_EXAMPLES)]
     Cutover(Box<CutoverArgs>),
+    /// Move legacy in-tree NLB Services to the AWS Load Balancer Controller in IP mode, without downtime
+    #[command(after_help = MIGRATE_EXAMPLES)]
+    Migrate(Box<MigrateArgs>),
     /// Print a shell completion script for kubectl-nlb
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion {
@@ -208,16 +211,16 @@ Progress is journalled in the ConfigMap kubectl-nlb-switch-NAME.";
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct CutoverArgs {
     #[command(subcommand)]
-    pub action: Option<CutoverAction>,
+    pub action: Option<SwitchAction>,
     #[command(flatten)]
     pub start: CutoverStart,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum CutoverAction {
-    /// Show where a cutover stands: step, weights, last health reading, age
+pub enum SwitchAction {
+    /// Show where a switch stands: step, weights, last health reading, age
     Status(SwitchRef),
-    /// Continue a cutover from its journal (after a crash, Ctrl-C, a timeout or a rollback)
+    /// Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)
     Resume(ResumeArgs),
     /// Restore the original DNS records exactly and delete the parallel Service
     Abort(AbortArgs),
@@ -267,6 +270,26 @@ pub struct CutoverStart {
     /// The preserve_client_ip.enabled value for the new NLB's target groups
     #[arg(long, value_name = "BOOL", required = true, action = ArgAction::Set, value_parser = clap::value_parser!(bool))]
     pub preserve_client_ip: Option<bool>,
+    /// Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)
+    #[arg(long, value_name = "NAME")]
+    pub new_name: Option<String>,
+    #[command(flatten)]
+    pub switch: SwitchFlags,
+    /// Print the plan (client) or validate the new Service on the server (server); change nothing
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
+    pub dry_run: DryRun,
+    /// Print the parallel Service's manifest instead of applying anything
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<ManifestOutput>,
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// How traffic moves from the old NLB to the new one (cutover and migrate).
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Traffic switch")]
+pub struct SwitchFlags {
     /// Percent of DNS answers for the new NLB after each step, ending at 100
     #[arg(long, value_name = "LIST", default_value = "10,50,100")]
     pub weights: String,
@@ -294,13 +317,74 @@ pub struct CutoverStart {
     /// How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)
     #[arg(long, value_name = "DURATION")]
     pub drain: Option<String>,
-    /// Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)
+}
+
+pub const MIGRATE_EXAMPLES: &str = "\
+Examples:
+  # Offline, for GitOps: translate manifests, report on stderr
+  kubectl nlb migrate -f service.yaml -o yaml
+
+  # Plan every in-tree NLB Service in the cluster (reads live NLBs and target groups)
+  kubectl nlb migrate -A --dry-run=client
+
+  # Migrate one Service: new LBC Service, health-gated DNS switch, old one deleted after the drain
+  kubectl nlb migrate checkout -n shop --weights 10,50,100 --finalize --yes
+
+  # Where it stands; carry on; or undo
+  kubectl nlb migrate status checkout -n shop
+  kubectl nlb migrate resume checkout -n shop --finalize --yes
+  kubectl nlb migrate abort checkout -n shop --yes
+
+The new Service (NAME-lbc, --new-name) selects the same pods through the AWS
+Load Balancer Controller in IP mode. Every legacy annotation is translated or
+reported; the live NLB and target groups win over annotations. Traffic moves
+as in `kubectl nlb cutover`: weighted Route 53 records, health gates,
+rollback, a journal that resume and abort work from. When no Route 53
+record points at the old NLB, the new Service is created and its hostname
+printed; moving clients is then yours.";
+
+/// `kubectl nlb migrate`: translate, plan, or migrate; or act on a migration in progress.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub action: Option<SwitchAction>,
+    #[command(flatten)]
+    pub start: MigrateStart,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct MigrateStart {
+    /// The in-tree NLB Service to migrate (or use -f, -A, -l)
+    #[arg(value_name = "SERVICE", conflicts_with_all = ["filename", "all_namespaces", "selector"])]
+    pub service: Option<String>,
+    /// Read Service manifests from files ('-' for stdin; YAML, several documents, or JSON); needs no cluster
+    #[arg(short = 'f', long = "filename", value_name = "FILE", conflicts_with_all = ["all_namespaces", "selector"])]
+    pub filename: Vec<String>,
+    /// Plan every in-tree NLB Service in all namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Plan the in-tree NLB Services matching this label selector
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Name of the new Service (default: SERVICE-lbc)
     #[arg(long, value_name = "NAME")]
     pub new_name: Option<String>,
+    /// Set preserve_client_ip.enabled instead of keeping the source address the pods saw
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set, value_parser = clap::value_parser!(bool))]
+    pub preserve_client_ip: Option<bool>,
+    /// Accept new addresses for a Service with Elastic IPs or fixed private IPv4 addresses
+    #[arg(long)]
+    pub accept_new_addresses: bool,
+    /// Label the namespace elbv2.k8s.aws/pod-readiness-gate-inject=enabled first
+    #[arg(long)]
+    pub enable_readiness_gate: bool,
+    #[command(flatten)]
+    pub switch: SwitchFlags,
     /// Print the plan (client) or validate the new Service on the server (server); change nothing
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
     pub dry_run: DryRun,
-    /// Print the parallel Service's manifest instead of applying anything
+    /// Print the migrated Service(s): yaml (report on stderr) or json (services and reports)
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<ManifestOutput>,
     /// Do not ask for confirmation
@@ -519,6 +603,7 @@ mod tests {
             COMPLETION_EXAMPLES,
             BIND_EXAMPLES,
             CUTOVER_EXAMPLES,
+            MIGRATE_EXAMPLES,
         ];
         let mut checked = 0;
         for text in texts {

@@ -627,6 +627,42 @@ impl Kube {
         }
     }
 
+    /// Services as stored, optionally by label selector, every page.
+    pub async fn service_objects(
+        &self,
+        scope: &Scope,
+        selector: Option<&str>,
+    ) -> Result<Vec<Service>, KubeError> {
+        let api: Api<Service> = match scope {
+            Scope::Namespace(ns) => Api::namespaced(self.client.clone(), ns),
+            Scope::All => Api::all(self.client.clone()),
+        };
+        let mut params = ListParams::default();
+        if let Some(sel) = selector {
+            params = params.labels(sel);
+        }
+        self.list_mapped("list services", &api, params, Some).await
+    }
+
+    /// Sets one label on a namespace (a merge patch: other labels stay).
+    pub async fn label_namespace(
+        &self,
+        name: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), KubeError> {
+        let patch = serde_json::json!({"metadata": {"labels": {key: value}}});
+        Api::<Namespace>::all(self.client.clone())
+            .patch(
+                name,
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(&patch),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(&format!("label namespace {name}"), e))
+    }
+
     pub async fn config_map(
         &self,
         namespace: &str,

@@ -86,6 +86,7 @@ async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
         Command::BindHostnetwork(args) => cmd::bind::run(&cli.global, args, ui).await,
         Command::Cutover(args) => cmd::cutover::run(&cli.global, args, ui).await,
+        Command::Migrate(args) => cmd::migrate::run(&cli.global, args, ui).await,
         // Answered in main, before the runtime starts.
         Command::Completion { .. } => Ok(()),
     }

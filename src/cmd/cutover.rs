@@ -1,57 +1,38 @@
-//! `kubectl nlb cutover`: preflight → plan → confirm → journal → drive, and
-//! the `status`, `resume` and `abort` verbs over the journal.
+//! `kubectl nlb cutover`: preflight → plan → confirm → journal → drive.
+//! The `status`, `resume` and `abort` verbs live with the engine, in
+//! `cmd::switch`, since migrate shares them.
 //!
 //! Every check that can refuse runs before the first write, so a refusal
 //! changes nothing (exit 1).
 
-use super::switch::{self as engine, PROVENANCE, Stored};
+use super::switch::{self as engine, PROVENANCE, Stored, SwitchRequest};
 use crate::annotations as ann;
 use crate::classify::{self, Owner};
-use crate::cli::{
-    AbortArgs, CutoverAction, CutoverArgs, CutoverStart, DryRun, GlobalArgs, ManifestOutput,
-    Output, ResumeArgs, SwitchRef,
-};
+use crate::cli::{CutoverArgs, CutoverStart, DryRun, GlobalArgs, ManifestOutput, SwitchAction};
 use crate::context::Context;
 use crate::error::Error;
 use crate::model::DnsRecord;
-use crate::switch::{self, Identifiers, Journal, Kind, LbTarget, Settings, preflight};
+use crate::switch::{self, Identifiers, Journal, Kind, LbTarget, preflight};
 use crate::ui::{Ui, render};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::time::Duration;
 
 const ATTRIBUTE: &str = "preserve_client_ip.enabled";
 
 pub async fn run(global: &GlobalArgs, args: &CutoverArgs, ui: &Ui) -> Result<(), Error> {
     match &args.action {
-        Some(CutoverAction::Status(a)) => status(global, a).await,
-        Some(CutoverAction::Resume(a)) => resume(global, a, ui).await,
-        Some(CutoverAction::Abort(a)) => abort(global, a, ui).await,
+        Some(SwitchAction::Status(a)) => engine::status(global, a).await,
+        Some(SwitchAction::Resume(a)) => engine::resume(global, a, ui).await,
+        Some(SwitchAction::Abort(a)) => engine::abort(global, a, ui).await,
         None => start(global, &args.start, ui).await,
     }
-}
-
-fn duration(flag: &str, text: &str) -> Result<Duration, Error> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    humantime::parse_duration(text).map_err(|_| {
-        Error::Invalid(format!(
-            "{flag} {text}: not a duration; use a number of seconds or a value such as 30s, 2m, 1h"
-        ))
-    })
 }
 
 /// Flags that need no peer to check.
 struct Request {
     service: String,
     preserve: bool,
-    weights: Vec<u8>,
-    soak: Option<Duration>,
-    interval: Duration,
-    timeout: Duration,
-    drain: Option<Duration>,
+    switch: SwitchRequest,
 }
 
 fn check_flags(a: &CutoverStart) -> Result<Request, Error> {
@@ -59,19 +40,7 @@ fn check_flags(a: &CutoverStart) -> Result<Request, Error> {
     let preserve = a
         .preserve_client_ip
         .ok_or_else(|| Error::Invalid("--preserve-client-ip=true|false is required".into()))?;
-    let weights = switch::weights::parse(&a.weights).map_err(Error::Invalid)?;
-    let interval = duration("--interval", &a.interval)?;
-    if interval.is_zero() {
-        return Err(Error::Invalid(
-            "--interval 0: health is read at least every second; use e.g. --interval 10s".into(),
-        ));
-    }
-    let timeout = duration("--timeout", &a.timeout)?;
-    if timeout.is_zero() {
-        return Err(Error::Invalid(
-            "--timeout 0: every wait needs a limit; use e.g. --timeout 15m".into(),
-        ));
-    }
+    let switch = engine::check_switch_flags(&a.switch)?;
     if let Some(name) = &a.new_name {
         preflight::check_service_name(name)
             .map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
@@ -81,29 +50,10 @@ fn check_flags(a: &CutoverStart) -> Result<Request, Error> {
             )));
         }
     }
-    if let Some(zone) = &a.zone
-        && zone.trim().is_empty()
-    {
-        return Err(Error::Invalid(
-            "--zone is empty: pass a hosted zone id or name".into(),
-        ));
-    }
     Ok(Request {
         service,
         preserve,
-        weights,
-        soak: a
-            .soak
-            .as_deref()
-            .map(|s| duration("--soak", s))
-            .transpose()?,
-        interval,
-        timeout,
-        drain: a
-            .drain
-            .as_deref()
-            .map(|s| duration("--drain", s))
-            .transpose()?,
+        switch,
     })
 }
 
@@ -157,14 +107,7 @@ async fn observe(
             "service {ns}/{name} is being deleted"
         )));
     }
-    if let Some(s) = engine::load(ctx, ns, name).await? {
-        return Err(Error::Invalid(format!(
-            "a {} of {ns}/{name} is already in progress ({}); see `kubectl nlb {} status {name} -n {ns}`",
-            s.journal.kind.command(),
-            s.journal.phase(),
-            s.journal.kind.command()
-        )));
-    }
+    engine::check_not_running(ctx, ns, name).await?;
     if ctx.kube.service_object(ns, new_name).await?.is_some() {
         return Err(Error::Invalid(format!(
             "service {ns}/{new_name} already exists; pick the parallel Service's name with --new-name"
@@ -215,20 +158,7 @@ async fn observe(
                 .into(),
         );
     }
-    match ctx.aws.ec2.endpoint_services().await {
-        Ok(services) => {
-            if let Some(s) = services.iter().find(|s| s.network_load_balancer_arns.contains(&lb.arn)) {
-                return Err(Error::Invalid(format!(
-                    "NLB {} backs the PrivateLink endpoint service {}; its consumers connect through endpoints, not DNS, so they cannot be moved by a DNS switch",
-                    lb.name, s.service_id
-                )));
-            }
-        }
-        Err(e) if e.is_access_denied() => warnings.push(format!(
-            "could not check for PrivateLink endpoint services ({e}); consumers of one would not move"
-        )),
-        Err(e) => return Err(e.into()),
-    }
+    warnings.extend(engine::check_private_link(ctx, &lb).await?);
     let Some(zone_id) = lb.canonical_hosted_zone_id.clone() else {
         return Err(Error::Invalid(format!(
             "NLB {} reports no canonical hosted zone",
@@ -266,37 +196,16 @@ async fn observe(
         )));
     }
 
-    let zones = match &a.zone {
-        Some(z) => {
-            let found = ctx.aws.route53.find_zones(z).await?;
-            if found.is_empty() {
-                return Err(Error::Invalid(format!(
-                    "hosted zone {z} not found; list zones with aws route53 list-hosted-zones"
-                )));
-            }
-            found
-        }
-        None => ctx.aws.route53.zones().await?,
-    };
-    let mut all = Vec::new();
-    for zone in &zones {
-        all.extend(ctx.aws.route53.records(zone).await?);
-    }
-    let records = preflight::records_to_move(&all, &lb.dns_name, a.record.as_deref())
-        .map_err(Error::Invalid)?;
-    let zone_records: Vec<DnsRecord> = all
-        .into_iter()
-        .filter(|r| r.zone_id == records[0].zone_id)
-        .collect();
-    if let Some(why) = preflight::external_dns_owner(
+    let records = engine::discover_records(
+        ctx,
+        &lb.dns_name,
+        &a.switch,
         &format!("{ns}/{name}"),
         &info.annotations,
-        &zone_records,
-        &records,
-    ) {
-        return Err(Error::Invalid(format!(
-            "{why}. Editing its records directly would fight external-dns, which puts its own weights back on every sync. Either take the name out of external-dns's scope first (domain or annotation filter, or upsert-only with its TXT ownership removed), or drive the weights through its set-identifier and aws-weight annotations by hand"
-        )));
+    )
+    .await?;
+    if records.is_empty() {
+        return Err(Error::Invalid(preflight::no_record(&lb.dns_name)));
     }
     Ok(Observed {
         old_uid: old.metadata.uid.clone().unwrap_or_default(),
@@ -344,27 +253,7 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
         }
         .map_err(Error::from);
     }
-    let ttl = obs
-        .records
-        .iter()
-        .map(|r| {
-            if r.alias.is_some() {
-                60
-            } else {
-                r.ttl.unwrap_or(60).max(0) as u64
-            }
-        })
-        .max()
-        .unwrap_or(60);
-    let settings = Settings {
-        weights: req.weights.clone(),
-        soak_secs: req.soak.map(|d| d.as_secs()).unwrap_or(ttl),
-        interval_secs: req.interval.as_secs().max(1),
-        timeout_secs: req.timeout.as_secs().max(1),
-        min_healthy_percent: a.min_healthy_percent,
-        drain_secs: req.drain.map(|d| d.as_secs()),
-        finalize: a.finalize,
-    };
+    let settings = req.switch.settings(&obs.records);
     let t = engine::now();
     let journal = Journal {
         version: switch::journal::VERSION,
@@ -432,16 +321,17 @@ fn write_plan(out: &mut dyn Write, j: &Journal, obs: &Observed) -> std::io::Resu
         .iter()
         .map(|(v, n)| format!("{n} target group(s) {v}"))
         .collect();
+    let want = j
+        .expect_attributes
+        .get(ATTRIBUTE)
+        .map(String::as_str)
+        .unwrap_or("?");
     writeln!(
         out,
-        "Cutover of service {}/{}: {ATTRIBUTE} {} → {}",
+        "Cutover of service {}/{}: {ATTRIBUTE} {} → {want}",
         j.namespace,
         j.old_service,
-        current.join(", "),
-        j.expect_attributes
-            .get(ATTRIBUTE)
-            .map(String::as_str)
-            .unwrap_or("?")
+        current.join(", ")
     )?;
     writeln!(out, "  old NLB: {}", j.old_lb.dns_name)?;
     writeln!(out, "  records ({} zone {}):", j.zone_id, j.zone_name)?;
@@ -462,160 +352,12 @@ fn write_plan(out: &mut dyn Write, j: &Journal, obs: &Observed) -> std::io::Resu
     for w in &obs.warnings {
         writeln!(out, "  warning: {w}")?;
     }
-    let s = &j.settings;
-    writeln!(out, "Steps:")?;
-    for (i, step) in j.steps().iter().enumerate() {
-        let what = match step {
-            switch::Step::CreateService => format!("create service/{} (copy of {}, {ATTRIBUTE}={}, annotation {PROVENANCE})", j.new_service, j.old_service, j.expect_attributes.get(ATTRIBUTE).map(String::as_str).unwrap_or("?")),
-            switch::Step::WaitReady => format!("wait (≤{}) until its NLB is active, the attribute is live, and ≥{}% of each target group's targets are healthy", fmt_secs(s.timeout_secs), s.min_healthy_percent),
-            switch::Step::Convert => format!("one Route 53 batch: DELETE the simple record(s), CREATE weighted pairs [{}]=100 and [{}]=0; wait INSYNC", j.ids.old, j.ids.new),
-            switch::Step::Shift(w) => format!("health gate, then weights old {} / new {w}; wait INSYNC; soak {} reading health every {} (roll back to old 100 if the gate fails)", 100 - w, fmt_secs(s.soak_secs), fmt_secs(s.interval_secs)),
-            switch::Step::Collapse => "one batch: the weighted pairs become simple records pointing at the new NLB; wait INSYNC".into(),
-            switch::Step::Drain => match s.drain_secs {
-                Some(d) => format!("wait {} for clients to leave the old NLB", fmt_secs(d)),
-                None => "wait the records' TTL plus the old target groups' deregistration delay".into(),
-            },
-            switch::Step::DeleteOld => format!("delete service/{} (its controller deletes NLB {})", j.old_service, j.old_lb.dns_name),
-        };
-        writeln!(out, "  {}. {what}", i + 1)?;
-    }
-    if !s.finalize {
-        writeln!(
-            out,
-            "  then: finish later with `kubectl nlb cutover resume {} -n {} --finalize`",
-            j.old_service, j.namespace
-        )?;
-    }
-    writeln!(
+    engine::write_steps(
         out,
-        "Journal: configmap/{} (status, resume, abort work from any point)",
-        engine::journal_name(&j.old_service)
-    )?;
-    Ok(())
-}
-
-fn fmt_secs(s: u64) -> String {
-    humantime::format_duration(Duration::from_secs(s)).to_string()
-}
-
-async fn stored(ctx: &Context, service: &str) -> Result<Stored, Error> {
-    let ns = &ctx.namespace;
-    engine::load(ctx, ns, service).await?.ok_or_else(|| {
-        Error::Invalid(format!(
-            "no cutover or migration of service {ns}/{service} is in progress (no configmap {ns}/{})",
-            engine::journal_name(service)
-        ))
-    })
-}
-
-async fn status(global: &GlobalArgs, a: &SwitchRef) -> Result<(), Error> {
-    let (kube, _, ns) = crate::context::kube_client(global).await?;
-    let ctx_ns = ns.clone();
-    let name = engine::journal_name(&a.service);
-    let cm = kube.config_map(&ns, &name).await?;
-    let Some(text) = cm
-        .and_then(|c| c.data)
-        .and_then(|d| d.get("journal.json").cloned())
-    else {
-        return Err(Error::Invalid(format!(
-            "no cutover or migration of service {ctx_ns}/{} is in progress (no configmap {ctx_ns}/{name})",
-            a.service
-        )));
-    };
-    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
-        Error::Invalid(format!(
-            "configmap {ctx_ns}/{name}: the journal cannot be read ({e})"
-        ))
-    })?;
-    let mut out = std::io::stdout().lock();
-    match a.output {
-        Output::Json => render::json(&mut out, &journal)?,
-        Output::Yaml => render::yaml(&mut out, &journal)?,
-        Output::Table => {
-            for (k, v) in engine::status_lines(&journal, engine::now()) {
-                writeln!(out, "{:<11} {v}", format!("{k}:"))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), Error> {
-    let timeout = a
-        .timeout
-        .as_deref()
-        .map(|t| duration("--timeout", t))
-        .transpose()?;
-    let ctx = Context::build(global).await?;
-    let mut s = stored(&ctx, &a.service).await?;
-    ui.check_confirmable(a.yes)?;
-    if a.finalize {
-        s.journal.settings.finalize = true;
-    }
-    if let Some(t) = timeout {
-        s.journal.settings.timeout_secs = t.as_secs().max(1);
-    }
-    if s.journal.is_complete() && !a.finalize && s.journal.rolled_back.is_none() {
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "nothing to resume: {}; pass --finalize to finish, or abort",
-            s.journal.phase()
-        )?;
-        return Ok(());
-    }
-    {
-        let mut err = std::io::stderr().lock();
-        writeln!(
-            err,
-            "Resuming {} of {}/{}: {}",
-            s.journal.kind.command(),
-            s.journal.namespace,
-            s.journal.old_service,
-            s.journal.phase()
-        )?;
-        let remaining: Vec<String> = s
-            .journal
-            .steps()
-            .iter()
-            .skip(s.journal.done)
-            .map(|st| st.label())
-            .collect();
-        writeln!(
-            err,
-            "  steps left: {}",
-            if remaining.is_empty() {
-                "(after a rollback) the shifts again".into()
-            } else {
-                remaining.join(", ")
-            }
-        )?;
-    }
-    ui.confirm("Resume?", a.yes)?;
-    s.journal.retry(engine::now());
-    let mut out = std::io::stdout().lock();
-    engine::drive(&ctx, ui, &mut s, &mut out).await
-}
-
-async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Error> {
-    let ctx = Context::build(global).await?;
-    let mut s = stored(&ctx, &a.service).await?;
-    ui.check_confirmable(a.yes)?;
-    {
-        let mut err = std::io::stderr().lock();
-        writeln!(
-            err,
-            "Abort {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
-            s.journal.kind.command(),
-            s.journal.namespace,
-            s.journal.old_service,
-            s.journal.phase(),
-            s.journal.original_records.len(),
-            s.journal.old_lb.dns_name,
-            s.journal.new_service
-        )?;
-    }
-    ui.confirm("Abort?", a.yes)?;
-    let mut out = std::io::stdout().lock();
-    engine::abort(&ctx, ui, &mut s, &mut out).await
+        j,
+        &format!(
+            "create service/{} (copy of {}, {ATTRIBUTE}={want}, annotation {PROVENANCE})",
+            j.new_service, j.old_service
+        ),
+    )
 }

@@ -4,4 +4,5 @@ pub mod audit;
 pub mod bind;
 pub mod complete;
 pub mod cutover;
+pub mod migrate;
 pub mod switch;

@@ -6,11 +6,12 @@
 //! 53), so re-running a step that was interrupted is always safe.
 
 use crate::aws::route53::Zone;
+use crate::cli::{AbortArgs, GlobalArgs, Output, ResumeArgs, SwitchRef};
 use crate::context::Context;
 use crate::error::Error;
 use crate::model::{DnsRecord, LoadBalancer};
 use crate::switch::{self, Change, Journal, LbTarget, Reading, Step};
-use crate::ui::Ui;
+use crate::ui::{Ui, render};
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -211,7 +212,22 @@ async fn steps(
         stored.finish(ctx, &step).await?;
     }
     let j = &stored.journal;
-    if j.settings.finalize {
+    if j.original_records.is_empty() {
+        // Nothing of ours to resume or undo: the new Service is the result.
+        ctx.kube
+            .delete_config_map(&j.namespace, &journal_name(&j.old_service))
+            .await?;
+        writeln!(
+            out,
+            "service/{} is ready at {}. No Route 53 record pointed at the old NLB, so clients use its hostname and no traffic was moved: point them at the new hostname, then delete service/{}",
+            j.new_service,
+            j.new_lb
+                .as_ref()
+                .map(|l| l.dns_name.as_str())
+                .unwrap_or("?"),
+            j.old_service
+        )?;
+    } else if j.settings.finalize {
         ctx.kube
             .delete_config_map(&j.namespace, &journal_name(&j.old_service))
             .await?;
@@ -264,11 +280,12 @@ async fn create_service(ctx: &Context, j: &Journal, out: &mut dyn Write) -> Resu
 }
 
 fn ensure_ours(svc: &Service, j: &Journal) -> Result<(), Error> {
-    let from = svc
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(PROVENANCE));
+    // Each command marks what it creates with its own provenance annotation.
+    let key = match j.kind {
+        switch::Kind::Cutover => PROVENANCE,
+        switch::Kind::Migrate => crate::translate::MIGRATED_FROM,
+    };
+    let from = svc.metadata.annotations.as_ref().and_then(|a| a.get(key));
     if from.map(String::as_str) == Some(&format!("{}/{}", j.namespace, j.old_service)) {
         Ok(())
     } else {
@@ -701,7 +718,7 @@ async fn delete_old(ctx: &Context, j: &Journal, out: &mut dyn Write) -> Result<(
 
 /// `abort`: the original records back exactly, the parallel Service gone,
 /// the journal deleted. Refused once the old Service is gone.
-pub async fn abort(
+pub async fn undo(
     ctx: &Context,
     ui: &Ui,
     stored: &mut Stored,
@@ -837,4 +854,368 @@ pub fn status_lines(j: &Journal, at: u64) -> Vec<(String, String)> {
 
 fn ago(now: u64, then: u64) -> String {
     humantime::format_duration(Duration::from_secs(now.saturating_sub(then))).to_string()
+}
+
+/// A duration flag: a number of seconds, or `30s`, `2m`, `1h`.
+pub fn duration(flag: &str, text: &str) -> Result<Duration, Error> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(text).map_err(|_| {
+        Error::Invalid(format!(
+            "{flag} {text}: not a duration; use a number of seconds or a value such as 30s, 2m, 1h"
+        ))
+    })
+}
+
+/// The traffic-switch flags, checked before any request.
+pub struct SwitchRequest {
+    pub weights: Vec<u8>,
+    pub soak: Option<Duration>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub drain: Option<Duration>,
+    pub min_healthy_percent: u8,
+    pub finalize: bool,
+}
+
+pub fn check_switch_flags(f: &crate::cli::SwitchFlags) -> Result<SwitchRequest, Error> {
+    let weights = switch::weights::parse(&f.weights).map_err(Error::Invalid)?;
+    let interval = duration("--interval", &f.interval)?;
+    if interval.is_zero() {
+        return Err(Error::Invalid(
+            "--interval 0: health is read at least every second; use e.g. --interval 10s".into(),
+        ));
+    }
+    let timeout = duration("--timeout", &f.timeout)?;
+    if timeout.is_zero() {
+        return Err(Error::Invalid(
+            "--timeout 0: every wait needs a limit; use e.g. --timeout 15m".into(),
+        ));
+    }
+    if let Some(zone) = &f.zone
+        && zone.trim().is_empty()
+    {
+        return Err(Error::Invalid(
+            "--zone is empty: pass a hosted zone id or name".into(),
+        ));
+    }
+    Ok(SwitchRequest {
+        weights,
+        soak: f
+            .soak
+            .as_deref()
+            .map(|s| duration("--soak", s))
+            .transpose()?,
+        interval,
+        timeout,
+        drain: f
+            .drain
+            .as_deref()
+            .map(|s| duration("--drain", s))
+            .transpose()?,
+        min_healthy_percent: f.min_healthy_percent,
+        finalize: f.finalize,
+    })
+}
+
+impl SwitchRequest {
+    /// The journal's settings; the soak defaults to the records' TTL (60 s
+    /// for aliases, domain.md §5.3) so resolvers have turned over once.
+    pub fn settings(&self, records: &[DnsRecord]) -> switch::Settings {
+        let ttl = records
+            .iter()
+            .map(|r| {
+                if r.alias.is_some() {
+                    60
+                } else {
+                    r.ttl.unwrap_or(60).max(0) as u64
+                }
+            })
+            .max()
+            .unwrap_or(60);
+        switch::Settings {
+            weights: self.weights.clone(),
+            soak_secs: self.soak.map(|d| d.as_secs()).unwrap_or(ttl),
+            interval_secs: self.interval.as_secs().max(1),
+            timeout_secs: self.timeout.as_secs().max(1),
+            min_healthy_percent: self.min_healthy_percent,
+            drain_secs: self.drain.map(|d| d.as_secs()),
+            finalize: self.finalize,
+        }
+    }
+}
+
+/// Refuses an NLB that backs a PrivateLink endpoint service: its consumers
+/// connect through endpoints, which no DNS change moves. Returns a warning
+/// when EC2 does not let us look.
+pub async fn check_private_link(ctx: &Context, lb: &LoadBalancer) -> Result<Vec<String>, Error> {
+    match ctx.aws.ec2.endpoint_services().await {
+        Ok(services) => match services
+            .iter()
+            .find(|s| s.network_load_balancer_arns.contains(&lb.arn))
+        {
+            Some(s) => Err(Error::Invalid(format!(
+                "NLB {} backs the PrivateLink endpoint service {}; its consumers connect through endpoints, not DNS, so they cannot be moved by a DNS switch",
+                lb.name, s.service_id
+            ))),
+            None => Ok(Vec::new()),
+        },
+        Err(e) if e.is_access_denied() => Ok(vec![format!(
+            "could not check for PrivateLink endpoint services ({e}); consumers of one would not move"
+        )]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The records to move (possibly none), after refusing what a switch must
+/// not touch: routing policies, two zones, external-dns ownership.
+pub async fn discover_records(
+    ctx: &Context,
+    lb_dns: &str,
+    f: &crate::cli::SwitchFlags,
+    service: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Vec<DnsRecord>, Error> {
+    let zones = match &f.zone {
+        Some(z) => {
+            let found = ctx.aws.route53.find_zones(z).await?;
+            if found.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "hosted zone {z} not found; list zones with aws route53 list-hosted-zones"
+                )));
+            }
+            found
+        }
+        None => ctx.aws.route53.zones().await?,
+    };
+    let mut all = Vec::new();
+    for zone in &zones {
+        all.extend(ctx.aws.route53.records(zone).await?);
+    }
+    let records = switch::preflight::records_to_move(&all, lb_dns, f.record.as_deref())
+        .map_err(Error::Invalid)?;
+    let Some(first) = records.first() else {
+        return Ok(records);
+    };
+    let zone_records: Vec<DnsRecord> = all
+        .into_iter()
+        .filter(|r| r.zone_id == first.zone_id)
+        .collect();
+    if let Some(why) =
+        switch::preflight::external_dns_owner(service, annotations, &zone_records, &records)
+    {
+        return Err(Error::Invalid(format!(
+            "{why}. Editing its records directly would fight external-dns, which puts its own weights back on every sync. Either take the name out of external-dns's scope first (domain or annotation filter, or upsert-only with its TXT ownership removed), or drive the weights through its set-identifier and aws-weight annotations by hand"
+        )));
+    }
+    Ok(records)
+}
+
+/// Refuses when a switch of this Service is journalled already.
+pub async fn check_not_running(ctx: &Context, ns: &str, name: &str) -> Result<(), Error> {
+    match load(ctx, ns, name).await? {
+        Some(s) => Err(Error::Invalid(format!(
+            "a {} of {ns}/{name} is already in progress ({}); see `kubectl nlb {} status {name} -n {ns}`",
+            s.journal.kind.command(),
+            s.journal.phase(),
+            s.journal.kind.command()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The numbered steps of a plan, for `--dry-run=client` and the prompt.
+pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::Result<()> {
+    let s = &j.settings;
+    let fmt = |secs: u64| humantime::format_duration(Duration::from_secs(secs)).to_string();
+    writeln!(out, "Steps:")?;
+    for (i, step) in j.steps().iter().enumerate() {
+        let what = match step {
+            Step::CreateService => create.to_string(),
+            Step::WaitReady => format!(
+                "wait (≤{}) until its NLB is active{}, and ≥{}% of each target group's targets are healthy",
+                fmt(s.timeout_secs),
+                if j.expect_attributes.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} live",
+                        j.expect_attributes
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+                s.min_healthy_percent
+            ),
+            Step::Convert => format!(
+                "one Route 53 batch: DELETE the simple record(s), CREATE weighted pairs [{}]=100 and [{}]=0; wait INSYNC",
+                j.ids.old, j.ids.new
+            ),
+            Step::Shift(w) => format!(
+                "health gate, then weights old {} / new {w}; wait INSYNC; soak {} reading health every {} (roll back to old 100 if the gate fails)",
+                100 - w,
+                fmt(s.soak_secs),
+                fmt(s.interval_secs)
+            ),
+            Step::Collapse => "one batch: the weighted pairs become simple records pointing at the new NLB; wait INSYNC".into(),
+            Step::Drain => match s.drain_secs {
+                Some(d) => format!("wait {} for clients to leave the old NLB", fmt(d)),
+                None => "wait the records' TTL plus the old target groups' deregistration delay".into(),
+            },
+            Step::DeleteOld => format!(
+                "delete service/{} (its controller deletes NLB {})",
+                j.old_service, j.old_lb.dns_name
+            ),
+        };
+        writeln!(out, "  {}. {what}", i + 1)?;
+    }
+    if j.original_records.is_empty() {
+        writeln!(
+            out,
+            "  then: no Route 53 record points at the old NLB, so clients use its hostname; point them at the new hostname, then delete service/{}",
+            j.old_service
+        )?;
+    } else if !s.finalize {
+        writeln!(
+            out,
+            "  then: finish later with `kubectl nlb {} resume {} -n {} --finalize`",
+            j.kind.command(),
+            j.old_service,
+            j.namespace
+        )?;
+    }
+    writeln!(
+        out,
+        "Journal: configmap/{} (status, resume, abort work from any point)",
+        journal_name(&j.old_service)
+    )?;
+    Ok(())
+}
+
+// --- the verbs over a journal: status, resume, abort (cutover and migrate) ---
+
+pub async fn stored(ctx: &Context, service: &str) -> Result<Stored, Error> {
+    let ns = &ctx.namespace;
+    load(ctx, ns, service).await?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "no cutover or migration of service {ns}/{service} is in progress (no configmap {ns}/{})",
+            journal_name(service)
+        ))
+    })
+}
+
+pub async fn status(global: &GlobalArgs, a: &SwitchRef) -> Result<(), Error> {
+    let (kube, _, ns) = crate::context::kube_client(global).await?;
+    let ctx_ns = ns.clone();
+    let name = journal_name(&a.service);
+    let cm = kube.config_map(&ns, &name).await?;
+    let Some(text) = cm
+        .and_then(|c| c.data)
+        .and_then(|d| d.get("journal.json").cloned())
+    else {
+        return Err(Error::Invalid(format!(
+            "no cutover or migration of service {ctx_ns}/{} is in progress (no configmap {ctx_ns}/{name})",
+            a.service
+        )));
+    };
+    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
+        Error::Invalid(format!(
+            "configmap {ctx_ns}/{name}: the journal cannot be read ({e})"
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    match a.output {
+        Output::Json => render::json(&mut out, &journal)?,
+        Output::Yaml => render::yaml(&mut out, &journal)?,
+        Output::Table => {
+            for (k, v) in status_lines(&journal, now()) {
+                writeln!(out, "{:<11} {v}", format!("{k}:"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), Error> {
+    let timeout = a
+        .timeout
+        .as_deref()
+        .map(|t| duration("--timeout", t))
+        .transpose()?;
+    let ctx = Context::build(global).await?;
+    let mut s = stored(&ctx, &a.service).await?;
+    ui.check_confirmable(a.yes)?;
+    if a.finalize {
+        s.journal.settings.finalize = true;
+    }
+    if let Some(t) = timeout {
+        s.journal.settings.timeout_secs = t.as_secs().max(1);
+    }
+    if s.journal.is_complete() && !a.finalize && s.journal.rolled_back.is_none() {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "nothing to resume: {}; pass --finalize to finish, or abort",
+            s.journal.phase()
+        )?;
+        return Ok(());
+    }
+    {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "Resuming {} of {}/{}: {}",
+            s.journal.kind.command(),
+            s.journal.namespace,
+            s.journal.old_service,
+            s.journal.phase()
+        )?;
+        let remaining: Vec<String> = s
+            .journal
+            .steps()
+            .iter()
+            .skip(s.journal.done)
+            .map(|st| st.label())
+            .collect();
+        writeln!(
+            err,
+            "  steps left: {}",
+            if remaining.is_empty() {
+                "(after a rollback) the shifts again".into()
+            } else {
+                remaining.join(", ")
+            }
+        )?;
+    }
+    ui.confirm("Resume?", a.yes)?;
+    s.journal.retry(now());
+    let mut out = std::io::stdout().lock();
+    drive(&ctx, ui, &mut s, &mut out).await
+}
+
+pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Error> {
+    let ctx = Context::build(global).await?;
+    let mut s = stored(&ctx, &a.service).await?;
+    ui.check_confirmable(a.yes)?;
+    {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "Abort {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
+            s.journal.kind.command(),
+            s.journal.namespace,
+            s.journal.old_service,
+            s.journal.phase(),
+            s.journal.original_records.len(),
+            s.journal.old_lb.dns_name,
+            s.journal.new_service
+        )?;
+    }
+    ui.confirm("Abort?", a.yes)?;
+    let mut out = std::io::stdout().lock();
+    undo(&ctx, ui, &mut s, &mut out).await
 }

@@ -79,8 +79,12 @@ impl Step {
     }
 }
 
-/// The steps of a switch with these settings, in order.
-pub fn steps(settings: &Settings) -> Vec<Step> {
+/// The steps of a switch with these settings, in order. Without records to
+/// move (`moves_dns` false) it ends once the new Service is ready.
+pub fn steps(settings: &Settings, moves_dns: bool) -> Vec<Step> {
+    if !moves_dns {
+        return vec![Step::CreateService, Step::WaitReady];
+    }
     let mut steps = vec![Step::CreateService, Step::WaitReady, Step::Convert];
     steps.extend(settings.weights.iter().map(|&w| Step::Shift(w)));
     if settings.finalize {
@@ -135,7 +139,7 @@ pub struct Journal {
 
 impl Journal {
     pub fn steps(&self) -> Vec<Step> {
-        steps(&self.settings)
+        steps(&self.settings, !self.original_records.is_empty())
     }
 
     /// The next step to run; `None` when the switch is complete.
@@ -263,7 +267,7 @@ pub mod tests {
             new_lb_arn: None,
             zone_id: "Z1".into(),
             zone_name: "example.com".into(),
-            original_records: vec![],
+            original_records: vec![DnsRecord::default()],
             ids: Identifiers::for_services("web", "frontend", "frontend-cip-off"),
             expect_attributes: BTreeMap::new(),
             settings: settings(weights, finalize),
@@ -280,7 +284,7 @@ pub mod tests {
 
     #[test]
     fn steps_follow_the_weights_and_finalize() {
-        let labels = |s: &Settings| steps(s).iter().map(Step::label).collect::<Vec<_>>();
+        let labels = |s: &Settings| steps(s, true).iter().map(Step::label).collect::<Vec<_>>();
         assert_eq!(
             labels(&settings(&[10, 50, 100], false)),
             [
@@ -304,6 +308,15 @@ pub mod tests {
                 "delete-old-service"
             ]
         );
+    }
+
+    #[test]
+    fn without_records_only_the_new_service_is_made() {
+        let labels: Vec<String> = steps(&settings(&[10, 100], true), false)
+            .iter()
+            .map(Step::label)
+            .collect();
+        assert_eq!(labels, ["create-service", "wait-ready"]);
     }
 
     #[test]

@@ -11,8 +11,9 @@ pub const EXTERNAL_DNS_PREFIXES: &[&str] = &[
     "external-dns.alpha.kubernetes.io/",
 ];
 
-/// The simple records, in every zone searched, that send clients to `lb_dns`;
-/// `record` narrows them to one name. Refuses what a weighted switch cannot
+/// The simple records, in every zone searched, that send clients to `lb_dns`
+/// (none is not an error: see [`no_record`]); `record` narrows them to one
+/// name and must match. Refuses what a weighted switch cannot
 /// take over: records already weighted (or under another routing policy),
 /// and matches in more than one zone.
 pub fn records_to_move(
@@ -28,14 +29,12 @@ pub fn records_to_move(
         .filter(|r| wanted.as_ref().is_none_or(|w| normalize_dns(&r.name) == *w))
         .collect();
     if pointing.is_empty() {
-        return Err(match &wanted {
-            Some(w) => format!(
+        return match &wanted {
+            Some(w) => Err(format!(
                 "no A, AAAA or CNAME record named {w} points at {lb}; check --record and --zone"
-            ),
-            None => format!(
-                "no Route 53 record in the zones searched points at {lb}, so clients use the NLB's own hostname and a DNS switch cannot move them; name the record with --record and --zone if it lives in a zone you did not search"
-            ),
-        });
+            )),
+            None => Ok(Vec::new()),
+        };
     }
     if let Some(r) = pointing.iter().find(|r| r.set_identifier.is_some()) {
         return Err(format!(
@@ -65,6 +64,14 @@ pub fn records_to_move(
     let mut out: Vec<DnsRecord> = pointing.into_iter().cloned().collect();
     out.sort_by(|a, b| (&a.name, &a.type_).cmp(&(&b.name, &b.type_)));
     Ok(out)
+}
+
+/// Why a switch cannot move clients when no record points at the NLB.
+pub fn no_record(lb_dns: &str) -> String {
+    format!(
+        "no Route 53 record in the zones searched points at {}, so clients use the NLB's own hostname and a DNS switch cannot move them; name the record with --record and --zone if it lives in a zone you did not search",
+        normalize_dns(lb_dns)
+    )
 }
 
 /// Why external-dns appears to own these records, if it does: external-dns
@@ -223,12 +230,9 @@ mod tests {
     }
 
     #[test]
-    fn refuses_no_record_weighted_records_and_two_zones() {
-        let none = records_to_move(&[], LB, None).unwrap_err();
-        assert!(
-            none.contains("clients use the NLB's own hostname"),
-            "{none}"
-        );
+    fn no_record_is_empty_and_weighted_records_or_two_zones_are_refused() {
+        assert_eq!(records_to_move(&[], LB, None), Ok(vec![]));
+        assert!(no_record(LB).contains("clients use the NLB's own hostname"));
         let all = vec![rec("Z1", "www.example.com.", "A", LB)];
         let wrong = records_to_move(&all, LB, Some("api.example.com")).unwrap_err();
         assert!(wrong.contains("api.example.com"), "{wrong}");

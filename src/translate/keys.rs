@@ -15,14 +15,20 @@ pub const ACCESS_LOG_BUCKET: &str =
     "service.beta.kubernetes.io/aws-load-balancer-access-log-s3-bucket-name";
 pub const ACCESS_LOG_PREFIX: &str =
     "service.beta.kubernetes.io/aws-load-balancer-access-log-s3-bucket-prefix";
+// Handled through `annotations::CLB_ONLY`/`LBC_ONLY`; named here for the §1.2 coverage test.
+#[cfg(test)]
 pub const ACCESS_LOG_EMIT_INTERVAL: &str =
     "service.beta.kubernetes.io/aws-load-balancer-access-log-emit-interval";
+// Handled through `annotations::CLB_ONLY`/`LBC_ONLY`; named here for the §1.2 coverage test.
+#[cfg(test)]
 pub const DRAINING_ENABLED: &str =
     "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled";
 pub const DRAINING_TIMEOUT: &str =
     "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout";
 pub const IDLE_TIMEOUT: &str =
     "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout";
+// Handled through `annotations::CLB_ONLY`/`LBC_ONLY`; named here for the §1.2 coverage test.
+#[cfg(test)]
 pub const EXTRA_SECURITY_GROUPS: &str =
     "service.beta.kubernetes.io/aws-load-balancer-extra-security-groups";
 pub const SSL_CERT: &str = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert";
@@ -40,6 +46,8 @@ pub const HEALTHY_THRESHOLD: &str =
     "service.beta.kubernetes.io/aws-load-balancer-healthcheck-healthy-threshold";
 pub const UNHEALTHY_THRESHOLD: &str =
     "service.beta.kubernetes.io/aws-load-balancer-healthcheck-unhealthy-threshold";
+// Handled through `annotations::CLB_ONLY`/`LBC_ONLY`; named here for the §1.2 coverage test.
+#[cfg(test)]
 pub const HEALTHCHECK_SUCCESS_CODES: &str =
     "service.beta.kubernetes.io/aws-load-balancer-healthcheck-success-codes";
 pub const SUBNETS: &str = "service.beta.kubernetes.io/aws-load-balancer-subnets";

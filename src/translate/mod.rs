@@ -14,9 +14,6 @@
 //! keys it handles, and whatever is left is carried (and reported when it
 //! belongs to the AWS load-balancer family).
 
-// wired into `kubectl nlb migrate` by cmd/migrate.rs
-#![allow(dead_code)]
-
 mod attributes;
 mod health;
 mod keys;

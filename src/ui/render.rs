@@ -11,7 +11,36 @@ pub fn json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
 
 pub fn yaml<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let text = serde_yaml::to_string(value).map_err(io::Error::other)?;
-    out.write_all(text.as_bytes())
+    out.write_all(quote_yaml11_booleans(&text).as_bytes())
+}
+
+/// serde_yaml writes YAML 1.2, where `on`, `off`, `yes` and `no` are plain
+/// strings; kubectl reads YAML 1.1, where they are booleans, and would then
+/// refuse a string field such as an annotation value. Quote them. A real
+/// boolean is always written `true`/`false`, so nothing else changes.
+pub fn quote_yaml11_booleans(text: &str) -> String {
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let (head, value) = match body.rfind(": ") {
+            Some(i) => body.split_at(i + 2),
+            None => match body.trim_start().strip_prefix("- ") {
+                Some(v) => body.split_at(body.len() - v.len()),
+                None => (body, ""),
+            },
+        };
+        if WORDS.contains(&value.to_ascii_lowercase().as_str()) {
+            out.push_str(head);
+            out.push('\'');
+            out.push_str(value);
+            out.push('\'');
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// Columns separated by three spaces, each as wide as its widest cell, as kubectl prints.
@@ -229,6 +258,15 @@ pub fn audit_table(out: &mut dyn Write, report: &AuditReport, color: bool) -> io
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_1_1_booleans_are_quoted_for_kubectl() {
+        let text = "a: on\nb: 'on'\nc: Yes\nd:\n- off\n- n\ne: true\nf: online\ng: x: no\n";
+        assert_eq!(
+            quote_yaml11_booleans(text),
+            "a: 'on'\nb: 'on'\nc: 'Yes'\nd:\n- 'off'\n- 'n'\ne: true\nf: online\ng: x: 'no'\n"
+        );
+    }
 
     #[test]
     fn tables_align_columns_like_kubectl() {

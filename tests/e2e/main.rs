@@ -6,5 +6,6 @@ mod bind;
 mod cli;
 mod cutover;
 mod dist;
+mod migrate;
 mod sandbox;
 mod util;

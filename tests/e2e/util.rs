@@ -61,6 +61,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run with stderr cut to its last line: commands that print a
+    /// report before refusing still end with exactly one `error:` line.
+    pub fn with_stderr_tail(&self) -> Run {
+        Run {
+            code: self.code,
+            stdout: self.stdout.clone(),
+            stderr: self.stderr.lines().last().unwrap_or_default().to_string(),
+        }
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(

@@ -1,0 +1,669 @@
+//! `kubectl nlb migrate`: in-tree NLB Services to the LBC in IP mode.
+//!
+//! Three ways in: `-f` translates manifests offline; `SERVICE`, `-A` or `-l`
+//! with `--dry-run=client` plan against the live NLB; `SERVICE` alone
+//! migrates, creating the translated Service and moving traffic with the
+//! engine `cutover` uses (`cmd::switch`). The translation itself is pure
+//! (`crate::translate`).
+
+use super::switch::{self as engine, Stored, SwitchRequest};
+use crate::annotations as ann;
+use crate::classify::{self, Owner};
+use crate::cli::{DryRun, GlobalArgs, ManifestOutput, MigrateArgs, MigrateStart, SwitchAction};
+use crate::context::Context;
+use crate::error::Error;
+use crate::k8s::Scope;
+use crate::model::{Detection, DnsRecord, LoadBalancer};
+use crate::switch::{Identifiers, Journal, Kind, LbTarget};
+use crate::translate::{self, Entry, Lbc, Live, Options, Severity, Translation};
+use crate::ui::{Ui, render};
+use k8s_openapi::api::core::v1::Service;
+use serde::Deserialize;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+pub async fn run(global: &GlobalArgs, args: &MigrateArgs, ui: &Ui) -> Result<(), Error> {
+    match &args.action {
+        Some(SwitchAction::Status(a)) => engine::status(global, a).await,
+        Some(SwitchAction::Resume(a)) => engine::resume(global, a, ui).await,
+        Some(SwitchAction::Abort(a)) => engine::abort(global, a, ui).await,
+        None => start(global, &args.start, ui).await,
+    }
+}
+
+fn options(global: &GlobalArgs, a: &MigrateStart) -> Options {
+    Options {
+        new_name: a.new_name.clone(),
+        namespace: global.namespace.clone(),
+        preserve_client_ip: a.preserve_client_ip,
+        accept_new_addresses: a.accept_new_addresses,
+        provenance: true,
+    }
+}
+
+async fn start(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(), Error> {
+    if !a.filename.is_empty() {
+        return offline(global, a);
+    }
+    let switch = engine::check_switch_flags(&a.switch)?;
+    if a.all_namespaces || a.selector.is_some() {
+        if a.dry_run == DryRun::None && a.output.is_none() {
+            return Err(Error::Invalid(
+                "-A and -l only plan: add --dry-run=client (or -o yaml|json), then migrate one Service at a time by name".into(),
+            ));
+        }
+        return plan_many(global, a, ui).await;
+    }
+    let Some(service) = a.service.clone() else {
+        return Err(Error::Invalid(
+            "name the Service to migrate, or pass -f FILE (offline), or -A / -l SELECTOR with --dry-run=client".into(),
+        ));
+    };
+    single(global, a, ui, &service, &switch).await
+}
+
+// --- offline: -f ---
+
+/// One Service read from a manifest, with where it came from.
+struct Input {
+    source: String,
+    service: Service,
+}
+
+fn read_inputs(files: &[String]) -> Result<Vec<Input>, Error> {
+    let mut out = Vec::new();
+    for file in files {
+        let text = if file == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::Invalid(format!("reading stdin: {e}")))?;
+            text
+        } else {
+            std::fs::read_to_string(file)
+                .map_err(|e| Error::Invalid(format!("reading {file}: {e}")))?
+        };
+        let name = if file == "-" { "stdin" } else { file.as_str() };
+        for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+            let value = serde_json::Value::deserialize(doc).map_err(|e| {
+                Error::Invalid(format!(
+                    "{name}: document {} is not YAML or JSON: {e}",
+                    i + 1
+                ))
+            })?;
+            if value.is_null() {
+                continue; // an empty document, e.g. after a trailing ---
+            }
+            let items = if value["kind"] == "List" {
+                value["items"].as_array().cloned().unwrap_or_default()
+            } else {
+                vec![value]
+            };
+            for item in items {
+                let kind = item["kind"].as_str().unwrap_or("(no kind)");
+                let obj = item["metadata"]["name"].as_str().unwrap_or("(no name)");
+                if kind != "Service" || item["apiVersion"] != "v1" {
+                    return Err(Error::Invalid(format!(
+                        "{name}: document {} is {kind} {obj}, not a v1 Service; migrate only reads Services",
+                        i + 1
+                    )));
+                }
+                let service: Service = serde_json::from_value(item.clone()).map_err(|e| {
+                    Error::Invalid(format!("{name}: service {obj} is not a valid Service: {e}"))
+                })?;
+                out.push(Input {
+                    source: format!("{name}: service {obj}"),
+                    service,
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Invalid("the files hold no Service manifests".into()));
+    }
+    Ok(out)
+}
+
+/// One translated Service as `-o json` prints it: the report under `report`.
+#[derive(Serialize)]
+struct Item<'a> {
+    source: String,
+    service: serde_json::Value,
+    report: &'a [Entry],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Items<'a> {
+    items: Vec<Item<'a>>,
+}
+
+fn manifest(t: &Translation) -> Result<serde_json::Value, Error> {
+    let mut v = serde_json::to_value(&t.service)
+        .map_err(|e| Error::Invalid(format!("encoding the Service: {e}")))?;
+    v["apiVersion"] = "v1".into();
+    v["kind"] = "Service".into();
+    Ok(v)
+}
+
+fn offline(global: &GlobalArgs, a: &MigrateStart) -> Result<(), Error> {
+    let inputs = read_inputs(&a.filename)?;
+    if a.new_name.is_some() && inputs.len() > 1 {
+        return Err(Error::Invalid(format!(
+            "--new-name names one Service, but the files hold {}",
+            inputs.len()
+        )));
+    }
+    let opts = options(global, a);
+    let mut done = Vec::new();
+    for input in &inputs {
+        let t = translate::translate(&input.service, &Live::default(), &opts)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", input.source)))?;
+        done.push((input, t));
+    }
+    let mut err = std::io::stderr().lock();
+    for (input, t) in &done {
+        write_report(&mut err, &input.source, t)?;
+    }
+    drop(err);
+    check_blocked(done.iter().map(|(i, t)| (i.source.as_str(), t)))?;
+    let mut out = std::io::stdout().lock();
+    match a.output.unwrap_or(ManifestOutput::Yaml) {
+        ManifestOutput::Yaml => {
+            for (i, (_, t)) in done.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out, "---")?;
+                }
+                render::yaml(&mut out, &manifest(t)?)?;
+            }
+        }
+        ManifestOutput::Json => {
+            let items = done
+                .iter()
+                .map(|(input, t)| {
+                    Ok(Item {
+                        source: input.source.clone(),
+                        service: manifest(t)?,
+                        report: &t.report,
+                        records: None,
+                        steps: None,
+                        refused: None,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            render::json(&mut out, &Items { items })?;
+        }
+    }
+    Ok(())
+}
+
+/// Exit 1 when any translation has error entries: applying it as it is
+/// would break the Service.
+fn check_blocked<'a>(all: impl Iterator<Item = (&'a str, &'a Translation)>) -> Result<(), Error> {
+    let blocked: Vec<String> = all
+        .filter(|(_, t)| t.is_blocked())
+        .map(|(source, t)| {
+            let codes: Vec<&str> = t.blockers().map(|e| e.code).collect();
+            format!("{source} ({})", codes.join(", "))
+        })
+        .collect();
+    if blocked.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "cannot migrate as it is: {}; see the errors in the report above",
+            blocked.join("; ")
+        )))
+    }
+}
+
+fn write_report(out: &mut dyn Write, source: &str, t: &Translation) -> std::io::Result<()> {
+    let new = t.service.metadata.name.as_deref().unwrap_or("?");
+    writeln!(out, "Translation of {source} → {new}:")?;
+    for e in &t.report {
+        let sev = match e.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        writeln!(out, "  {sev:<8} {:<34} {}", e.code, e.field)?;
+        writeln!(out, "           {}", e.message)?;
+        if let Some(fix) = &e.fix {
+            writeln!(out, "           fix: {fix}")?;
+        }
+    }
+    Ok(())
+}
+
+// --- against the cluster ---
+
+/// What is read once for every Service planned.
+struct Cluster {
+    lbc: Lbc,
+    vpc_cni: Option<bool>,
+    namespaces: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+async fn cluster(ctx: &Context) -> Result<Cluster, Error> {
+    let (lbc, cni) = tokio::try_join!(ctx.kube.detect_lbc(), ctx.kube.detect_vpc_cni())?;
+    Ok(Cluster {
+        lbc: Lbc::from_detection(&lbc),
+        vpc_cni: match cni {
+            Detection::Found(_) => Some(true),
+            Detection::Missing => Some(false),
+            Detection::Unknown(_) => None,
+        },
+        namespaces: BTreeMap::new(),
+    })
+}
+
+/// One Service, read and translated against its live NLB.
+struct Planned {
+    source: String,
+    old: Service,
+    lb: Option<LoadBalancer>,
+    translation: Translation,
+    records: Result<Vec<DnsRecord>, String>,
+    warnings: Vec<String>,
+}
+
+async fn plan_one(
+    ctx: &Context,
+    cl: &mut Cluster,
+    old: Service,
+    opts: &Options,
+    a: &MigrateStart,
+) -> Result<Planned, Error> {
+    let info = crate::k8s::service_info(&old);
+    let ns = info.namespace.clone();
+    let source = format!("service {ns}/{}", info.name);
+    if !cl.namespaces.contains_key(&ns) {
+        let labels = ctx.kube.namespace_labels(&ns).await?;
+        cl.namespaces.insert(ns.clone(), labels);
+    }
+    let lb = match info.ingress_hostnames.first() {
+        Some(host) => ctx.aws.elbv2.load_balancer_by_dns(host).await?,
+        None => None,
+    };
+    let groups = match &lb {
+        Some(lb) => Some(ctx.aws.elbv2.target_groups_of(&lb.arn).await?),
+        None => None,
+    };
+    let live = Live {
+        load_balancer: lb.clone(),
+        target_groups: groups,
+        lbc: cl.lbc.clone(),
+        vpc_cni: cl.vpc_cni,
+        namespace_labels: cl.namespaces.get(&ns).cloned(),
+    };
+    let translation =
+        translate::translate(&old, &live, opts).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut warnings = Vec::new();
+    let records = match &lb {
+        None => Err(format!(
+            "{source} has no load balancer in region {} (hostname {}); nothing to switch from",
+            ctx.aws.region,
+            info.ingress_hostnames
+                .first()
+                .map(String::as_str)
+                .unwrap_or("none")
+        )),
+        Some(lb) => match engine::check_private_link(ctx, lb).await {
+            Err(Error::Invalid(why)) => Err(why),
+            Err(e) => return Err(e),
+            Ok(w) => {
+                warnings.extend(w);
+                match engine::discover_records(
+                    ctx,
+                    &lb.dns_name,
+                    &a.switch,
+                    &format!("{ns}/{}", info.name),
+                    &info.annotations,
+                )
+                .await
+                {
+                    Ok(r) => Ok(r),
+                    Err(Error::Invalid(why)) => Err(why),
+                    Err(e) => return Err(e),
+                }
+            }
+        },
+    };
+    Ok(Planned {
+        source,
+        old,
+        lb,
+        translation,
+        records,
+        warnings,
+    })
+}
+
+fn expect_attributes(t: &Translation) -> BTreeMap<String, String> {
+    let text = t
+        .service
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ann::TARGET_GROUP_ATTRIBUTES))
+        .cloned()
+        .unwrap_or_default();
+    classify::parse_string_map(&text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == "preserve_client_ip.enabled" || k == "proxy_protocol_v2.enabled")
+        .collect()
+}
+
+fn journal(p: &Planned, switch: &SwitchRequest, records: Vec<DnsRecord>) -> Result<Journal, Error> {
+    let info = crate::k8s::service_info(&p.old);
+    let lb =
+        p.lb.as_ref()
+            .ok_or_else(|| Error::Invalid(format!("{} has no NLB", p.source)))?;
+    let new_name = p
+        .translation
+        .service
+        .metadata
+        .name
+        .clone()
+        .unwrap_or_default();
+    let t = engine::now();
+    Ok(Journal {
+        version: crate::switch::journal::VERSION,
+        kind: Kind::Migrate,
+        namespace: info.namespace.clone(),
+        old_service: info.name.clone(),
+        old_uid: info.uid.clone(),
+        new_service: new_name.clone(),
+        new_manifest: manifest(&p.translation)?,
+        old_lb: LbTarget {
+            dns_name: lb.dns_name.clone(),
+            canonical_hosted_zone_id: lb.canonical_hosted_zone_id.clone().unwrap_or_default(),
+        },
+        old_lb_arn: lb.arn.clone(),
+        new_lb: None,
+        new_lb_arn: None,
+        zone_id: records
+            .first()
+            .map(|r| r.zone_id.clone())
+            .unwrap_or_default(),
+        zone_name: records
+            .first()
+            .map(|r| r.zone_name.clone())
+            .unwrap_or_default(),
+        ids: Identifiers::for_services(&info.namespace, &info.name, &new_name),
+        expect_attributes: expect_attributes(&p.translation),
+        settings: switch.settings(&records),
+        original_records: records,
+        done: 0,
+        in_flight: None,
+        rolled_back: None,
+        drain_until: None,
+        started_at: t,
+        updated_at: t,
+        last_gate: None,
+        events: vec![],
+    })
+}
+
+fn write_plan(out: &mut dyn Write, p: &Planned, j: Option<&Journal>) -> std::io::Result<()> {
+    write_report(out, &p.source, &p.translation)?;
+    if let Some(lb) = &p.lb {
+        writeln!(
+            out,
+            "  old NLB: {} ({})",
+            lb.dns_name,
+            lb.scheme.as_deref().unwrap_or("?")
+        )?;
+    }
+    for w in &p.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    match (&p.records, j) {
+        (Err(why), _) => writeln!(out, "  traffic cannot be switched: {why}")?,
+        (Ok(records), Some(j)) => {
+            if records.is_empty() {
+                writeln!(
+                    out,
+                    "  {}",
+                    crate::switch::preflight::no_record(&j.old_lb.dns_name)
+                )?;
+            } else {
+                writeln!(out, "  records ({} zone {}):", j.zone_id, j.zone_name)?;
+                for r in records {
+                    writeln!(
+                        out,
+                        "    {} {} → {}",
+                        r.name,
+                        r.type_,
+                        r.targets().join(",")
+                    )?;
+                }
+            }
+            engine::write_steps(
+                out,
+                j,
+                &format!(
+                    "create service/{} (the translation above, annotation {})",
+                    j.new_service,
+                    translate::MIGRATED_FROM
+                ),
+            )?;
+        }
+        (Ok(_), None) => {}
+    }
+    Ok(())
+}
+
+async fn plan_many(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(), Error> {
+    let switch = engine::check_switch_flags(&a.switch)?;
+    let ctx = Context::build(global).await?;
+    let scope = if a.all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(ctx.namespace.clone())
+    };
+    let (services, mut cl) = {
+        let _p = ui.spinner("reading Services, the controller and the NLBs");
+        let services = ctx
+            .kube
+            .service_objects(&scope, a.selector.as_deref())
+            .await?;
+        (services, cluster(&ctx).await?)
+    };
+    let candidates: Vec<Service> = services
+        .into_iter()
+        .filter(|s| {
+            let info = crate::k8s::service_info(s);
+            info.type_ == "LoadBalancer" && classify::owner(&info) == Owner::InTreeNlb
+        })
+        .collect();
+    let opts = Options {
+        new_name: None,
+        ..options(global, a)
+    };
+    let mut planned = Vec::new();
+    {
+        let _p = ui.spinner("translating");
+        for svc in candidates {
+            planned.push(plan_one(&ctx, &mut cl, svc, &opts, a).await?);
+        }
+    }
+    let journals: Vec<Option<Journal>> = planned
+        .iter()
+        .map(|p| match &p.records {
+            Ok(r) => journal(p, &switch, r.clone()).ok(),
+            Err(_) => None,
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if planned.is_empty() {
+        writeln!(out, "no in-tree NLB Services found")?;
+        return Ok(());
+    }
+    emit(&mut out, a.output, &planned, &journals)
+}
+
+fn emit(
+    out: &mut dyn Write,
+    format: Option<ManifestOutput>,
+    planned: &[Planned],
+    journals: &[Option<Journal>],
+) -> Result<(), Error> {
+    match format {
+        Some(ManifestOutput::Json) => {
+            let items = planned
+                .iter()
+                .zip(journals)
+                .map(|(p, j)| {
+                    Ok(Item {
+                        source: p.source.clone(),
+                        service: manifest(&p.translation)?,
+                        report: &p.translation.report,
+                        records: p.records.as_ref().ok().map(|r| {
+                            r.iter()
+                                .map(|r| format!("{} {}", r.name, r.type_))
+                                .collect()
+                        }),
+                        steps: j
+                            .as_ref()
+                            .map(|j| j.steps().iter().map(|s| s.label()).collect()),
+                        refused: p.records.as_ref().err().cloned(),
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            render::json(out, &Items { items })?;
+        }
+        Some(ManifestOutput::Yaml) => {
+            let mut err = std::io::stderr().lock();
+            for (i, (p, j)) in planned.iter().zip(journals).enumerate() {
+                write_plan(&mut err, p, j.as_ref())?;
+                if i > 0 {
+                    writeln!(out, "---")?;
+                }
+                render::yaml(out, &manifest(&p.translation)?)?;
+            }
+        }
+        None => {
+            for (i, (p, j)) in planned.iter().zip(journals).enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                write_plan(out, p, j.as_ref())?;
+                writeln!(out, "---")?;
+                render::yaml(out, &manifest(&p.translation)?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn single(
+    global: &GlobalArgs,
+    a: &MigrateStart,
+    ui: &Ui,
+    service: &str,
+    switch: &SwitchRequest,
+) -> Result<(), Error> {
+    if let Some(name) = &a.new_name {
+        translate::validate_name(name).map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
+    }
+    let ctx = Context::build(global).await?;
+    let ns = ctx.namespace.clone();
+    let old = ctx
+        .kube
+        .service_object(&ns, service)
+        .await?
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "service {ns}/{service} not found; list Services with kubectl get services -n {ns}"
+            ))
+        })?;
+    let mut cl = cluster(&ctx).await?;
+    let p = {
+        let _p = ui.spinner("reading the Service, its NLB and target groups, and DNS");
+        plan_one(&ctx, &mut cl, old, &options(global, a), a).await?
+    };
+    let journal = match &p.records {
+        Ok(records) => Some(journal(&p, switch, records.clone())?),
+        Err(_) => None,
+    };
+    let mut out = std::io::stdout().lock();
+    if a.output.is_some() || a.dry_run == DryRun::Client {
+        emit(
+            &mut out,
+            a.output,
+            std::slice::from_ref(&p),
+            std::slice::from_ref(&journal),
+        )?;
+        return check_blocked(std::iter::once((p.source.as_str(), &p.translation)));
+    }
+    // Executing: everything that can refuse, before the first write.
+    {
+        let mut err = std::io::stderr().lock();
+        write_report(&mut err, &p.source, &p.translation)?;
+    }
+    check_blocked(std::iter::once((p.source.as_str(), &p.translation)))?;
+    let Some(journal) = journal else {
+        return Err(Error::Invalid(p.records.err().unwrap_or_default()));
+    };
+    engine::check_not_running(&ctx, &ns, service).await?;
+    if ctx
+        .kube
+        .service_object(&ns, &journal.new_service)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Invalid(format!(
+            "service {ns}/{} already exists; pick the new Service's name with --new-name",
+            journal.new_service
+        )));
+    }
+    if a.dry_run == DryRun::Server {
+        ctx.kube.create(&journal.new_manifest, true).await?;
+        writeln!(
+            out,
+            "server dry run: service/{} was accepted; nothing was changed",
+            journal.new_service
+        )?;
+        return Ok(());
+    }
+    ui.check_confirmable(a.yes)?;
+    let gate_label = cl
+        .namespaces
+        .get(&ns)
+        .and_then(|l| l.get(ann::READINESS_GATE_LABEL))
+        .map(String::as_str)
+        != Some("enabled");
+    {
+        let mut err = std::io::stderr().lock();
+        write_plan(&mut err, &p, Some(&journal))?;
+        if a.enable_readiness_gate && gate_label {
+            writeln!(
+                err,
+                "  first: label namespace {ns} {}=enabled (existing pods get gates only when restarted)",
+                ann::READINESS_GATE_LABEL
+            )?;
+        }
+    }
+    ui.confirm("Start this migration?", a.yes)?;
+    if a.enable_readiness_gate && gate_label {
+        ctx.kube
+            .label_namespace(&ns, ann::READINESS_GATE_LABEL, "enabled")
+            .await?;
+        writeln!(
+            out,
+            "namespace/{ns} labelled {}=enabled; restart existing pods to give them readiness gates",
+            ann::READINESS_GATE_LABEL
+        )?;
+    }
+    let mut stored = Stored::new(journal);
+    stored.save(&ctx).await?;
+    engine::drive(&ctx, ui, &mut stored, &mut out).await
+}

@@ -1,0 +1,634 @@
+//! `kubectl nlb migrate` against the sandbox. The seeded `shop/checkout` is
+//! an in-tree NLB (instance targets, `externalTrafficPolicy: Local`) with
+//! the alias `checkout.example.com`; `shop/legacy-api` has the CNAME
+//! `api.example.com`; `web/static-eip` holds Elastic IPs and no record.
+
+use crate::util::{Env, Run, assert_one_line_error, kubectl_nlb};
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Api, ListParams};
+use nlb_sandbox::{Sandbox, SandboxOptions};
+use serde::Deserialize;
+use std::time::Duration;
+
+const CHECKOUT: &str = "checkout.example.com.";
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrate");
+
+async fn run(env: &Env, args: &[&str]) -> Run {
+    let env = env.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kubectl_nlb(&env, &args)
+    })
+    .await
+    .expect("join")
+}
+
+async fn sandbox() -> (Sandbox, Env) {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    (sandbox, env)
+}
+
+fn fast<'a>(service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "migrate",
+        service,
+        "-n",
+        ns,
+        "--soak",
+        "0s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--drain",
+        "0s",
+        "--yes",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+async fn records(sandbox: &Sandbox, name: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+    let out = sandbox
+        .aws_internal()
+        .r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .send()
+        .await
+        .expect("records");
+    let mut sets: Vec<_> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == name)
+        .cloned()
+        .collect();
+    sets.sort_by(|a, b| a.set_identifier().cmp(&b.set_identifier()));
+    sets
+}
+
+async fn weights(sandbox: &Sandbox) -> (i64, i64) {
+    let sets = records(sandbox, CHECKOUT).await;
+    let w = |id: &str| {
+        sets.iter()
+            .find(|r| r.set_identifier() == Some(id))
+            .and_then(|r| r.weight())
+            .unwrap_or_else(|| panic!("no {id}: {sets:?}"))
+    };
+    (
+        w("kubectl-nlb:shop/checkout"),
+        w("kubectl-nlb:shop/checkout-lbc"),
+    )
+}
+
+async fn service(sandbox: &Sandbox, ns: &str, name: &str) -> Option<Service> {
+    Api::<Service>::namespaced(sandbox.kube_client(), ns)
+        .get_opt(name)
+        .await
+        .expect("get service")
+}
+
+fn hostname(svc: &Service) -> String {
+    svc.status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .and_then(|i| i.first())
+        .and_then(|i| i.hostname.clone())
+        .unwrap_or_default()
+}
+
+async fn load_balancers(sandbox: &Sandbox) -> Vec<String> {
+    let mut names: Vec<String> = sandbox
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("lbs")
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.dns_name().map(str::to_ascii_lowercase))
+        .collect();
+    names.sort();
+    names
+}
+
+async fn settle(sandbox: &Sandbox) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sandbox.reconcile().await.expect("reconcile");
+}
+
+/// Target type and preserve_client_ip of the target groups behind an NLB.
+async fn groups_of(sandbox: &Sandbox, dns: &str) -> Vec<(String, String)> {
+    let elb = &sandbox.aws_internal().elb;
+    let lbs = elb.describe_load_balancers().send().await.expect("lbs");
+    let arn = lbs
+        .load_balancers()
+        .iter()
+        .find(|lb| lb.dns_name().map(str::to_ascii_lowercase).as_deref() == Some(dns))
+        .and_then(|lb| lb.load_balancer_arn())
+        .expect("NLB")
+        .to_string();
+    let tgs = elb
+        .describe_target_groups()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .expect("tgs");
+    let mut out = Vec::new();
+    for tg in tgs.target_groups() {
+        let attrs = elb
+            .describe_target_group_attributes()
+            .target_group_arn(tg.target_group_arn().expect("arn"))
+            .send()
+            .await
+            .expect("attrs");
+        let pcip = attrs
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("preserve_client_ip.enabled"))
+            .and_then(|a| a.value())
+            .unwrap_or("unset")
+            .to_string();
+        out.push((
+            tg.target_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            pcip,
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_service_moves_to_ip_mode_without_downtime() {
+    let (sandbox, env) = sandbox().await;
+    let old = service(&sandbox, "shop", "checkout").await.expect("seeded");
+    let old_dns = hostname(&old);
+    let lbs_before = load_balancers(&sandbox).await.len();
+
+    let first = run(
+        &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-10:done")),
+        &fast(
+            "checkout",
+            "shop",
+            &["--weights", "10,50,100", "--finalize"],
+        ),
+    )
+    .await;
+    assert_eq!(first.code, 137, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stderr.contains("readiness-gate-not-enabled"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(weights(&sandbox).await, (90, 10));
+    let status = run(&env, &["migrate", "status", "checkout", "-n", "shop"]).await;
+    assert!(
+        status
+            .stdout
+            .contains("migrate shop/checkout → shop/checkout-lbc"),
+        "{}",
+        status.stdout
+    );
+
+    let done = run(
+        &env,
+        &["migrate", "resume", "checkout", "-n", "shop", "--yes"],
+    )
+    .await;
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains("service/checkout deleted"),
+        "{}",
+        done.stdout
+    );
+
+    let new = service(&sandbox, "shop", "checkout-lbc")
+        .await
+        .expect("new Service");
+    let spec = new.spec.clone().expect("spec");
+    assert_eq!(
+        spec.load_balancer_class.as_deref(),
+        Some("service.k8s.aws/nlb")
+    );
+    let annotations = new.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(annotations["nlb.kubectl.io/migrated-from"], "shop/checkout");
+    assert_eq!(
+        annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing",
+        "the in-tree default, written explicitly"
+    );
+    let new_dns = hostname(&new);
+    // externalTrafficPolicy: Local meant pods saw the client: kept on, live.
+    let groups = groups_of(&sandbox, &new_dns).await;
+    assert!(!groups.is_empty());
+    for (target_type, pcip) in &groups {
+        assert_eq!(target_type, "ip");
+        assert_eq!(pcip, "true");
+    }
+    let sets = records(&sandbox, CHECKOUT).await;
+    assert_eq!(sets.len(), 1);
+    assert_eq!(
+        sets[0]
+            .alias_target()
+            .map(|a| a.dns_name().to_ascii_lowercase()),
+        Some(new_dns.clone())
+    );
+    assert!(service(&sandbox, "shop", "checkout").await.is_none());
+    settle(&sandbox).await;
+    let lbs = load_balancers(&sandbox).await;
+    assert!(
+        !lbs.contains(&old_dns),
+        "the in-tree NLB is deleted: {lbs:?}"
+    );
+    assert_eq!(lbs.len(), lbs_before);
+    let journal = Api::<ConfigMap>::namespaced(sandbox.kube_client(), "shop")
+        .get_opt("kubectl-nlb-switch-checkout")
+        .await
+        .expect("get");
+    assert!(journal.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhealthy_pods_roll_the_migration_back() {
+    let (sandbox, env) = sandbox().await;
+    let original = records(&sandbox, CHECKOUT).await;
+    let lbs_before = load_balancers(&sandbox).await;
+    let first = run(
+        &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-10:done")),
+        &fast("checkout", "shop", &["--weights", "10,50,100"]),
+    )
+    .await;
+    assert_eq!(first.code, 137, "{}", first.stderr);
+    // Only the new NLB registers pod IPs; the old one has instance targets.
+    for ip in &sandbox
+        .world()
+        .service("shop", "checkout")
+        .expect("checkout")
+        .pod_ips
+    {
+        sandbox
+            .set_target_health(ip, "unhealthy", "Target.FailedHealthChecks")
+            .await
+            .expect("override");
+    }
+    let r = run(
+        &env,
+        &["migrate", "resume", "checkout", "-n", "shop", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    assert_eq!(weights(&sandbox).await, (100, 0));
+    let r = run(
+        &env,
+        &["migrate", "abort", "checkout", "-n", "shop", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(records(&sandbox, CHECKOUT).await, original);
+    assert!(service(&sandbox, "shop", "checkout-lbc").await.is_none());
+    assert!(service(&sandbox, "shop", "checkout").await.is_some());
+    settle(&sandbox).await;
+    assert_eq!(load_balancers(&sandbox).await, lbs_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_record_it_creates_the_service_and_says_so() {
+    let (sandbox, env) = sandbox().await;
+    let r = run(&env, &fast("static-eip", "web", &[])).await;
+    assert_one_line_error(&r.with_stderr_tail(), "static-addresses");
+    let r = run(
+        &env,
+        &fast("static-eip", "web", &["--accept-new-addresses"]),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("No Route 53 record pointed at the old NLB"),
+        "{}",
+        r.stdout
+    );
+    let new = service(&sandbox, "web", "static-eip-lbc")
+        .await
+        .expect("new Service");
+    assert!(!hostname(&new).is_empty());
+    assert!(r.stdout.contains(&hostname(&new)), "{}", r.stdout);
+    assert!(
+        service(&sandbox, "web", "static-eip").await.is_some(),
+        "the old Service stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_manifests_need_no_cluster_and_pipe_into_a_yaml_parser() {
+    let env = Env { vars: vec![] };
+    let a = format!("{FIXTURES}/seed-local-nginx.yaml");
+    let b = format!("{FIXTURES}/tls-wildcard.yaml");
+    let r = run(&env, &["migrate", "-f", &a, "-f", &b, "-o", "yaml"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&r.stdout)
+        .map(|d| serde_json::Value::deserialize(d).expect("YAML"))
+        .collect();
+    assert_eq!(docs.len(), 2, "{}", r.stdout);
+    for d in &docs {
+        assert_eq!(d["kind"], "Service");
+        assert_eq!(d["spec"]["loadBalancerClass"], "service.k8s.aws/nlb");
+        assert!(d["metadata"]["name"].as_str().unwrap().ends_with("-lbc"));
+    }
+    assert!(r.stderr.contains("Translation of"), "{}", r.stderr);
+    assert!(r.stderr.contains("ssl-ports-wildcard"), "{}", r.stderr);
+
+    let r = run(&env, &["migrate", "-f", &a, "-o", "json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert!(
+        v["items"][0]["report"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    assert_eq!(v["items"][0]["service"]["kind"], "Service");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_every_legacy_service_of_the_seeded_world() {
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let before = inventory(&sandbox).await;
+    let r = run(&env, &["migrate", "-A", "--dry-run=client", "-o", "json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    let items = v["items"].as_array().expect("items");
+    let sources: Vec<&str> = items.iter().filter_map(|i| i["source"].as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "service shop/checkout",
+            "service shop/legacy-api",
+            "service web/static-eip"
+        ]
+    );
+    assert_eq!(items[0]["records"][0], "checkout.example.com. A");
+    assert_eq!(items[1]["records"][0], "api.example.com. CNAME");
+    assert_eq!(items[0]["steps"].as_array().map(Vec::len), Some(6));
+    let codes: Vec<&str> = items[2]["report"]
+        .as_array()
+        .expect("report")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"static-addresses"), "{codes:?}");
+    // The table form names every Service and its steps.
+    let r = run(&env, &["migrate", "-A", "--dry-run"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "shop/checkout → checkout-lbc",
+        "shop/legacy-api → legacy-api-lbc",
+        "api.example.com. CNAME",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle:?} in:\n{}", r.stdout);
+    }
+    assert_eq!(
+        inventory(&sandbox).await,
+        before,
+        "planning changes nothing"
+    );
+}
+
+async fn inventory(sandbox: &Sandbox) -> String {
+    let services: Vec<String> = Api::<Service>::all(sandbox.kube_client())
+        .list(&ListParams::default())
+        .await
+        .expect("services")
+        .items
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}@{}",
+                s.metadata.namespace.clone().unwrap_or_default(),
+                s.metadata.name.clone().unwrap_or_default(),
+                s.metadata.resource_version.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    let maps = Api::<ConfigMap>::all(sandbox.kube_client())
+        .list(&ListParams::default())
+        .await
+        .expect("configmaps")
+        .items
+        .len();
+    let recs = sandbox
+        .aws_internal()
+        .r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .send()
+        .await
+        .expect("records");
+    format!(
+        "{services:?} {maps} {:?} {:?}",
+        load_balancers(sandbox).await,
+        recs.resource_record_sets()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_and_changes_nothing() {
+    // Offline: no cluster at all.
+    let offline = Env { vars: vec![] };
+    let dir = std::env::temp_dir().join(format!("kubectl-nlb-migrate-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let deployment = write(
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec: {}\n",
+    );
+    let clusterip = write(
+        "clusterip.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: internal\nspec:\n  selector: {app: x}\n  ports: [{port: 80}]\n",
+    );
+    let garbage = write("garbage.yaml", "kind: [unclosed\n");
+    for (args, needle) in [
+        (
+            vec!["migrate", "-f", deployment.as_str()],
+            "is Deployment web, not a v1 Service",
+        ),
+        (
+            vec!["migrate", "-f", clusterip.as_str()],
+            "not LoadBalancer",
+        ),
+        (
+            vec!["migrate", "-f", garbage.as_str()],
+            "is not YAML or JSON",
+        ),
+        (
+            vec!["migrate", "-f", "/nonexistent/svc.yaml"],
+            "reading /nonexistent/svc.yaml",
+        ),
+        (
+            vec![
+                "migrate",
+                "-f",
+                &format!("{FIXTURES}/refused-already-lbc.yaml"),
+            ],
+            "not an in-tree NLB Service",
+        ),
+        (
+            vec![
+                "migrate",
+                "-f",
+                &format!("{FIXTURES}/refused-no-selector.yaml"),
+            ],
+            "has no spec.selector",
+        ),
+        (
+            vec!["migrate", "-f", &format!("{FIXTURES}/refused-classic.yaml")],
+            "not an in-tree NLB Service",
+        ),
+    ] {
+        let r = run(&offline, &args).await;
+        assert_one_line_error(&r, needle);
+    }
+    // Invalid values and malformed tags: the report on stderr, then one error, exit 1, no manifest.
+    let r = run(
+        &offline,
+        &["migrate", "-f", &format!("{FIXTURES}/invalid-values.yaml")],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("invalid-annotation-value"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("error: cannot migrate as it is"),
+        "{}",
+        r.stderr
+    );
+
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let before = inventory(&sandbox).await;
+    for (args, needle) in [
+        (
+            vec!["migrate", "frontend", "-n", "web", "--yes"],
+            "not an in-tree NLB Service",
+        ),
+        (
+            vec!["migrate", "payments", "-n", "shop", "--yes"],
+            "not an in-tree NLB Service",
+        ),
+        (
+            vec!["migrate", "nosuch", "-n", "shop", "--yes"],
+            "service shop/nosuch not found",
+        ),
+        (vec!["migrate", "-A", "--yes"], "-A and -l only plan"),
+        (vec!["migrate", "--yes"], "name the Service to migrate"),
+        (
+            vec![
+                "migrate",
+                "checkout",
+                "-n",
+                "shop",
+                "--weights",
+                "50,10,100",
+                "--yes",
+            ],
+            "does not increase",
+        ),
+        (
+            vec![
+                "migrate",
+                "checkout",
+                "-n",
+                "shop",
+                "--new-name",
+                "Bad_Name",
+                "--yes",
+            ],
+            "--new-name",
+        ),
+        (
+            vec![
+                "migrate",
+                "checkout",
+                "-n",
+                "shop",
+                "--new-name",
+                "legacy-api",
+                "--yes",
+            ],
+            "service shop/legacy-api already exists",
+        ),
+        (
+            vec![
+                "migrate",
+                "checkout",
+                "-n",
+                "shop",
+                "--zone",
+                "nosuch.example",
+                "--yes",
+            ],
+            "hosted zone nosuch.example not found",
+        ),
+    ] {
+        let r = run(&env, &args).await;
+        assert_one_line_error(&r.with_stderr_tail(), needle);
+    }
+    let r = run(&env, &["migrate", "checkout", "-n", "shop"]).await;
+    assert_one_line_error(&r.with_stderr_tail(), "pass --yes");
+    assert_eq!(inventory(&sandbox).await, before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_creating_the_service_then_abort_or_resume() {
+    let (sandbox, env) = sandbox().await;
+    let original = records(&sandbox, CHECKOUT).await;
+    let killed = env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("create-service:done"));
+    let args = fast("checkout", "shop", &["--weights", "100", "--finalize"]);
+    let r = run(&killed, &args).await;
+    assert_eq!(r.code, 137, "{}", r.stderr);
+    let r = run(
+        &env,
+        &["migrate", "abort", "checkout", "-n", "shop", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(service(&sandbox, "shop", "checkout-lbc").await.is_none());
+    assert_eq!(records(&sandbox, CHECKOUT).await, original);
+
+    let r = run(&killed, &args).await;
+    assert_eq!(r.code, 137, "{}", r.stderr);
+    let r = run(
+        &env,
+        &["migrate", "resume", "checkout", "-n", "shop", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(service(&sandbox, "shop", "checkout").await.is_none());
+    assert!(service(&sandbox, "shop", "checkout-lbc").await.is_some());
+}
