@@ -21,6 +21,8 @@ pub enum Dynamic {
     Namespaces,
     /// `deployment/NAME`, `daemonset/NAME`, `statefulset/NAME` in the namespace typed (or the default).
     Workloads,
+    /// LoadBalancer Services in the namespace typed (or the default).
+    Services,
 }
 
 /// What the words typed so far ask the resolver for.
@@ -109,6 +111,34 @@ pub fn complete(
         let mut values = resolve(Dynamic::Workloads);
         values.retain(|v| v.starts_with(current));
         values.sort();
+        return Answer {
+            candidates: values,
+            directive: DIRECTIVE_NO_FILES,
+        };
+    }
+
+    // A Service for cutover and migrate (and their verbs), next to the verbs.
+    let takes_service = matches!(
+        command.get_name(),
+        "cutover" | "migrate" | "status" | "resume" | "abort"
+    );
+    if takes_service {
+        if has_positional(command, before) {
+            // After the Service only flags follow, and they start with '-'.
+            return Answer {
+                candidates: Vec::new(),
+                directive: DIRECTIVE_NO_FILES,
+            };
+        }
+        let mut values: Vec<String> = command
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            .map(|s| s.get_name().to_string())
+            .chain(resolve(Dynamic::Services))
+            .filter(|v| v.starts_with(current))
+            .collect();
+        values.sort();
+        values.dedup();
         return Answer {
             candidates: values,
             directive: DIRECTIVE_NO_FILES,
@@ -244,6 +274,7 @@ mod tests {
             Dynamic::Contexts => vec!["prod".into(), "sandbox".into()],
             Dynamic::Namespaces => vec!["shop".into(), "web".into()],
             Dynamic::Workloads => vec!["daemonset/edge-proxy".into(), "deployment/ingress".into()],
+            Dynamic::Services => vec!["frontend".into(), "static-eip".into()],
             Dynamic::Clusters | Dynamic::Users => vec![],
         })
     }
@@ -304,6 +335,20 @@ mod tests {
             run(&["audit", "--context", "prod", "-n", "w"]).candidates,
             vec!["web"]
         );
+    }
+
+    #[test]
+    fn cutover_and_migrate_complete_verbs_and_services() {
+        assert_eq!(
+            run(&["cutover", "-n", "web", ""]).candidates,
+            ["abort", "frontend", "resume", "static-eip", "status"]
+        );
+        assert_eq!(run(&["migrate", "status", "fr"]).candidates, ["frontend"]);
+        assert_eq!(
+            run(&["cutover", "frontend", "--preserve-client-ip"]).candidates,
+            ["--preserve-client-ip"]
+        );
+        assert!(run(&["migrate", "frontend", ""]).candidates.is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::complete::{Dynamic, complete, flag_value};
 use crate::context;
 use clap::CommandFactory;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Service};
 use kube::api::{Api, ListParams};
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,7 +47,10 @@ pub fn answer(words: &[String], out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn resolve(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) -> Vec<String> {
-    if matches!(dynamic, Dynamic::Namespaces | Dynamic::Workloads) {
+    if matches!(
+        dynamic,
+        Dynamic::Namespaces | Dynamic::Workloads | Dynamic::Services
+    ) {
         return from_cluster(dynamic, args, namespace);
     }
     let Ok(Some(kubeconfig)) = context::load_kubeconfig(args) else {
@@ -57,7 +60,7 @@ fn resolve(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) -> Vec<
         Dynamic::Contexts => kubeconfig.contexts.into_iter().map(|c| c.name).collect(),
         Dynamic::Clusters => kubeconfig.clusters.into_iter().map(|c| c.name).collect(),
         Dynamic::Users => kubeconfig.auth_infos.into_iter().map(|u| u.name).collect(),
-        Dynamic::Namespaces | Dynamic::Workloads => Vec::new(),
+        Dynamic::Namespaces | Dynamic::Workloads | Dynamic::Services => Vec::new(),
     }
 }
 
@@ -83,6 +86,21 @@ fn from_cluster(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) ->
             }
             let ns = namespace.unwrap_or(&default_ns);
             let lp = ListParams::default();
+            if dynamic == Dynamic::Services {
+                let list = Api::<Service>::namespaced(kube.client, ns)
+                    .list(&lp)
+                    .await
+                    .ok()?;
+                return Some(
+                    list.items
+                        .into_iter()
+                        .filter(|s| {
+                            s.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer")
+                        })
+                        .filter_map(|s| s.metadata.name)
+                        .collect(),
+                );
+            }
             let names = |kind: &str, items: Vec<Option<String>>| -> Vec<String> {
                 items
                     .into_iter()

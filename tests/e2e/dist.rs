@@ -110,6 +110,14 @@ fn contexts_and_namespaces_complete_from_the_sandbox() {
         complete(&["bind-hostnetwork", "-n", "edge", ""], Some(&kubeconfig)),
         vec!["daemonset/edge-proxy", ":4"]
     );
+    assert_eq!(
+        complete(&["migrate", "-n", "shop", "c"], Some(&kubeconfig)),
+        vec!["checkout", ":4"]
+    );
+    assert_eq!(
+        complete(&["cutover", "status", "-n", "web", "fr"], Some(&kubeconfig)),
+        vec!["frontend", ":4"]
+    );
     // An unreachable cluster offers nothing rather than an error.
     let dead = std::env::temp_dir().join(format!("kubectl-nlb-dead-{}", std::process::id()));
     std::fs::write(

@@ -389,6 +389,25 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         .filter_map(|e| e["code"].as_str())
         .collect();
     assert!(codes.contains(&"static-addresses"), "{codes:?}");
+    // A label selector narrows the plan to one namespace's matching Services.
+    let r = run(
+        &env,
+        &[
+            "migrate",
+            "-n",
+            "shop",
+            "-l",
+            "app=checkout",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["items"][0]["source"], "service shop/checkout");
     // The table form names every Service and its steps.
     let r = run(&env, &["migrate", "-A", "--dry-run"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
