@@ -386,8 +386,9 @@ impl Elbv2 {
             .find(|lb| crate::model::normalize_dns(&lb.dns_name) == wanted))
     }
 
-    /// The target groups a load balancer forwards to, with attributes and health.
-    pub async fn target_groups_of(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
+    /// The target groups a load balancer forwards to, by name, without
+    /// attributes or health: one call.
+    async fn groups_behind(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
         let out = self
             .client
             .describe_target_groups()
@@ -398,6 +399,12 @@ impl Elbv2 {
         let mut groups: Vec<TargetGroup> =
             out.target_groups().iter().map(target_group_model).collect();
         groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(groups)
+    }
+
+    /// The target groups a load balancer forwards to, with attributes and health.
+    pub async fn target_groups_of(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
+        let mut groups = self.groups_behind(lb_arn).await?;
         self.fill_details(&mut groups).await?;
         Ok(groups)
     }
@@ -407,25 +414,12 @@ impl Elbv2 {
         &self,
         lb_arn: &str,
     ) -> Result<Vec<(String, String)>, AwsError> {
-        let out = self
-            .client
-            .describe_target_groups()
-            .load_balancer_arn(lb_arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTargetGroups", &self.endpoint, e))?;
-        let mut groups: Vec<(String, String)> = out
-            .target_groups()
-            .iter()
-            .map(|tg| {
-                (
-                    tg.target_group_name().unwrap_or_default().to_string(),
-                    tg.target_group_arn().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-        groups.sort();
-        Ok(groups)
+        Ok(self
+            .groups_behind(lb_arn)
+            .await?
+            .into_iter()
+            .map(|tg| (tg.name, tg.arn))
+            .collect())
     }
 
     /// Target health of each group, one call per group (the API has no batch form).

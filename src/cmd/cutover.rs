@@ -12,7 +12,7 @@ use crate::cli::{CutoverArgs, CutoverStart, DryRun, GlobalArgs, ManifestOutput, 
 use crate::context::Context;
 use crate::error::Error;
 use crate::model::DnsRecord;
-use crate::switch::{self, Identifiers, Journal, Kind, LbTarget, preflight};
+use crate::switch::{self, Journal, Kind, LbTarget, Start, preflight};
 use crate::ui::{Ui, render};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -254,34 +254,22 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
         .map_err(Error::from);
     }
     let settings = req.switch.settings(&obs.records);
-    let t = engine::now();
-    let journal = Journal {
-        version: switch::journal::VERSION,
-        kind: Kind::Cutover,
-        namespace: ns.clone(),
-        old_service: req.service.clone(),
-        old_uid: obs.old_uid.clone(),
-        new_service: new_name.clone(),
-        new_manifest: manifest_json.clone(),
-        old_lb: obs.old_lb.clone(),
-        old_lb_arn: obs.old_lb_arn.clone(),
-        new_lb: None,
-        new_lb_arn: None,
-        zone_id: obs.records[0].zone_id.clone(),
-        zone_name: obs.records[0].zone_name.clone(),
-        original_records: obs.records.clone(),
-        ids: Identifiers::for_services(&ns, &req.service, &new_name),
-        expect_attributes: BTreeMap::from([(ATTRIBUTE.to_string(), req.preserve.to_string())]),
-        settings,
-        done: 0,
-        in_flight: None,
-        rolled_back: None,
-        drain_until: None,
-        started_at: t,
-        updated_at: t,
-        last_gate: None,
-        events: vec![],
-    };
+    let journal = Journal::new(
+        Start {
+            kind: Kind::Cutover,
+            namespace: ns.clone(),
+            old_service: req.service.clone(),
+            old_uid: obs.old_uid.clone(),
+            new_service: new_name.clone(),
+            new_manifest: manifest_json.clone(),
+            old_lb: obs.old_lb.clone(),
+            old_lb_arn: obs.old_lb_arn.clone(),
+            records: obs.records.clone(),
+            expect_attributes: BTreeMap::from([(ATTRIBUTE.to_string(), req.preserve.to_string())]),
+            settings,
+        },
+        engine::now(),
+    );
     match a.dry_run {
         DryRun::Client => {
             write_plan(&mut out, &journal, &obs)?;

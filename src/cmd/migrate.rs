@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::error::Error;
 use crate::k8s::Scope;
 use crate::model::{Detection, DnsRecord, LoadBalancer};
-use crate::switch::{Identifiers, Journal, Kind, LbTarget};
+use crate::switch::{Journal, Kind, LbTarget, Start};
 use crate::translate::{self, Entry, Lbc, Live, Options, Severity, Translation};
 use crate::ui::{Ui, render};
 use k8s_openapi::api::core::v1::Service;
@@ -373,43 +373,25 @@ fn journal(p: &Planned, switch: &SwitchRequest, records: Vec<DnsRecord>) -> Resu
         .name
         .clone()
         .unwrap_or_default();
-    let t = engine::now();
-    Ok(Journal {
-        version: crate::switch::journal::VERSION,
-        kind: Kind::Migrate,
-        namespace: info.namespace.clone(),
-        old_service: info.name.clone(),
-        old_uid: info.uid.clone(),
-        new_service: new_name.clone(),
-        new_manifest: manifest(&p.translation)?,
-        old_lb: LbTarget {
-            dns_name: lb.dns_name.clone(),
-            canonical_hosted_zone_id: lb.canonical_hosted_zone_id.clone().unwrap_or_default(),
+    Ok(Journal::new(
+        Start {
+            kind: Kind::Migrate,
+            namespace: info.namespace.clone(),
+            old_service: info.name.clone(),
+            old_uid: info.uid.clone(),
+            new_service: new_name,
+            new_manifest: manifest(&p.translation)?,
+            old_lb: LbTarget {
+                dns_name: lb.dns_name.clone(),
+                canonical_hosted_zone_id: lb.canonical_hosted_zone_id.clone().unwrap_or_default(),
+            },
+            old_lb_arn: lb.arn.clone(),
+            expect_attributes: expect_attributes(&p.translation),
+            settings: switch.settings(&records),
+            records,
         },
-        old_lb_arn: lb.arn.clone(),
-        new_lb: None,
-        new_lb_arn: None,
-        zone_id: records
-            .first()
-            .map(|r| r.zone_id.clone())
-            .unwrap_or_default(),
-        zone_name: records
-            .first()
-            .map(|r| r.zone_name.clone())
-            .unwrap_or_default(),
-        ids: Identifiers::for_services(&info.namespace, &info.name, &new_name),
-        expect_attributes: expect_attributes(&p.translation),
-        settings: switch.settings(&records),
-        original_records: records,
-        done: 0,
-        in_flight: None,
-        rolled_back: None,
-        drain_until: None,
-        started_at: t,
-        updated_at: t,
-        last_gate: None,
-        events: vec![],
-    })
+        engine::now(),
+    ))
 }
 
 fn write_plan(out: &mut dyn Write, p: &Planned, j: Option<&Journal>) -> std::io::Result<()> {

@@ -137,7 +137,62 @@ pub struct Journal {
     pub events: Vec<Event>,
 }
 
+/// What a command decides before a switch starts; the rest of the journal
+/// starts empty.
+pub struct Start {
+    pub kind: Kind,
+    pub namespace: String,
+    pub old_service: String,
+    pub old_uid: String,
+    pub new_service: String,
+    pub new_manifest: serde_json::Value,
+    pub old_lb: LbTarget,
+    pub old_lb_arn: String,
+    /// The records to move, all in one zone (possibly none).
+    pub records: Vec<DnsRecord>,
+    pub expect_attributes: BTreeMap<String, String>,
+    pub settings: Settings,
+}
+
 impl Journal {
+    pub fn new(s: Start, now: u64) -> Journal {
+        Journal {
+            version: VERSION,
+            kind: s.kind,
+            ids: Identifiers::for_services(&s.namespace, &s.old_service, &s.new_service),
+            zone_id: s
+                .records
+                .first()
+                .map(|r| r.zone_id.clone())
+                .unwrap_or_default(),
+            zone_name: s
+                .records
+                .first()
+                .map(|r| r.zone_name.clone())
+                .unwrap_or_default(),
+            namespace: s.namespace,
+            old_service: s.old_service,
+            old_uid: s.old_uid,
+            new_service: s.new_service,
+            new_manifest: s.new_manifest,
+            old_lb: s.old_lb,
+            old_lb_arn: s.old_lb_arn,
+            new_lb: None,
+            new_lb_arn: None,
+            original_records: s.records,
+            expect_attributes: s.expect_attributes,
+            settings: s.settings,
+            done: 0,
+            in_flight: None,
+            rolled_back: None,
+            drain_until: None,
+            started_at: now,
+            updated_at: now,
+            last_gate: None,
+            events: Vec::new(),
+        }
+    }
+
     pub fn steps(&self) -> Vec<Step> {
         steps(&self.settings, !self.original_records.is_empty())
     }
@@ -250,36 +305,29 @@ pub mod tests {
     }
 
     pub fn journal(weights: &[u8], finalize: bool) -> Journal {
-        Journal {
-            version: VERSION,
-            kind: Kind::Cutover,
-            namespace: "web".into(),
-            old_service: "frontend".into(),
-            old_uid: "uid-1".into(),
-            new_service: "frontend-cip-off".into(),
-            new_manifest: serde_json::json!({}),
-            old_lb: LbTarget {
-                dns_name: "old".into(),
-                canonical_hosted_zone_id: "Z".into(),
+        Journal::new(
+            Start {
+                kind: Kind::Cutover,
+                namespace: "web".into(),
+                old_service: "frontend".into(),
+                old_uid: "uid-1".into(),
+                new_service: "frontend-cip-off".into(),
+                new_manifest: serde_json::json!({}),
+                old_lb: LbTarget {
+                    dns_name: "old".into(),
+                    canonical_hosted_zone_id: "Z".into(),
+                },
+                old_lb_arn: "arn:old".into(),
+                records: vec![DnsRecord {
+                    zone_id: "Z1".into(),
+                    zone_name: "example.com".into(),
+                    ..Default::default()
+                }],
+                expect_attributes: BTreeMap::new(),
+                settings: settings(weights, finalize),
             },
-            old_lb_arn: "arn:old".into(),
-            new_lb: None,
-            new_lb_arn: None,
-            zone_id: "Z1".into(),
-            zone_name: "example.com".into(),
-            original_records: vec![DnsRecord::default()],
-            ids: Identifiers::for_services("web", "frontend", "frontend-cip-off"),
-            expect_attributes: BTreeMap::new(),
-            settings: settings(weights, finalize),
-            done: 0,
-            in_flight: None,
-            rolled_back: None,
-            drain_until: None,
-            started_at: 0,
-            updated_at: 0,
-            last_gate: None,
-            events: vec![],
-        }
+            0,
+        )
     }
 
     #[test]
@@ -379,6 +427,17 @@ pub mod tests {
         }
         assert_eq!(j.events.len(), MAX_EVENTS);
         assert_eq!(j.events.last().unwrap().message, "event 99");
+    }
+
+    #[test]
+    fn a_new_journal_takes_its_zone_and_identifiers_from_the_start() {
+        let j = journal(&[100], false);
+        assert_eq!(
+            (j.zone_id.as_str(), j.zone_name.as_str()),
+            ("Z1", "example.com")
+        );
+        assert_eq!(j.ids.new, "kubectl-nlb:web/frontend-cip-off");
+        assert_eq!((j.done, j.version), (0, VERSION));
     }
 
     #[test]

@@ -13,6 +13,6 @@ pub mod parallel;
 pub mod preflight;
 pub mod weights;
 
-pub use dns::{Action, Change, Identifiers, LbTarget};
+pub use dns::{Action, Change, LbTarget};
 pub use gate::Reading;
-pub use journal::{Journal, Kind, Settings, Step};
+pub use journal::{Journal, Kind, Settings, Start, Step};

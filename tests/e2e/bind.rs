@@ -1,24 +1,13 @@
 //! `kubectl nlb bind-hostnetwork` against the sandbox: the seed's runbook
 //! (target group, tags, Service, TargetGroupBinding) as one command.
 
-use crate::util::{Env, Run, kubectl_nlb};
+use crate::util::{Env, run};
 use aws_sdk_elasticloadbalancingv2 as elb;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, PostParams};
 use nlb_sandbox::{Sandbox, SandboxOptions};
 use serde_json::{Value, json};
-
-async fn run(env: &Env, args: &[&str]) -> Run {
-    let env = env.clone();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        kubectl_nlb(&env, &args)
-    })
-    .await
-    .expect("join")
-}
 
 fn tgb_api(sandbox: &Sandbox, ns: Option<&str>) -> Api<DynamicObject> {
     let gvk = GroupVersionKind::gvk("elbv2.k8s.aws", "v1beta1", "TargetGroupBinding");

@@ -4,9 +4,14 @@
 //! The seeded `web/frontend` is an LBC ip-mode Service with
 //! preserve_client_ip=true and the alias `www.example.com` pointing at it.
 
-use crate::util::{Env, Run, kubectl_nlb};
+use crate::switching::{
+    self, alias_target, config_map_exists, create_record, groups_of, inventory, load_balancers,
+    records, sandbox, service, settle,
+};
+use crate::util::{Env, run};
+use aws_sdk_route53::types::RrType;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use nlb_sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 use std::time::Duration;
@@ -14,26 +19,41 @@ use std::time::Duration;
 const WWW: &str = "www.example.com.";
 const JOURNAL: &str = "kubectl-nlb-switch-frontend";
 
-async fn run(env: &Env, args: &[&str]) -> Run {
-    let env = env.clone();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        kubectl_nlb(&env, &args)
-    })
-    .await
-    .expect("join")
+async fn weights(sandbox: &Sandbox, old: &str, new: &str) -> (i64, i64) {
+    switching::weights(sandbox, WWW, "web", old, new).await
 }
 
-async fn sandbox() -> (Sandbox, Env) {
-    let sandbox = Sandbox::start(SandboxOptions {
-        lbc_background: true,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let env = Env::of(&sandbox);
-    (sandbox, env)
+async fn hostname(sandbox: &Sandbox, name: &str) -> Option<String> {
+    switching::hostname(&service(sandbox, "web", name).await?)
+}
+
+async fn service_exists(sandbox: &Sandbox, name: &str) -> bool {
+    service(sandbox, "web", name).await.is_some()
+}
+
+async fn journal_exists(sandbox: &Sandbox, name: &str) -> bool {
+    config_map_exists(sandbox, "web", name).await
+}
+
+async fn attribute_of_new_groups(sandbox: &Sandbox, dns: &str) -> Vec<String> {
+    groups_of(sandbox, dns)
+        .await
+        .into_iter()
+        .map(|(_, pcip)| pcip)
+        .collect()
+}
+
+/// An external-dns TXT ownership record for web/frontend.
+async fn txt_owner(sandbox: &Sandbox, name: &str) {
+    create_record(
+        sandbox,
+        &sandbox.world().hosted_zone_id,
+        name,
+        RrType::Txt,
+        300,
+        "\"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/web/frontend\"",
+    )
+    .await;
 }
 
 /// A fast cutover: no soak, 1 s polls, no drain.
@@ -58,137 +78,13 @@ fn fast<'a>(service: &'a str, preserve: &'a str, extra: &[&'a str]) -> Vec<&'a s
     args
 }
 
-/// Every record set named `name` in the seeded zone, sorted by identifier.
-async fn records(sandbox: &Sandbox, name: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
-    let out = sandbox
-        .aws_internal()
-        .r53
-        .list_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .send()
-        .await
-        .expect("list records");
-    let mut sets: Vec<_> = out
-        .resource_record_sets()
-        .iter()
-        .filter(|r| r.name() == name)
-        .cloned()
-        .collect();
-    sets.sort_by(|a, b| a.set_identifier().cmp(&b.set_identifier()));
-    sets
-}
-
-/// (old weight, new weight) of the weighted pair for www.
-async fn weights(sandbox: &Sandbox, old: &str, new: &str) -> (i64, i64) {
-    let sets = records(sandbox, WWW).await;
-    let w = |svc: &str| {
-        let id = format!("kubectl-nlb:web/{svc}");
-        sets.iter()
-            .find(|r| r.set_identifier() == Some(id.as_str()))
-            .and_then(|r| r.weight())
-            .unwrap_or_else(|| panic!("no weighted record {id}: {sets:?}"))
-    };
-    (w(old), w(new))
-}
-
-fn alias_target(r: &aws_sdk_route53::types::ResourceRecordSet) -> String {
-    r.alias_target()
-        .map(|a| a.dns_name().trim_end_matches('.').to_ascii_lowercase())
-        .unwrap_or_default()
-}
-
-async fn hostname(sandbox: &Sandbox, name: &str) -> Option<String> {
-    let svc = Api::<Service>::namespaced(sandbox.kube_client(), "web")
-        .get_opt(name)
-        .await
-        .expect("get service")?;
-    svc.status?
-        .load_balancer?
-        .ingress?
-        .first()?
-        .hostname
-        .clone()
-}
-
-async fn service_exists(sandbox: &Sandbox, name: &str) -> bool {
-    Api::<Service>::namespaced(sandbox.kube_client(), "web")
-        .get_opt(name)
-        .await
-        .expect("get service")
-        .is_some()
-}
-
-async fn journal_exists(sandbox: &Sandbox, name: &str) -> bool {
-    Api::<ConfigMap>::namespaced(sandbox.kube_client(), "web")
-        .get_opt(name)
-        .await
-        .expect("get configmap")
-        .is_some()
-}
-
-async fn load_balancer_dns_names(sandbox: &Sandbox) -> Vec<String> {
-    let mut names: Vec<String> = sandbox
-        .aws_internal()
-        .elb
-        .describe_load_balancers()
-        .send()
-        .await
-        .expect("describe load balancers")
-        .load_balancers()
-        .iter()
-        .filter_map(|lb| lb.dns_name().map(str::to_ascii_lowercase))
-        .collect();
-    names.sort();
-    names
-}
-
-/// Waits until the stand-in has caught up with deleted Services.
-async fn settle(sandbox: &Sandbox) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    sandbox.reconcile().await.expect("reconcile");
-}
-
-async fn attribute_of_new_groups(sandbox: &Sandbox, dns: &str) -> Vec<String> {
-    let elb = &sandbox.aws_internal().elb;
-    let lbs = elb.describe_load_balancers().send().await.expect("lbs");
-    let lb = lbs
-        .load_balancers()
-        .iter()
-        .find(|lb| lb.dns_name().map(str::to_ascii_lowercase).as_deref() == Some(dns))
-        .expect("new NLB")
-        .load_balancer_arn()
-        .expect("arn")
-        .to_string();
-    let groups = elb
-        .describe_target_groups()
-        .load_balancer_arn(&lb)
-        .send()
-        .await
-        .expect("tgs");
-    let mut values = Vec::new();
-    for tg in groups.target_groups() {
-        let attrs = elb
-            .describe_target_group_attributes()
-            .target_group_arn(tg.target_group_arn().expect("arn"))
-            .send()
-            .await
-            .expect("attributes");
-        for a in attrs.attributes() {
-            if a.key() == Some("preserve_client_ip.enabled") {
-                values.push(a.value().unwrap_or_default().to_string());
-            }
-        }
-    }
-    values
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutover_shifts_weights_step_by_step_and_finalizes() {
     let (sandbox, env) = sandbox().await;
     let old_dns = hostname(&sandbox, "frontend")
         .await
         .expect("seeded hostname");
-    let lbs_before = load_balancer_dns_names(&sandbox).await.len();
+    let lbs_before = load_balancers(&sandbox).await.len();
     sandbox.reset_aws_requests().await.expect("reset");
 
     // Stop after each step to look at what Route 53 holds, then resume.
@@ -289,7 +185,7 @@ async fn cutover_shifts_weights_step_by_step_and_finalizes() {
     assert!(service_exists(&sandbox, "frontend-cip-off").await);
     assert!(!journal_exists(&sandbox, JOURNAL).await);
     settle(&sandbox).await;
-    let lbs = load_balancer_dns_names(&sandbox).await;
+    let lbs = load_balancers(&sandbox).await;
     assert!(!lbs.contains(&old_dns), "old NLB deleted: {lbs:?}");
     assert!(lbs.contains(&new_dns));
     assert_eq!(lbs.len(), lbs_before);
@@ -352,7 +248,7 @@ async fn one_run_prints_every_step_and_leaves_a_finalize_command() {
 async fn unhealthy_new_targets_roll_back_and_abort_restores_the_record() {
     let (sandbox, env) = sandbox().await;
     let original = records(&sandbox, WWW).await;
-    let lbs_before = load_balancer_dns_names(&sandbox).await;
+    let lbs_before = load_balancers(&sandbox).await;
     let first = run(
         &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-10:done")),
         &fast(
@@ -425,11 +321,7 @@ async fn unhealthy_new_targets_roll_back_and_abort_restores_the_record() {
     assert!(!service_exists(&sandbox, "frontend-cip-off").await);
     assert!(!journal_exists(&sandbox, JOURNAL).await);
     settle(&sandbox).await;
-    assert_eq!(
-        load_balancer_dns_names(&sandbox).await,
-        lbs_before,
-        "no leaked NLB"
-    );
+    assert_eq!(load_balancers(&sandbox).await, lbs_before, "no leaked NLB");
 }
 
 /// Kills the process at a step boundary, aborts (original state back
@@ -452,7 +344,7 @@ async fn kill_chain(boundaries: &[&str]) {
         let args = fast(&current, &flag, &["--weights", "50,100", "--finalize"]);
         let killed = env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some(boundary));
         let before = records(&sandbox, WWW).await;
-        let lbs_before = load_balancer_dns_names(&sandbox).await;
+        let lbs_before = load_balancers(&sandbox).await;
 
         let r = run(&killed, &args).await;
         assert_eq!(r.code, 137, "{boundary}: {}", r.stderr);
@@ -470,7 +362,7 @@ async fn kill_chain(boundaries: &[&str]) {
             assert!(!service_exists(&sandbox, &new).await, "{boundary}");
             settle(&sandbox).await;
             assert_eq!(
-                load_balancer_dns_names(&sandbox).await,
+                load_balancers(&sandbox).await,
                 lbs_before,
                 "{boundary}: leak"
             );
@@ -486,7 +378,7 @@ async fn kill_chain(boundaries: &[&str]) {
         assert!(!service_exists(&sandbox, &current).await, "{boundary}");
         settle(&sandbox).await;
         assert_eq!(
-            load_balancer_dns_names(&sandbox).await.len(),
+            load_balancers(&sandbox).await.len(),
             lbs_before.len(),
             "{boundary}"
         );
@@ -565,46 +457,6 @@ async fn throttling_on_route53_and_elbv2_is_retried() {
         .await
         .expect("hostname");
     assert_eq!(alias_target(&sets[0]), new_dns);
-}
-
-/// What a refused command must not have touched.
-async fn inventory(sandbox: &Sandbox) -> String {
-    let services: Vec<String> = Api::<Service>::all(sandbox.kube_client())
-        .list(&ListParams::default())
-        .await
-        .expect("services")
-        .items
-        .iter()
-        .map(|s| {
-            format!(
-                "{}/{}@{}",
-                s.metadata.namespace.clone().unwrap_or_default(),
-                s.metadata.name.clone().unwrap_or_default(),
-                s.metadata.resource_version.clone().unwrap_or_default()
-            )
-        })
-        .collect();
-    let maps: Vec<String> = Api::<ConfigMap>::all(sandbox.kube_client())
-        .list(&ListParams::default())
-        .await
-        .expect("configmaps")
-        .items
-        .iter()
-        .map(|c| c.metadata.name.clone().unwrap_or_default())
-        .collect();
-    let all_records = sandbox
-        .aws_internal()
-        .r53
-        .list_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .send()
-        .await
-        .expect("records");
-    format!(
-        "{services:?}\n{maps:?}\n{:?}\n{:?}",
-        load_balancer_dns_names(sandbox).await,
-        all_records.resource_record_sets()
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -746,44 +598,6 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(inventory(&sandbox).await, before, "nothing changed");
 }
 
-async fn txt_owner(sandbox: &Sandbox, name: &str) {
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
-    let rrs = ResourceRecordSet::builder()
-        .name(name)
-        .r#type(RrType::Txt)
-        .ttl(300)
-        .resource_records(
-            ResourceRecord::builder()
-                .value("\"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/web/frontend\"")
-                .build()
-                .expect("rr"),
-        )
-        .build()
-        .expect("rrs");
-    sandbox
-        .aws_internal()
-        .r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(rrs)
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("create TXT");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn external_dns_annotations_a_second_zone_and_a_running_cutover_are_refused() {
     let (sandbox, env) = sandbox().await;
@@ -826,35 +640,15 @@ async fn external_dns_annotations_a_second_zone_and_a_running_cutover_are_refuse
         .id()
         .trim_start_matches("/hostedzone/")
         .to_string();
-    {
-        use aws_sdk_route53::types::{
-            Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-        };
-        let rrs = ResourceRecordSet::builder()
-            .name("www.example.com.")
-            .r#type(RrType::Cname)
-            .ttl(60)
-            .resource_records(ResourceRecord::builder().value(&dns).build().expect("rr"))
-            .build()
-            .expect("rrs");
-        r53.change_resource_record_sets()
-            .hosted_zone_id(&zone_id)
-            .change_batch(
-                ChangeBatch::builder()
-                    .changes(
-                        Change::builder()
-                            .action(ChangeAction::Create)
-                            .resource_record_set(rrs)
-                            .build()
-                            .expect("c"),
-                    )
-                    .build()
-                    .expect("b"),
-            )
-            .send()
-            .await
-            .expect("record");
-    }
+    create_record(
+        &sandbox,
+        &zone_id,
+        "www.example.com.",
+        RrType::Cname,
+        60,
+        &dns,
+    )
+    .await;
     let before = inventory(&sandbox).await;
     let r = run(&env, &["cutover", "frontend", "-n", "web", ok, "--yes"]).await;
     crate::util::assert_one_line_error(&r, "2 hosted zones");
@@ -1043,43 +837,18 @@ async fn ctrl_c_during_a_wait_stops_cleanly_and_says_how_to_go_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alias_and_cname_records_move_together_and_cname_keeps_its_ttl() {
-    use aws_sdk_route53::types::{
-        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-    };
     let (sandbox, env) = sandbox().await;
     let old_dns = hostname(&sandbox, "frontend").await.expect("hostname");
-    let rrs = ResourceRecordSet::builder()
-        .name("app.example.com.")
-        .r#type(RrType::Cname)
-        .ttl(120)
-        .resource_records(
-            ResourceRecord::builder()
-                .value(&old_dns)
-                .build()
-                .expect("rr"),
-        )
-        .build()
-        .expect("rrs");
-    sandbox
-        .aws_internal()
-        .r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(rrs)
-                        .build()
-                        .expect("c"),
-                )
-                .build()
-                .expect("b"),
-        )
-        .send()
-        .await
-        .expect("CNAME");
+    let zone = sandbox.world().hosted_zone_id.clone();
+    create_record(
+        &sandbox,
+        &zone,
+        "app.example.com.",
+        RrType::Cname,
+        120,
+        &old_dns,
+    )
+    .await;
     let killed = env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("shift-50:done"));
     let r = run(
         &killed,

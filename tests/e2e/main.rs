@@ -8,4 +8,5 @@ mod cutover;
 mod dist;
 mod migrate;
 mod sandbox;
+mod switching;
 mod util;

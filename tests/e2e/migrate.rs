@@ -3,36 +3,24 @@
 //! the alias `checkout.example.com`; `shop/legacy-api` has the CNAME
 //! `api.example.com`; `web/static-eip` holds Elastic IPs and no record.
 
-use crate::util::{Env, Run, assert_one_line_error, kubectl_nlb};
+use crate::switching::{
+    self, groups_of, inventory, load_balancers, records, sandbox, service, settle,
+};
+use crate::util::{Env, assert_one_line_error, run};
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 use nlb_sandbox::{Sandbox, SandboxOptions};
 use serde::Deserialize;
-use std::time::Duration;
 
 const CHECKOUT: &str = "checkout.example.com.";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrate");
 
-async fn run(env: &Env, args: &[&str]) -> Run {
-    let env = env.clone();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        kubectl_nlb(&env, &args)
-    })
-    .await
-    .expect("join")
+async fn weights(sandbox: &Sandbox) -> (i64, i64) {
+    switching::weights(sandbox, CHECKOUT, "shop", "checkout", "checkout-lbc").await
 }
 
-async fn sandbox() -> (Sandbox, Env) {
-    let sandbox = Sandbox::start(SandboxOptions {
-        lbc_background: true,
-        ..Default::default()
-    })
-    .await
-    .expect("sandbox");
-    let env = Env::of(&sandbox);
-    (sandbox, env)
+fn hostname(svc: &Service) -> String {
+    switching::hostname(svc).unwrap_or_default()
 }
 
 fn fast<'a>(service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -53,119 +41,6 @@ fn fast<'a>(service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     ];
     args.extend_from_slice(extra);
     args
-}
-
-async fn records(sandbox: &Sandbox, name: &str) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
-    let out = sandbox
-        .aws_internal()
-        .r53
-        .list_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .send()
-        .await
-        .expect("records");
-    let mut sets: Vec<_> = out
-        .resource_record_sets()
-        .iter()
-        .filter(|r| r.name() == name)
-        .cloned()
-        .collect();
-    sets.sort_by(|a, b| a.set_identifier().cmp(&b.set_identifier()));
-    sets
-}
-
-async fn weights(sandbox: &Sandbox) -> (i64, i64) {
-    let sets = records(sandbox, CHECKOUT).await;
-    let w = |id: &str| {
-        sets.iter()
-            .find(|r| r.set_identifier() == Some(id))
-            .and_then(|r| r.weight())
-            .unwrap_or_else(|| panic!("no {id}: {sets:?}"))
-    };
-    (
-        w("kubectl-nlb:shop/checkout"),
-        w("kubectl-nlb:shop/checkout-lbc"),
-    )
-}
-
-async fn service(sandbox: &Sandbox, ns: &str, name: &str) -> Option<Service> {
-    Api::<Service>::namespaced(sandbox.kube_client(), ns)
-        .get_opt(name)
-        .await
-        .expect("get service")
-}
-
-fn hostname(svc: &Service) -> String {
-    svc.status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|lb| lb.ingress.as_ref())
-        .and_then(|i| i.first())
-        .and_then(|i| i.hostname.clone())
-        .unwrap_or_default()
-}
-
-async fn load_balancers(sandbox: &Sandbox) -> Vec<String> {
-    let mut names: Vec<String> = sandbox
-        .aws_internal()
-        .elb
-        .describe_load_balancers()
-        .send()
-        .await
-        .expect("lbs")
-        .load_balancers()
-        .iter()
-        .filter_map(|lb| lb.dns_name().map(str::to_ascii_lowercase))
-        .collect();
-    names.sort();
-    names
-}
-
-async fn settle(sandbox: &Sandbox) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    sandbox.reconcile().await.expect("reconcile");
-}
-
-/// Target type and preserve_client_ip of the target groups behind an NLB.
-async fn groups_of(sandbox: &Sandbox, dns: &str) -> Vec<(String, String)> {
-    let elb = &sandbox.aws_internal().elb;
-    let lbs = elb.describe_load_balancers().send().await.expect("lbs");
-    let arn = lbs
-        .load_balancers()
-        .iter()
-        .find(|lb| lb.dns_name().map(str::to_ascii_lowercase).as_deref() == Some(dns))
-        .and_then(|lb| lb.load_balancer_arn())
-        .expect("NLB")
-        .to_string();
-    let tgs = elb
-        .describe_target_groups()
-        .load_balancer_arn(&arn)
-        .send()
-        .await
-        .expect("tgs");
-    let mut out = Vec::new();
-    for tg in tgs.target_groups() {
-        let attrs = elb
-            .describe_target_group_attributes()
-            .target_group_arn(tg.target_group_arn().expect("arn"))
-            .send()
-            .await
-            .expect("attrs");
-        let pcip = attrs
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some("preserve_client_ip.enabled"))
-            .and_then(|a| a.value())
-            .unwrap_or("unset")
-            .to_string();
-        out.push((
-            tg.target_type()
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default(),
-            pcip,
-        ));
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,43 +298,6 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         before,
         "planning changes nothing"
     );
-}
-
-async fn inventory(sandbox: &Sandbox) -> String {
-    let services: Vec<String> = Api::<Service>::all(sandbox.kube_client())
-        .list(&ListParams::default())
-        .await
-        .expect("services")
-        .items
-        .iter()
-        .map(|s| {
-            format!(
-                "{}/{}@{}",
-                s.metadata.namespace.clone().unwrap_or_default(),
-                s.metadata.name.clone().unwrap_or_default(),
-                s.metadata.resource_version.clone().unwrap_or_default()
-            )
-        })
-        .collect();
-    let maps = Api::<ConfigMap>::all(sandbox.kube_client())
-        .list(&ListParams::default())
-        .await
-        .expect("configmaps")
-        .items
-        .len();
-    let recs = sandbox
-        .aws_internal()
-        .r53
-        .list_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .send()
-        .await
-        .expect("records");
-    format!(
-        "{services:?} {maps} {:?} {:?}",
-        load_balancers(sandbox).await,
-        recs.resource_record_sets()
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,6 +81,18 @@ impl Run {
     }
 }
 
+/// [`kubectl_nlb`] off the async runtime's threads, for `#[tokio::test]`s.
+pub async fn run(env: &Env, args: &[&str]) -> Run {
+    let env = env.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        kubectl_nlb(&env, &args)
+    })
+    .await
+    .expect("join")
+}
+
 /// Runs `kubectl-nlb ARGS` with only the given environment: the developer's
 /// own kubeconfig and AWS credentials can never leak into a test.
 pub fn kubectl_nlb(env: &Env, args: &[&str]) -> Run {

@@ -1,0 +1,241 @@
+//! What the cutover and migrate tests both read from the sandbox: records,
+//! load balancers, Services, target groups, and the inventory that proves a
+//! refused command changed nothing.
+
+use crate::util::Env;
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Api, ListParams};
+use nlb_sandbox::{Sandbox, SandboxOptions};
+use std::time::Duration;
+
+/// A seeded sandbox with the LBC stand-in running in the background, as a
+/// real controller would while the binary waits.
+pub async fn sandbox() -> (Sandbox, Env) {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    (sandbox, env)
+}
+
+/// Every record set named `name` in the seeded zone, sorted by identifier.
+pub async fn records(sandbox: &Sandbox, name: &str) -> Vec<ResourceRecordSet> {
+    let out = sandbox
+        .aws_internal()
+        .r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .send()
+        .await
+        .expect("list records");
+    let mut sets: Vec<_> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == name)
+        .cloned()
+        .collect();
+    sets.sort_by(|a, b| a.set_identifier().cmp(&b.set_identifier()));
+    sets
+}
+
+/// (weight of `old`, weight of `new`) in a weighted pair the tool wrote.
+pub async fn weights(
+    sandbox: &Sandbox,
+    record: &str,
+    ns: &str,
+    old: &str,
+    new: &str,
+) -> (i64, i64) {
+    let sets = records(sandbox, record).await;
+    let w = |svc: &str| {
+        let id = format!("kubectl-nlb:{ns}/{svc}");
+        sets.iter()
+            .find(|r| r.set_identifier() == Some(id.as_str()))
+            .and_then(|r| r.weight())
+            .unwrap_or_else(|| panic!("no weighted record {id}: {sets:?}"))
+    };
+    (w(old), w(new))
+}
+
+pub fn alias_target(r: &ResourceRecordSet) -> String {
+    r.alias_target()
+        .map(|a| a.dns_name().trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Creates one record set in a zone, as a user would.
+pub async fn create_record(
+    sandbox: &Sandbox,
+    zone_id: &str,
+    name: &str,
+    type_: RrType,
+    ttl: i64,
+    value: &str,
+) {
+    let rrs = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(type_)
+        .ttl(ttl)
+        .resource_records(ResourceRecord::builder().value(value).build().expect("rr"))
+        .build()
+        .expect("rrs");
+    sandbox
+        .aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(rrs)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("create record");
+}
+
+pub async fn service(sandbox: &Sandbox, ns: &str, name: &str) -> Option<Service> {
+    Api::<Service>::namespaced(sandbox.kube_client(), ns)
+        .get_opt(name)
+        .await
+        .expect("get service")
+}
+
+pub fn hostname(svc: &Service) -> Option<String> {
+    svc.status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?
+        .first()?
+        .hostname
+        .clone()
+}
+
+pub async fn config_map_exists(sandbox: &Sandbox, ns: &str, name: &str) -> bool {
+    Api::<ConfigMap>::namespaced(sandbox.kube_client(), ns)
+        .get_opt(name)
+        .await
+        .expect("get configmap")
+        .is_some()
+}
+
+/// DNS names of every load balancer in moto, sorted.
+pub async fn load_balancers(sandbox: &Sandbox) -> Vec<String> {
+    let mut names: Vec<String> = sandbox
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("describe load balancers")
+        .load_balancers()
+        .iter()
+        .filter_map(|lb| lb.dns_name().map(str::to_ascii_lowercase))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Lets the controller stand-ins catch up with created and deleted Services.
+pub async fn settle(sandbox: &Sandbox) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sandbox.reconcile().await.expect("reconcile");
+}
+
+/// (target type, preserve_client_ip.enabled) of each target group behind an NLB.
+pub async fn groups_of(sandbox: &Sandbox, dns: &str) -> Vec<(String, String)> {
+    let elb = &sandbox.aws_internal().elb;
+    let lbs = elb.describe_load_balancers().send().await.expect("lbs");
+    let arn = lbs
+        .load_balancers()
+        .iter()
+        .find(|lb| lb.dns_name().map(str::to_ascii_lowercase).as_deref() == Some(dns))
+        .and_then(|lb| lb.load_balancer_arn())
+        .expect("NLB")
+        .to_string();
+    let tgs = elb
+        .describe_target_groups()
+        .load_balancer_arn(&arn)
+        .send()
+        .await
+        .expect("tgs");
+    let mut out = Vec::new();
+    for tg in tgs.target_groups() {
+        let attrs = elb
+            .describe_target_group_attributes()
+            .target_group_arn(tg.target_group_arn().expect("arn"))
+            .send()
+            .await
+            .expect("attrs");
+        let pcip = attrs
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some("preserve_client_ip.enabled"))
+            .and_then(|a| a.value())
+            .unwrap_or("unset")
+            .to_string();
+        out.push((
+            tg.target_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            pcip,
+        ));
+    }
+    out
+}
+
+/// Services (with resourceVersions), ConfigMaps, load balancers and the
+/// seeded zone's records: what a refused command must not have touched.
+pub async fn inventory(sandbox: &Sandbox) -> String {
+    let services: Vec<String> = Api::<Service>::all(sandbox.kube_client())
+        .list(&ListParams::default())
+        .await
+        .expect("services")
+        .items
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}@{}",
+                s.metadata.namespace.clone().unwrap_or_default(),
+                s.metadata.name.clone().unwrap_or_default(),
+                s.metadata.resource_version.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    let maps: Vec<String> = Api::<ConfigMap>::all(sandbox.kube_client())
+        .list(&ListParams::default())
+        .await
+        .expect("configmaps")
+        .items
+        .iter()
+        .map(|c| c.metadata.name.clone().unwrap_or_default())
+        .collect();
+    let all_records = sandbox
+        .aws_internal()
+        .r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .send()
+        .await
+        .expect("records");
+    format!(
+        "{services:?}\n{maps:?}\n{:?}\n{:?}",
+        load_balancers(sandbox).await,
+        all_records.resource_record_sets()
+    )
+}
