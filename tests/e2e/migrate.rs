@@ -223,6 +223,30 @@ async fn offline_manifests_need_no_cluster_and_pipe_into_a_yaml_parser() {
     assert!(r.stderr.contains("Translation of"), "{}", r.stderr);
     assert!(r.stderr.contains("ssl-ports-wildcard"), "{}", r.stderr);
 
+    // `-f -` reads stdin, as kubectl does.
+    let text = std::fs::read_to_string(&b).expect("fixture");
+    let mut child = crate::util::command(&env, &["migrate", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(text.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_yaml::from_slice(&out.stdout).expect("one YAML Service");
+    assert_eq!(doc["kind"], "Service");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Translation of stdin: service"));
+
     let r = run(&env, &["migrate", "-f", &a, "-o", "json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
