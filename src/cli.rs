@@ -19,7 +19,8 @@ pub const VERSION: &str = concat!(
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done
-  1  error or invalid input (nothing changed)
+  1  error or invalid input (nothing changed; a switch that fails midway
+     says where it stopped and how to resume or abort it)
   2  aborted or rolled back
   3  timed out waiting";
 

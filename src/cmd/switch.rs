@@ -182,7 +182,16 @@ pub async fn drive(
             next_commands(&stored.journal)
         ))),
     };
-    result
+    // A Kubernetes or AWS error mid-switch leaves a journalled, resumable
+    // state: say where it stopped and how to go on, not only what failed.
+    result.map_err(|e| match e {
+        Error::Kube(_) | Error::Aws(_) => Error::Invalid(format!(
+            "{e}. The switch stopped at {}; {}",
+            stored.journal.phase(),
+            next_commands(&stored.journal)
+        )),
+        other => other,
+    })
 }
 
 async fn stored_phase(ctx: &Context, svc: &str, ns: &str) -> String {

@@ -895,3 +895,53 @@ async fn alias_and_cname_records_move_together_and_cname_keeps_its_ttl() {
     assert_eq!(www.len(), 1);
     assert_eq!(alias_target(&www[0]), new_dns);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aws_error_midway_says_where_it_stopped_and_resume_carries_on() {
+    let (sandbox, env) = sandbox().await;
+    let killed = env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("convert-records:done"));
+    let args = fast(
+        "frontend",
+        "--preserve-client-ip=false",
+        &["--weights", "50,100"],
+    );
+    let r = run(&killed, &args).await;
+    assert_eq!(r.code, 137, "{}", r.stderr);
+    // Not a throttle: Route 53 refuses the next batch outright, once.
+    sandbox
+        .inject_aws_fault(
+            "route53",
+            "ChangeResourceRecordSets",
+            "InvalidChangeBatch",
+            1,
+        )
+        .await
+        .expect("fault");
+    let r = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("InvalidChangeBatch"), "{last}");
+    assert!(last.contains("The switch stopped at shift-50"), "{last}");
+    assert!(
+        last.contains("kubectl nlb cutover resume frontend -n web"),
+        "{last}"
+    );
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (100, 0)
+    );
+    let r = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        weights(&sandbox, "frontend", "frontend-cip-off").await,
+        (0, 100)
+    );
+}
