@@ -114,6 +114,11 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l preserve-client-ip -d 'The preserve_client_ip.enabled value for the new NLB\'s target groups' -r -f -a "true\t''
 false\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
+client\t''
+server\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the parallel Service\'s manifest instead of applying anything' -r -f -a "yaml\t''
+json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l weights -d 'Percent of DNS answers for the new NLB after each step, ending at 100' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l record -d 'Only move this record (default: every record in your zones that points at the NLB)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l zone -d 'The hosted zone, by id or name (default: search every zone you can list)' -r
@@ -122,11 +127,6 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
-client\t''
-server\t''"
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the parallel Service\'s manifest instead of applying anything' -r -f -a "yaml\t''
-json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -141,8 +141,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s h -l help -d 'Print help'
@@ -221,6 +221,11 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the new Service (default: SERVICE-lbc)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l preserve-client-ip -d 'Set preserve_client_ip.enabled instead of keeping the source address the pods saw' -r -f -a "true\t''
 false\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
+client\t''
+server\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the migrated Service(s): yaml (report on stderr) or json (services and reports)' -r -f -a "yaml\t''
+json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l weights -d 'Percent of DNS answers for the new NLB after each step, ending at 100' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l record -d 'Only move this record (default: every record in your zones that points at the NLB)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l zone -d 'The hosted zone, by id or name (default: search every zone you can list)' -r
@@ -229,11 +234,6 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
-client\t''
-server\t''"
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the migrated Service(s): yaml (report on stderr) or json (services and reports)' -r -f -a "yaml\t''
-json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -251,8 +251,8 @@ never\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s A -l all-namespaces -d 'Plan every in-tree NLB Service in all namespaces'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l accept-new-addresses -d 'Accept new addresses for a Service with Elastic IPs or fixed private IPv4 addresses'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l enable-readiness-gate -d 'Label the namespace elbv2.k8s.aws/pod-readiness-gate-inject=enabled first'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s y -l yes -d 'Do not ask for confirmation'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s h -l help -d 'Print help'

@@ -274,8 +274,6 @@ pub struct CutoverStart {
     /// Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)
     #[arg(long, value_name = "NAME")]
     pub new_name: Option<String>,
-    #[command(flatten)]
-    pub switch: SwitchFlags,
     /// Print the plan (client) or validate the new Service on the server (server); change nothing
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
     pub dry_run: DryRun,
@@ -285,6 +283,8 @@ pub struct CutoverStart {
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub switch: SwitchFlags,
 }
 
 /// How traffic moves from the old NLB to the new one (cutover and migrate).
@@ -380,8 +380,6 @@ pub struct MigrateStart {
     /// Label the namespace elbv2.k8s.aws/pod-readiness-gate-inject=enabled first
     #[arg(long)]
     pub enable_readiness_gate: bool,
-    #[command(flatten)]
-    pub switch: SwitchFlags,
     /// Print the plan (client) or validate the new Service on the server (server); change nothing
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
     pub dry_run: DryRun,
@@ -391,6 +389,8 @@ pub struct MigrateStart {
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub switch: SwitchFlags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
