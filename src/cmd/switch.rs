@@ -749,6 +749,12 @@ pub async fn undo(
             journal_name(&j.old_service)
         )));
     }
+    // Journal the abort first: a process still driving this switch then
+    // fails its next write (the resourceVersion moved) instead of shifting
+    // weights under the restore.
+    stored.journal.note(now(), "abort began".into());
+    stored.save(ctx).await?;
+    let j = &stored.journal;
     let current = current_records(ctx, j).await?;
     let batch = switch::dns::restore(&j.original_records, &current, j.new_lb.as_ref(), &j.ids)
         .map_err(Error::Invalid)?;

@@ -945,3 +945,45 @@ async fn an_aws_error_midway_says_where_it_stopped_and_resume_carries_on() {
         (0, 100)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_while_another_process_drives_the_switch_stops_that_process() {
+    let (sandbox, env) = sandbox().await;
+    let original = records(&sandbox, WWW).await;
+    let mut args = fast(
+        "frontend",
+        "--preserve-client-ip=false",
+        &["--weights", "10,100"],
+    );
+    let i = args.iter().position(|a| *a == "--soak").expect("soak flag");
+    args[i + 1] = "5s";
+    let driver = crate::util::command(&env, &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut waited = 0;
+    while in_flight(&sandbox).await.as_deref() != Some("shift-10") {
+        waited += 1;
+        assert!(waited < 300, "the cutover never reached shift-10");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = tokio::task::spawn_blocking(move || driver.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // It stops on whichever it meets first: the journal it no longer owns,
+    // or the parallel NLB the abort removed.
+    assert!(stderr.contains("error: "), "{stderr}");
+    // The driver wrote nothing after the abort: the original record stands.
+    assert_eq!(records(&sandbox, WWW).await, original);
+    assert!(!service_exists(&sandbox, "frontend-cip-off").await);
+}
