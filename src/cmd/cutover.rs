@@ -158,7 +158,6 @@ async fn observe(
                 .into(),
         );
     }
-    warnings.extend(engine::check_private_link(ctx, &lb).await?);
     let Some(zone_id) = lb.canonical_hosted_zone_id.clone() else {
         return Err(Error::Invalid(format!(
             "NLB {} reports no canonical hosted zone",
@@ -196,14 +195,16 @@ async fn observe(
         )));
     }
 
-    let records = engine::discover_records(
-        ctx,
-        &lb.dns_name,
-        &a.switch,
-        &format!("{ns}/{name}"),
-        &info.annotations,
-    )
-    .await?;
+    let around = engine::surroundings(ctx, &a.switch).await?;
+    warnings.extend(around.check_private_link(&lb).map_err(Error::Invalid)?);
+    let records = around
+        .records_for(
+            &lb.dns_name,
+            a.switch.record.as_deref(),
+            &format!("{ns}/{name}"),
+            &info.annotations,
+        )
+        .map_err(Error::Invalid)?;
     if records.is_empty() {
         return Err(Error::Invalid(preflight::no_record(&lb.dns_name)));
     }

@@ -276,6 +276,7 @@ struct Planned {
 async fn plan_one(
     ctx: &Context,
     cl: &mut Cluster,
+    around: &engine::Surroundings,
     old: Service,
     opts: &Options,
     a: &MigrateStart,
@@ -314,26 +315,15 @@ async fn plan_one(
                 .map(String::as_str)
                 .unwrap_or("none")
         )),
-        Some(lb) => match engine::check_private_link(ctx, lb).await {
-            Err(Error::Invalid(why)) => Err(why),
-            Err(e) => return Err(e),
-            Ok(w) => {
-                warnings.extend(w);
-                match engine::discover_records(
-                    ctx,
-                    &lb.dns_name,
-                    &a.switch,
-                    &format!("{ns}/{}", info.name),
-                    &info.annotations,
-                )
-                .await
-                {
-                    Ok(r) => Ok(r),
-                    Err(Error::Invalid(why)) => Err(why),
-                    Err(e) => return Err(e),
-                }
-            }
-        },
+        Some(lb) => around.check_private_link(lb).and_then(|w| {
+            warnings.extend(w);
+            around.records_for(
+                &lb.dns_name,
+                a.switch.record.as_deref(),
+                &format!("{ns}/{}", info.name),
+                &info.annotations,
+            )
+        }),
     };
     Ok(Planned {
         source,
@@ -473,8 +463,11 @@ async fn plan_many(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(),
     let mut planned = Vec::new();
     {
         let _p = ui.spinner("translating");
-        for svc in candidates {
-            planned.push(plan_one(&ctx, &mut cl, svc, &opts, a).await?);
+        if !candidates.is_empty() {
+            let around = engine::surroundings(&ctx, &a.switch).await?;
+            for svc in candidates {
+                planned.push(plan_one(&ctx, &mut cl, &around, svc, &opts, a).await?);
+            }
         }
     }
     let journals: Vec<Option<Journal>> = planned
@@ -567,10 +560,14 @@ async fn single(
                 "service {ns}/{service} not found; list Services with kubectl get services -n {ns}"
             ))
         })?;
+    // What can be refused from the object alone is refused before any AWS call.
+    translate::translate(&old, &Live::default(), &options(global, a))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     let mut cl = cluster(&ctx).await?;
     let p = {
         let _p = ui.spinner("reading the Service, its NLB and target groups, and DNS");
-        plan_one(&ctx, &mut cl, old, &options(global, a), a).await?
+        let around = engine::surroundings(&ctx, &a.switch).await?;
+        plan_one(&ctx, &mut cl, &around, old, &options(global, a), a).await?
     };
     let journal = match &p.records {
         Ok(records) => Some(journal(&p, switch, records.clone())?),

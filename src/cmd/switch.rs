@@ -962,37 +962,20 @@ impl SwitchRequest {
     }
 }
 
-/// Refuses an NLB that backs a PrivateLink endpoint service: its consumers
-/// connect through endpoints, which no DNS change moves. Returns a warning
-/// when EC2 does not let us look.
-pub async fn check_private_link(ctx: &Context, lb: &LoadBalancer) -> Result<Vec<String>, Error> {
-    match ctx.aws.ec2.endpoint_services().await {
-        Ok(services) => match services
-            .iter()
-            .find(|s| s.network_load_balancer_arns.contains(&lb.arn))
-        {
-            Some(s) => Err(Error::Invalid(format!(
-                "NLB {} backs the PrivateLink endpoint service {}; its consumers connect through endpoints, not DNS, so they cannot be moved by a DNS switch",
-                lb.name, s.service_id
-            ))),
-            None => Ok(Vec::new()),
-        },
-        Err(e) if e.is_access_denied() => Ok(vec![format!(
-            "could not check for PrivateLink endpoint services ({e}); consumers of one would not move"
-        )]),
-        Err(e) => Err(e.into()),
-    }
+/// What Route 53 and EC2 hold around the Services a command looks at, read
+/// once however many Services it plans: every record of the zones searched
+/// (`--zone`, else all the caller can list) and the PrivateLink endpoint
+/// services.
+pub struct Surroundings {
+    records: Vec<DnsRecord>,
+    /// `Err` holds a warning: EC2 would not let us look.
+    endpoint_services: Result<Vec<crate::model::EndpointService>, String>,
 }
 
-/// The records to move (possibly none), after refusing what a switch must
-/// not touch: routing policies, two zones, external-dns ownership.
-pub async fn discover_records(
+pub async fn surroundings(
     ctx: &Context,
-    lb_dns: &str,
     f: &crate::cli::SwitchFlags,
-    service: &str,
-    annotations: &BTreeMap<String, String>,
-) -> Result<Vec<DnsRecord>, Error> {
+) -> Result<Surroundings, Error> {
     let zones = match &f.zone {
         Some(z) => {
             let found = ctx.aws.route53.find_zones(z).await?;
@@ -1005,27 +988,71 @@ pub async fn discover_records(
         }
         None => ctx.aws.route53.zones().await?,
     };
-    let mut all = Vec::new();
+    let mut records = Vec::new();
     for zone in &zones {
-        all.extend(ctx.aws.route53.records(zone).await?);
+        records.extend(ctx.aws.route53.records(zone).await?);
     }
-    let records = switch::preflight::records_to_move(&all, lb_dns, f.record.as_deref())
-        .map_err(Error::Invalid)?;
-    let Some(first) = records.first() else {
-        return Ok(records);
+    let endpoint_services = match ctx.aws.ec2.endpoint_services().await {
+        Ok(services) => Ok(services),
+        Err(e) if e.is_access_denied() => Err(format!(
+            "could not check for PrivateLink endpoint services ({e}); consumers of one would not move"
+        )),
+        Err(e) => return Err(e.into()),
     };
-    let zone_records: Vec<DnsRecord> = all
-        .into_iter()
-        .filter(|r| r.zone_id == first.zone_id)
-        .collect();
-    if let Some(why) =
-        switch::preflight::external_dns_owner(service, annotations, &zone_records, &records)
-    {
-        return Err(Error::Invalid(format!(
-            "{why}. Editing its records directly would fight external-dns, which puts its own weights back on every sync. Either take the name out of external-dns's scope first (domain or annotation filter, or upsert-only with its TXT ownership removed), or drive the weights through its set-identifier and aws-weight annotations by hand"
-        )));
+    Ok(Surroundings {
+        records,
+        endpoint_services,
+    })
+}
+
+impl Surroundings {
+    /// Refuses an NLB that backs a PrivateLink endpoint service: its
+    /// consumers connect through endpoints, which no DNS change moves.
+    /// `Ok` holds warnings.
+    pub fn check_private_link(&self, lb: &LoadBalancer) -> Result<Vec<String>, String> {
+        match &self.endpoint_services {
+            Err(warning) => Ok(vec![warning.clone()]),
+            Ok(services) => match services
+                .iter()
+                .find(|s| s.network_load_balancer_arns.contains(&lb.arn))
+            {
+                Some(s) => Err(format!(
+                    "NLB {} backs the PrivateLink endpoint service {}; its consumers connect through endpoints, not DNS, so they cannot be moved by a DNS switch",
+                    lb.name, s.service_id
+                )),
+                None => Ok(Vec::new()),
+            },
+        }
     }
-    Ok(records)
+
+    /// The records to move for one NLB (possibly none), after refusing what
+    /// a switch must not touch: routing policies, two zones, external-dns.
+    pub fn records_for(
+        &self,
+        lb_dns: &str,
+        record: Option<&str>,
+        service: &str,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<Vec<DnsRecord>, String> {
+        let records = switch::preflight::records_to_move(&self.records, lb_dns, record)?;
+        let Some(first) = records.first() else {
+            return Ok(records);
+        };
+        let zone_records: Vec<DnsRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.zone_id == first.zone_id)
+            .cloned()
+            .collect();
+        if let Some(why) =
+            switch::preflight::external_dns_owner(service, annotations, &zone_records, &records)
+        {
+            return Err(format!(
+                "{why}. Editing its records directly would fight external-dns, which puts its own weights back on every sync. Either take the name out of external-dns's scope first (domain or annotation filter, or upsert-only with its TXT ownership removed), or drive the weights through its set-identifier and aws-weight annotations by hand"
+            ));
+        }
+        Ok(records)
+    }
 }
 
 /// Refuses when a switch of this Service is journalled already.

@@ -265,8 +265,25 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         .expect("sandbox");
     let env = Env::of(&sandbox);
     let before = inventory(&sandbox).await;
+    sandbox.reset_aws_requests().await.expect("reset");
     let r = run(&env, &["migrate", "-A", "--dry-run=client", "-o", "json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Route 53 and EC2 are read once for all three Services, not per Service.
+    let calls = sandbox.aws_requests().await.expect("requests");
+    let count = |action: &str| -> u64 {
+        calls
+            .iter()
+            .filter(|(_, a, _)| a == action)
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    assert_eq!(count("ListHostedZones"), 1, "{calls:?}");
+    assert_eq!(count("ListResourceRecordSets"), 1, "{calls:?}");
+    assert_eq!(
+        count("DescribeVpcEndpointServiceConfigurations"),
+        1,
+        "{calls:?}"
+    );
     let v = r.json();
     let items = v["items"].as_array().expect("items");
     let sources: Vec<&str> = items.iter().filter_map(|i| i["source"].as_str()).collect();
