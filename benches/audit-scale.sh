@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: `kubectl nlb audit -A -o json` on a large emulated cluster.
+# Benchmark: `kubectl nlb audit -A -o json` on a large emulated cluster, and
+# `kubectl nlb migrate -A --dry-run=client -o json` over its in-tree Services.
 #
 # Seeds the sandbox with SERVICES LoadBalancer Services and PODS Pods (their
 # NLBs in moto), then measures the compiled binary's wall time and peak memory
@@ -60,6 +61,9 @@ measure() { # label, command...
 measure "kubectl nlb audit -A -o json" "$target/kubectl-nlb" audit -A -o json
 measure "kubectl nlb audit -A -o json (again)" "$target/kubectl-nlb" audit -A -o json
 measure "kubectl nlb audit -A --shallow -o json" "$target/kubectl-nlb" audit -A --shallow -o json
+# The in-tree Services (3 in 10 of the seeded ones) planned against their
+# live NLBs: one NLB, its target groups, their attributes and health each.
+measure "kubectl nlb migrate -A --dry-run -o json" "$target/kubectl-nlb" migrate -A --dry-run=client -o json
 if [ "${BENCH_KUBECTL:-1}" != 0 ] && command -v kubectl >/dev/null; then
   measure "kubectl get svc,pods -A -o json" kubectl get svc,pods -A -o json
 fi

@@ -76,6 +76,23 @@ impl Elbv2 {
         Ok(())
     }
 
+    /// Reads only the attributes of the given target groups, a few at a
+    /// time: one call each. Planning a migration needs no target health.
+    pub async fn fill_attributes(&self, groups: &mut [TargetGroup]) -> Result<(), AwsError> {
+        let read: Vec<(usize, BTreeMap<String, String>)> =
+            futures::stream::iter(groups.iter().enumerate().map(|(i, tg)| {
+                let arn = tg.arn.clone();
+                async move { Ok::<_, AwsError>((i, self.attributes(&arn).await?)) }
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        for (i, attributes) in read {
+            groups[i].attributes = attributes;
+        }
+        Ok(())
+    }
+
     pub async fn attributes(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         let out = self
             .client
@@ -386,9 +403,9 @@ impl Elbv2 {
             .find(|lb| crate::model::normalize_dns(&lb.dns_name) == wanted))
     }
 
-    /// The target groups a load balancer forwards to, by name, without
+    /// The target groups a load balancer forwards to, sorted by name, without
     /// attributes or health: one call.
-    async fn groups_behind(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
+    pub async fn groups_behind(&self, lb_arn: &str) -> Result<Vec<TargetGroup>, AwsError> {
         let out = self
             .client
             .describe_target_groups()

@@ -13,10 +13,11 @@ use crate::cli::{DryRun, GlobalArgs, ManifestOutput, MigrateArgs, MigrateStart, 
 use crate::context::Context;
 use crate::error::Error;
 use crate::k8s::Scope;
-use crate::model::{Detection, DnsRecord, LoadBalancer};
+use crate::model::{Detection, DnsRecord, LoadBalancer, TargetGroup, normalize_dns};
 use crate::switch::{Journal, Kind, LbTarget, Start};
 use crate::translate::{self, Entry, Lbc, Live, Options, Severity, Translation};
 use crate::ui::{Ui, render};
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Service;
 use serde::Deserialize;
 use serde::Serialize;
@@ -250,8 +251,15 @@ struct Cluster {
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-async fn cluster(ctx: &Context) -> Result<Cluster, Error> {
+/// The controller, the CNI, and the labels of the namespaces in `scope`.
+async fn cluster(ctx: &Context, scope: &Scope) -> Result<Cluster, Error> {
     let (lbc, cni) = tokio::try_join!(ctx.kube.detect_lbc(), ctx.kube.detect_vpc_cni())?;
+    let namespaces = match scope {
+        Scope::All => ctx.kube.all_namespace_labels().await?,
+        Scope::Namespace(ns) => {
+            BTreeMap::from([(ns.clone(), ctx.kube.namespace_labels(ns).await?)])
+        }
+    };
     Ok(Cluster {
         lbc: Lbc::from_detection(&lbc),
         vpc_cni: match cni {
@@ -259,8 +267,70 @@ async fn cluster(ctx: &Context) -> Result<Cluster, Error> {
             Detection::Missing => Some(false),
             Detection::Unknown(_) => None,
         },
-        namespaces: BTreeMap::new(),
+        namespaces,
     })
+}
+
+/// Where the planner finds a Service's NLB and its target groups.
+enum Nlbs {
+    /// One Service: its NLB looked up by name, then its target groups.
+    Lookup,
+    /// Many Services: the region listed once, in pages of 400, so that each
+    /// Service costs only its target groups' attributes.
+    Listed {
+        by_dns: BTreeMap<String, LoadBalancer>,
+        groups: BTreeMap<String, Vec<TargetGroup>>,
+    },
+}
+
+impl Nlbs {
+    async fn list(ctx: &Context) -> Result<Nlbs, Error> {
+        let (lbs, tgs) = tokio::try_join!(
+            ctx.aws.elbv2.load_balancers(),
+            ctx.aws.elbv2.target_groups()
+        )?;
+        let mut groups: BTreeMap<String, Vec<TargetGroup>> = BTreeMap::new();
+        for tg in tgs {
+            for lb in &tg.load_balancer_arns {
+                groups.entry(lb.clone()).or_default().push(tg.clone());
+            }
+        }
+        for g in groups.values_mut() {
+            g.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        let by_dns = lbs
+            .into_iter()
+            .map(|lb| (normalize_dns(&lb.dns_name), lb))
+            .collect();
+        Ok(Nlbs::Listed { by_dns, groups })
+    }
+
+    /// The NLB answering at `host` and its target groups, with attributes:
+    /// the live settings the translation trusts over annotations.
+    async fn find(
+        &self,
+        ctx: &Context,
+        host: &str,
+    ) -> Result<Option<(LoadBalancer, Vec<TargetGroup>)>, Error> {
+        let found = match self {
+            Nlbs::Lookup => match ctx.aws.elbv2.load_balancer_by_dns(host).await? {
+                Some(lb) => {
+                    let groups = ctx.aws.elbv2.groups_behind(&lb.arn).await?;
+                    Some((lb, groups))
+                }
+                None => None,
+            },
+            Nlbs::Listed { by_dns, groups } => by_dns.get(&normalize_dns(host)).map(|lb| {
+                let behind = groups.get(&lb.arn).cloned().unwrap_or_default();
+                (lb.clone(), behind)
+            }),
+        };
+        let Some((lb, mut groups)) = found else {
+            return Ok(None);
+        };
+        ctx.aws.elbv2.fill_attributes(&mut groups).await?;
+        Ok(Some((lb, groups)))
+    }
 }
 
 /// One Service, read and translated against its live NLB.
@@ -275,7 +345,8 @@ struct Planned {
 
 async fn plan_one(
     ctx: &Context,
-    cl: &mut Cluster,
+    cl: &Cluster,
+    nlbs: &Nlbs,
     around: &engine::Surroundings,
     old: Service,
     opts: &Options,
@@ -284,17 +355,12 @@ async fn plan_one(
     let info = crate::k8s::service_info(&old);
     let ns = info.namespace.clone();
     let source = format!("service {ns}/{}", info.name);
-    if !cl.namespaces.contains_key(&ns) {
-        let labels = ctx.kube.namespace_labels(&ns).await?;
-        cl.namespaces.insert(ns.clone(), labels);
-    }
-    let lb = match info.ingress_hostnames.first() {
-        Some(host) => ctx.aws.elbv2.load_balancer_by_dns(host).await?,
-        None => None,
-    };
-    let groups = match &lb {
-        Some(lb) => Some(ctx.aws.elbv2.target_groups_of(&lb.arn).await?),
-        None => None,
+    let (lb, groups) = match info.ingress_hostnames.first() {
+        Some(host) => match nlbs.find(ctx, host).await? {
+            Some((lb, groups)) => (Some(lb), Some(groups)),
+            None => (None, None),
+        },
+        None => (None, None),
     };
     let live = Live {
         load_balancer: lb.clone(),
@@ -433,6 +499,20 @@ fn write_plan(out: &mut dyn Write, p: &Planned, j: Option<&Journal>) -> std::io:
     Ok(())
 }
 
+/// How many Services `-A` and `-l` plan at once. Each one's target-group
+/// reads are concurrent too, so up to 4 × 8 requests are in flight; the SDK
+/// retries what ELBv2 throttles.
+const PLAN_CONCURRENCY: usize = 4;
+
+/// One Service of a plan.
+enum Outcome {
+    /// Translated, with its switch when traffic can be switched.
+    Planned(Box<(Planned, Option<Journal>)>),
+    /// Refused from the object alone (no selector, being deleted, no valid
+    /// new name): listed, so that one Service does not hide the others' plans.
+    Refused { source: String, why: String },
+}
+
 async fn plan_many(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(), Error> {
     let switch = engine::check_switch_flags(&a.switch)?;
     let ctx = Context::build(global).await?;
@@ -441,98 +521,148 @@ async fn plan_many(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(),
     } else {
         Scope::Namespace(ctx.namespace.clone())
     };
-    let (services, mut cl) = {
-        let _p = ui.spinner("reading Services, the controller and the NLBs");
-        let services = ctx
-            .kube
+    let services = {
+        let _p = ui.spinner("reading Services");
+        ctx.kube
             .service_objects(&scope, a.selector.as_deref())
-            .await?;
-        (services, cluster(&ctx).await?)
+            .await?
     };
-    let candidates: Vec<Service> = services
+    let opts = Options {
+        new_name: None,
+        ..options(global, a)
+    };
+    // What can be refused from the object alone is, before any AWS call.
+    let candidates: Vec<Result<Service, Outcome>> = services
         .into_iter()
         .filter(|s| {
             let info = crate::k8s::service_info(s);
             info.type_ == "LoadBalancer" && classify::owner(&info) == Owner::InTreeNlb
         })
+        .map(
+            |s| match translate::translate(&s, &Live::default(), &opts) {
+                Ok(_) => Ok(s),
+                Err(e) => {
+                    let info = crate::k8s::service_info(&s);
+                    Err(Outcome::Refused {
+                        source: format!("service {}/{}", info.namespace, info.name),
+                        why: e.to_string(),
+                    })
+                }
+            },
+        )
         .collect();
-    let opts = Options {
-        new_name: None,
-        ..options(global, a)
-    };
-    let mut planned = Vec::new();
-    {
-        let _p = ui.spinner("translating");
-        if !candidates.is_empty() {
-            let around = engine::surroundings(&ctx, &a.switch).await?;
-            for svc in candidates {
-                planned.push(plan_one(&ctx, &mut cl, &around, svc, &opts, a).await?);
-            }
+    if candidates.is_empty() {
+        // Scripts reading -o json get an empty list, not prose.
+        let none = "no in-tree NLB Services found";
+        match a.output {
+            Some(ManifestOutput::Json) => emit(&mut std::io::stdout().lock(), a.output, &[])?,
+            Some(ManifestOutput::Yaml) => writeln!(std::io::stderr().lock(), "{none}")?,
+            None => writeln!(std::io::stdout().lock(), "{none}")?,
         }
-    }
-    let journals: Vec<Option<Journal>> = planned
-        .iter()
-        .map(|p| match &p.records {
-            Ok(r) => journal(p, &switch, r.clone()).ok(),
-            Err(_) => None,
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    if planned.is_empty() {
-        writeln!(out, "no in-tree NLB Services found")?;
         return Ok(());
     }
-    emit(&mut out, a.output, &planned, &journals)
+    let outcomes: Vec<Outcome> = if candidates.iter().any(Result::is_ok) {
+        let _p = ui.spinner("reading the controller, the NLBs and DNS, and translating");
+        let (cl, nlbs, around) = tokio::try_join!(
+            cluster(&ctx, &scope),
+            Nlbs::list(&ctx),
+            engine::surroundings(&ctx, &a.switch)
+        )?;
+        let (ctx, cl, nlbs, around, opts, switch) = (&ctx, &cl, &nlbs, &around, &opts, &switch);
+        futures::stream::iter(candidates.into_iter().map(|c| async move {
+            let svc = match c {
+                Ok(svc) => svc,
+                Err(refused) => return Ok(refused),
+            };
+            let p = plan_one(ctx, cl, nlbs, around, svc, opts, a).await?;
+            let j = match &p.records {
+                Ok(r) => journal(&p, switch, r.clone()).ok(),
+                Err(_) => None,
+            };
+            Ok::<_, Error>(Outcome::Planned(Box::new((p, j))))
+        }))
+        .buffered(PLAN_CONCURRENCY)
+        .try_collect()
+        .await?
+    } else {
+        candidates.into_iter().filter_map(Result::err).collect()
+    };
+    emit(&mut std::io::stdout().lock(), a.output, &outcomes)
 }
 
 fn emit(
     out: &mut dyn Write,
     format: Option<ManifestOutput>,
-    planned: &[Planned],
-    journals: &[Option<Journal>],
+    outcomes: &[Outcome],
 ) -> Result<(), Error> {
     match format {
         Some(ManifestOutput::Json) => {
-            let items = planned
+            let items = outcomes
                 .iter()
-                .zip(journals)
-                .map(|(p, j)| {
-                    Ok(Item {
-                        source: p.source.clone(),
-                        service: manifest(&p.translation)?,
-                        report: &p.translation.report,
-                        records: p.records.as_ref().ok().map(|r| {
-                            r.iter()
-                                .map(|r| format!("{} {}", r.name, r.type_))
-                                .collect()
-                        }),
-                        steps: j
-                            .as_ref()
-                            .map(|j| j.steps().iter().map(|s| s.label()).collect()),
-                        refused: p.records.as_ref().err().cloned(),
-                    })
+                .map(|o| match o {
+                    Outcome::Planned(pj) => {
+                        let (p, j) = &**pj;
+                        Ok(Item {
+                            source: p.source.clone(),
+                            service: manifest(&p.translation)?,
+                            report: &p.translation.report,
+                            records: p.records.as_ref().ok().map(|r| {
+                                r.iter()
+                                    .map(|r| format!("{} {}", r.name, r.type_))
+                                    .collect()
+                            }),
+                            steps: j
+                                .as_ref()
+                                .map(|j| j.steps().iter().map(|s| s.label()).collect()),
+                            refused: p.records.as_ref().err().cloned(),
+                        })
+                    }
+                    Outcome::Refused { source, why } => Ok(Item {
+                        source: source.clone(),
+                        service: serde_json::Value::Null,
+                        report: &[],
+                        records: None,
+                        steps: None,
+                        refused: Some(why.clone()),
+                    }),
                 })
                 .collect::<Result<Vec<_>, Error>>()?;
             render::json(out, &Items { items })?;
         }
         Some(ManifestOutput::Yaml) => {
+            // Manifests on stdout, one document per translated Service; the
+            // plans and refusals on stderr.
             let mut err = std::io::stderr().lock();
-            for (i, (p, j)) in planned.iter().zip(journals).enumerate() {
-                write_plan(&mut err, p, j.as_ref())?;
-                if i > 0 {
-                    writeln!(out, "---")?;
+            let mut first = true;
+            for o in outcomes {
+                match o {
+                    Outcome::Planned(pj) => {
+                        let (p, j) = &**pj;
+                        write_plan(&mut err, p, j.as_ref())?;
+                        if !first {
+                            writeln!(out, "---")?;
+                        }
+                        first = false;
+                        render::yaml(out, &manifest(&p.translation)?)?;
+                    }
+                    Outcome::Refused { why, .. } => writeln!(err, "cannot migrate: {why}")?,
                 }
-                render::yaml(out, &manifest(&p.translation)?)?;
             }
         }
         None => {
-            for (i, (p, j)) in planned.iter().zip(journals).enumerate() {
+            for (i, o) in outcomes.iter().enumerate() {
                 if i > 0 {
                     writeln!(out)?;
                 }
-                write_plan(out, p, j.as_ref())?;
-                writeln!(out, "---")?;
-                render::yaml(out, &manifest(&p.translation)?)?;
+                match o {
+                    Outcome::Planned(pj) => {
+                        let (p, j) = &**pj;
+                        write_plan(out, p, j.as_ref())?;
+                        writeln!(out, "---")?;
+                        render::yaml(out, &manifest(&p.translation)?)?;
+                    }
+                    Outcome::Refused { why, .. } => writeln!(out, "cannot migrate: {why}")?,
+                }
             }
         }
     }
@@ -563,11 +693,22 @@ async fn single(
     // What can be refused from the object alone is refused before any AWS call.
     translate::translate(&old, &Live::default(), &options(global, a))
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    let mut cl = cluster(&ctx).await?;
-    let p = {
+    let scope = Scope::Namespace(ns.clone());
+    let (cl, p) = {
         let _p = ui.spinner("reading the Service, its NLB and target groups, and DNS");
-        let around = engine::surroundings(&ctx, &a.switch).await?;
-        plan_one(&ctx, &mut cl, &around, old, &options(global, a), a).await?
+        let (cl, around) =
+            tokio::try_join!(cluster(&ctx, &scope), engine::surroundings(&ctx, &a.switch))?;
+        let p = plan_one(
+            &ctx,
+            &cl,
+            &Nlbs::Lookup,
+            &around,
+            old,
+            &options(global, a),
+            a,
+        )
+        .await?;
+        (cl, p)
     };
     let journal = match &p.records {
         Ok(records) => Some(journal(&p, switch, records.clone())?),
@@ -575,13 +716,13 @@ async fn single(
     };
     let mut out = std::io::stdout().lock();
     if a.output.is_some() || a.dry_run == DryRun::Client {
+        let blocked = check_blocked(std::iter::once((p.source.as_str(), &p.translation)));
         emit(
             &mut out,
             a.output,
-            std::slice::from_ref(&p),
-            std::slice::from_ref(&journal),
+            &[Outcome::Planned(Box::new((p, journal)))],
         )?;
-        return check_blocked(std::iter::once((p.source.as_str(), &p.translation)));
+        return blocked;
     }
     // Executing: everything that can refuse, before the first write.
     {

@@ -8,7 +8,7 @@ use crate::switching::{
 };
 use crate::util::{Env, assert_one_line_error, run};
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::Api;
+use kube::api::{Api, PostParams};
 use nlb_sandbox::{Sandbox, SandboxOptions};
 use serde::Deserialize;
 
@@ -264,11 +264,30 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         .await
         .expect("sandbox");
     let env = Env::of(&sandbox);
+    // A legacy Service without a selector cannot be migrated; it is listed
+    // as refused and does not hide the others' plans.
+    let orphan: Service = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "orphan",
+            "namespace": "shop",
+            "annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"},
+        },
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 443, "protocol": "TCP"}]},
+    }))
+    .expect("orphan");
+    Api::<Service>::namespaced(sandbox.kube_client(), "shop")
+        .create(&PostParams::default(), &orphan)
+        .await
+        .expect("create orphan");
     let before = inventory(&sandbox).await;
     sandbox.reset_aws_requests().await.expect("reset");
     let r = run(&env, &["migrate", "-A", "--dry-run=client", "-o", "json"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // Route 53 and EC2 are read once for all three Services, not per Service.
+    // Route 53 and EC2 are read once for all three Services, not per Service;
+    // so are the NLBs and target groups (one page each). Planning reads the
+    // target groups' attributes but never their health.
     let calls = sandbox.aws_requests().await.expect("requests");
     let count = |action: &str| -> u64 {
         calls
@@ -284,6 +303,10 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         1,
         "{calls:?}"
     );
+    assert_eq!(count("DescribeLoadBalancers"), 1, "{calls:?}");
+    assert_eq!(count("DescribeTargetGroups"), 1, "{calls:?}");
+    assert_eq!(count("DescribeTargetHealth"), 0, "{calls:?}");
+    assert!(count("DescribeTargetGroupAttributes") >= 3, "{calls:?}");
     let v = r.json();
     let items = v["items"].as_array().expect("items");
     let sources: Vec<&str> = items.iter().filter_map(|i| i["source"].as_str()).collect();
@@ -292,13 +315,22 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         [
             "service shop/checkout",
             "service shop/legacy-api",
+            "service shop/orphan",
             "service web/static-eip"
         ]
+    );
+    assert!(items[2]["service"].is_null(), "{}", items[2]);
+    assert!(
+        items[2]["refused"]
+            .as_str()
+            .is_some_and(|w| w.contains("shop/orphan has no spec.selector")),
+        "{}",
+        items[2]
     );
     assert_eq!(items[0]["records"][0], "checkout.example.com. A");
     assert_eq!(items[1]["records"][0], "api.example.com. CNAME");
     assert_eq!(items[0]["steps"].as_array().map(Vec::len), Some(6));
-    let codes: Vec<&str> = items[2]["report"]
+    let codes: Vec<&str> = items[3]["report"]
         .as_array()
         .expect("report")
         .iter()
@@ -324,6 +356,22 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
     let v = r.json();
     assert_eq!(v["items"].as_array().map(Vec::len), Some(1), "{v}");
     assert_eq!(v["items"][0]["source"], "service shop/checkout");
+    // Nothing to plan is still JSON for a script: an empty list.
+    let r = run(
+        &env,
+        &[
+            "migrate",
+            "-A",
+            "-l",
+            "app=nothing",
+            "--dry-run=client",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json(), serde_json::json!({"items": []}));
     // The table form names every Service and its steps.
     let r = run(&env, &["migrate", "-A", "--dry-run"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -331,6 +379,7 @@ async fn plan_every_legacy_service_of_the_seeded_world() {
         "shop/checkout → checkout-lbc",
         "shop/legacy-api → legacy-api-lbc",
         "api.example.com. CNAME",
+        "cannot migrate: service shop/orphan has no spec.selector",
     ] {
         assert!(r.stdout.contains(needle), "{needle:?} in:\n{}", r.stdout);
     }
