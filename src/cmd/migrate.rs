@@ -755,16 +755,24 @@ async fn single(
         return Ok(());
     }
     ui.check_confirmable(a.yes)?;
-    let gate_label = cl
+    let missing = cl
         .namespaces
         .get(&ns)
         .and_then(|l| l.get(ann::READINESS_GATE_LABEL))
         .map(String::as_str)
         != Some("enabled");
+    let gate_label = match readiness_gate_offer(missing, a.enable_readiness_gate, a.yes) {
+        Offer::Label => true,
+        Offer::Skip => false,
+        Offer::Ask => ui.ask(&format!(
+            "Label namespace {ns} {}=enabled so that rollouts wait for the NLB (existing pods get gates only when restarted)?",
+            ann::READINESS_GATE_LABEL
+        ))?,
+    };
     {
         let mut err = std::io::stderr().lock();
         write_plan(&mut err, &p, Some(&journal))?;
-        if a.enable_readiness_gate && gate_label {
+        if gate_label {
             writeln!(
                 err,
                 "  first: label namespace {ns} {}=enabled (existing pods get gates only when restarted)",
@@ -773,7 +781,7 @@ async fn single(
         }
     }
     ui.confirm("Start this migration?", a.yes)?;
-    if a.enable_readiness_gate && gate_label {
+    if gate_label {
         ctx.kube
             .label_namespace(&ns, ann::READINESS_GATE_LABEL, "enabled")
             .await?;
@@ -786,4 +794,42 @@ async fn single(
     let mut stored = Stored::new(journal);
     stored.save(&ctx).await?;
     engine::drive(&ctx, ui, &mut stored, &mut out).await
+}
+
+/// What to do about a namespace without pod readiness gates.
+#[derive(Debug, PartialEq, Eq)]
+enum Offer {
+    Label,
+    Ask,
+    Skip,
+}
+
+/// The label is an extra change to the namespace, so it is made only when
+/// asked for (`--enable-readiness-gate`) or accepted at the prompt; `--yes`
+/// confirms the migration, not this.
+fn readiness_gate_offer(missing: bool, flag: bool, yes: bool) -> Offer {
+    match (missing, flag, yes) {
+        (false, _, _) => Offer::Skip,
+        (true, true, _) => Offer::Label,
+        (true, false, false) => Offer::Ask,
+        (true, false, true) => Offer::Skip,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Offer, readiness_gate_offer};
+
+    #[test]
+    fn the_readiness_gate_label_is_offered_only_when_missing_and_never_made_unasked() {
+        for flag in [false, true] {
+            for yes in [false, true] {
+                assert_eq!(readiness_gate_offer(false, flag, yes), Offer::Skip);
+            }
+        }
+        assert_eq!(readiness_gate_offer(true, true, false), Offer::Label);
+        assert_eq!(readiness_gate_offer(true, true, true), Offer::Label);
+        assert_eq!(readiness_gate_offer(true, false, false), Offer::Ask);
+        assert_eq!(readiness_gate_offer(true, false, true), Offer::Skip);
+    }
 }

@@ -81,6 +81,19 @@ impl Ui {
         }
     }
 
+    /// Asks a yes/no question on the terminal (default no). Without a
+    /// terminal the answer is no: an optional change is never made unasked.
+    pub fn ask(&self, prompt: &str) -> Result<bool, crate::error::Error> {
+        if !(self.stderr_tty && std::io::stdin().is_terminal()) {
+            return Ok(false);
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(false)
+            .interact_on(&dialoguer::console::Term::stderr())
+            .map_err(|e| crate::error::Error::Invalid(format!("reading the answer: {e}")))
+    }
+
     /// A bar on stderr counting toward `total`; invisible when stderr is not a terminal.
     pub fn bar(&self, total: u64, message: &str) -> ProgressBar {
         let bar = if self.stderr_tty {
