@@ -125,7 +125,7 @@ _kubectl__nlb() {
 
     case "${cmd}" in
         kubectl__nlb)
-            opts="-n -s -v -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version audit bind-hostnetwork cutover migrate completion help"
+            opts="-n -s -v -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version audit bind-hostnetwork cutover migrate completion help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +175,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -195,7 +214,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__audit)
-            opts="-A -o -n -s -v -h -V --all-namespaces --output --zone --shallow --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-A -o -n -s -v -h -V --all-namespaces --output --zone --shallow --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,6 +276,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -277,7 +315,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__bind__subcmd__hostnetwork)
-            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --create-load-balancer --scheme --subnets --target-type --source-cidr --source-sg --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --create-load-balancer --scheme --subnets --target-type --source-cidr --source-sg --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +421,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -403,7 +460,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__completion)
-            opts="-n -s -v -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version bash elvish fish powershell zsh"
+            opts="-n -s -v -h -V --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,6 +510,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -473,7 +549,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover)
-            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version status resume abort help"
+            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +651,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -595,7 +690,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover__subcmd__abort)
-            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -642,6 +737,25 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -735,7 +849,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover__subcmd__resume)
-            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,6 +903,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -809,7 +942,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover__subcmd__status)
-            opts="-o -n -s -v -h -V --output --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-o -n -s -v -h -V --output --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -864,6 +997,25 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1069,7 +1221,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate)
-            opts="-f -A -l -o -y -n -s -v -h -V --filename --all-namespaces --selector --new-name --preserve-client-ip --accept-new-addresses --enable-readiness-gate --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version status resume abort help"
+            opts="-f -A -l -o -y -n -s -v -h -V --filename --all-namespaces --selector --new-name --preserve-client-ip --accept-new-addresses --enable-readiness-gate --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1187,6 +1339,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1207,7 +1378,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate__subcmd__abort)
-            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1254,6 +1425,25 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1347,7 +1537,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate__subcmd__resume)
-            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1401,6 +1591,25 @@ _kubectl__nlb() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1421,7 +1630,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate__subcmd__status)
-            opts="-o -n -s -v -h -V --output --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --region --profile --color --verbose --help --version"
+            opts="-o -n -s -v -h -V --output --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1476,6 +1685,25 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate-authority)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --token)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

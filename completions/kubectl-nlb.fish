@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_nlb_global_optspecs
-    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= s/server= insecure-skip-tls-verify region= profile= color= v/verbose h/help V/version
+    string join \n kubeconfig= context= cluster= user= n/namespace= as= as-group= request-timeout= s/server= insecure-skip-tls-verify certificate-authority= token= region= profile= color= v/verbose h/help V/version
 end
 
 function __fish_kubectl_nlb_needs_command
@@ -33,6 +33,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l as -d 'Username
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -61,6 +63,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l as -d 
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -99,6 +103,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -136,6 +142,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -163,6 +171,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -182,6 +192,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -202,6 +214,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -243,6 +257,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -273,6 +289,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -292,6 +310,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -312,6 +332,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
@@ -335,6 +357,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l a
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l as-group -d 'Group to impersonate (repeatable)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l request-timeout -d 'How long to wait for one API request; 0 waits forever (e.g. 30s, 1m)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -s s -l server -d 'The address of the Kubernetes API server' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l certificate-authority -d 'A PEM file of CA certificates to verify the API server with' -r -F
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l token -d 'Bearer token for the API server, instead of the kubeconfig user\'s credentials' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l region -d 'AWS region (default: AWS_REGION, then the profile\'s region)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l profile -d 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand completion" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''

@@ -105,6 +105,18 @@ pub struct GlobalArgs {
     /// Do not verify the API server's certificate (insecure)
     #[arg(long, global = true, help_heading = "Kubernetes")]
     pub insecure_skip_tls_verify: bool,
+    /// A PEM file of CA certificates to verify the API server with
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        value_hint = clap::ValueHint::FilePath,
+        help_heading = "Kubernetes"
+    )]
+    pub certificate_authority: Option<PathBuf>,
+    /// Bearer token for the API server, instead of the kubeconfig user's credentials
+    #[arg(long, global = true, value_name = "TOKEN", help_heading = "Kubernetes")]
+    pub token: Option<String>,
 
     /// AWS region (default: AWS_REGION, then the profile's region)
     #[arg(long, global = true, value_name = "REGION", help_heading = "AWS")]

@@ -94,6 +94,24 @@ pub fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeErro
     }
 }
 
+/// `--certificate-authority` must name a readable PEM file with at least one
+/// certificate: refused here, with the path, rather than as a TLS failure.
+fn check_ca_file(path: &std::path::Path) -> Result<(), KubeError> {
+    let text = std::fs::read(path).map_err(|e| {
+        KubeError::Config(format!(
+            "--certificate-authority {}: cannot read it: {e}",
+            path.display()
+        ))
+    })?;
+    if !String::from_utf8_lossy(&text).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(KubeError::Config(format!(
+            "--certificate-authority {}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, String), KubeError> {
     let timeout = parse_request_timeout(&args.request_timeout).map_err(KubeError::Config)?;
     let (mut config, context) = match load_kubeconfig(args)? {
@@ -143,11 +161,19 @@ pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, Str
                 .map_err(|e| KubeError::Config(format!("kubeconfig: {}", root_cause(&e))))?;
             (config, context)
         }
-        None => match kube::Config::incluster() {
-            Ok(config) => (config, None),
-            Err(_) => {
+        // kubectl works with --server alone (and --token) when there is no
+        // kubeconfig; so do we.
+        None => match (&args.server, kube::Config::incluster()) {
+            (Some(server), _) => {
+                let url = server
+                    .parse()
+                    .map_err(|_| KubeError::Config(format!("invalid --server URL \"{server}\"")))?;
+                (kube::Config::new(url), None)
+            }
+            (None, Ok(config)) => (config, None),
+            (None, Err(_)) => {
                 return Err(KubeError::Config(
-                    "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"
+                    "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config (or give the API server with --server)"
                         .into(),
                 ));
             }
@@ -160,6 +186,25 @@ pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, Str
     }
     if args.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
+    }
+    if let Some(path) = &args.certificate_authority {
+        check_ca_file(path)?;
+        // kube verifies against the file (and re-reads it on rotation),
+        // instead of the kubeconfig's certificate-authority(-data).
+        config.root_cert = None;
+        config.root_cert_file = Some(path.clone());
+    }
+    if let Some(token) = &args.token {
+        // As kubectl: the token replaces the user's other credentials (exec
+        // plugins, auth providers, basic auth, token files); a client
+        // certificate, if any, is still presented.
+        let auth = &mut config.auth_info;
+        auth.token = Some(secrecy::SecretString::from(token.clone()));
+        auth.token_file = None;
+        auth.exec = None;
+        auth.auth_provider = None;
+        auth.username = None;
+        auth.password = None;
     }
     if let Some(user) = &args.as_user {
         config.auth_info.impersonate = Some(user.clone());

@@ -1,6 +1,9 @@
 //! Flags, help, and bad input that never reaches a peer.
 
-use crate::util::{assert_one_line_error, kubectl_nlb, shared};
+use crate::util::{Env, assert_one_line_error, kubectl_nlb, run, shared};
+use nlb_sandbox::{Sandbox, SandboxOptions};
+
+const CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kube-ca.pem");
 
 #[test]
 fn help_reads_as_a_kubectl_plugin_and_documents_exit_codes() {
@@ -106,4 +109,73 @@ fn an_unknown_hosted_zone_is_invalid_input() {
 fn a_bad_request_timeout_is_invalid_input() {
     let run = kubectl_nlb(shared(), &["audit", "--request-timeout", "soon"]);
     assert_one_line_error(&run, "invalid --request-timeout \"soon\"");
+}
+
+/// kubectl's credential flags reach the API server as kubectl sends them:
+/// the sandbox records the Authorization and Impersonate-* headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_s_credential_flags_reach_the_api_server() {
+    let sandbox = Sandbox::start(SandboxOptions::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sandbox);
+    sandbox.reset_kube_requests();
+    let r = run(&env, &["audit", "-A"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        sandbox.kube_identities(),
+        ["authorization=Bearer sandbox-dummy-token"]
+    );
+    // --token replaces the kubeconfig user's credentials; --as and
+    // --as-group impersonate; a CA file is accepted.
+    sandbox.reset_kube_requests();
+    let r = run(
+        &env,
+        &[
+            "audit",
+            "-A",
+            "--token",
+            "t0ken",
+            "--as",
+            "alice",
+            "--as-group",
+            "ops",
+            "--certificate-authority",
+            CA,
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        sandbox.kube_identities(),
+        ["authorization=Bearer t0ken; impersonate-group=ops; impersonate-user=alice"]
+    );
+    // With no kubeconfig at all, --server (and --token) is enough.
+    sandbox.reset_kube_requests();
+    let bare = env.with("KUBECONFIG", None);
+    let url = sandbox.kube_url();
+    let r = run(
+        &bare,
+        &["audit", "-A", "--server", &url, "--token", "t0ken"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(sandbox.kube_identities(), ["authorization=Bearer t0ken"]);
+}
+
+#[test]
+fn a_bad_certificate_authority_file_is_named() {
+    let run = kubectl_nlb(
+        shared(),
+        &["audit", "--certificate-authority", "/nonexistent/ca.pem"],
+    );
+    assert_one_line_error(
+        &run,
+        "--certificate-authority /nonexistent/ca.pem: cannot read it",
+    );
+    let run = kubectl_nlb(shared(), &["audit", "--certificate-authority", CA]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let not_pem = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let run = kubectl_nlb(shared(), &["audit", "--certificate-authority", not_pem]);
+    assert_one_line_error(&run, "no PEM certificate in it");
 }

@@ -44,6 +44,9 @@ pub(crate) struct State {
     fake: kube::Client,
     namespaces: Mutex<BTreeMap<String, Value>>,
     counts: Mutex<BTreeMap<String, u64>>,
+    /// Who the requests claimed to be: `Authorization` and `Impersonate-*`
+    /// headers, as one line per distinct combination.
+    identities: Mutex<std::collections::BTreeSet<String>>,
     total: AtomicU64,
     rv: AtomicU64,
     port: OnceLock<u16>,
@@ -80,6 +83,7 @@ impl KubeServer {
             fake,
             namespaces: Mutex::new(BTreeMap::new()),
             counts: Mutex::new(BTreeMap::new()),
+            identities: Mutex::new(std::collections::BTreeSet::new()),
             total: AtomicU64::new(0),
             rv: AtomicU64::new(100),
             port: OnceLock::new(),
@@ -137,6 +141,13 @@ impl KubeServer {
             .collect()
     }
 
+    /// The identities requests presented since the last reset, sorted:
+    /// `authorization=Bearer T; impersonate-group=G; impersonate-user=U`
+    /// (headers lower-cased and sorted; `anonymous` when there were none).
+    pub fn identities(&self) -> Vec<String> {
+        lock(&self.state.identities).iter().cloned().collect()
+    }
+
     /// Forget all counted requests.
     pub fn reset_requests(&self) {
         self.state.reset();
@@ -163,6 +174,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl State {
     fn reset(&self) {
         lock(&self.counts).clear();
+        lock(&self.identities).clear();
         self.total.store(0, Ordering::Relaxed);
     }
 
@@ -341,6 +353,18 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("as=Table"));
+    let mut identity: Vec<String> = req
+        .headers()
+        .iter()
+        .filter(|(k, _)| *k == header::AUTHORIZATION || k.as_str().starts_with("impersonate-"))
+        .map(|(k, v)| format!("{}={}", k.as_str(), v.to_str().unwrap_or("?")))
+        .collect();
+    identity.sort();
+    let identity = if identity.is_empty() {
+        "anonymous".to_string()
+    } else {
+        identity.join("; ")
+    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -356,6 +380,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         return sandbox_endpoint(&st, &method, rest);
     }
     st.total.fetch_add(1, Ordering::Relaxed);
+    lock(&st.identities).insert(identity);
     *lock(&st.counts)
         .entry(format!("{method} {path}"))
         .or_insert(0) += 1;

@@ -345,6 +345,12 @@ impl Sandbox {
         self.server.request_counts()
     }
 
+    /// Who the Kubernetes requests claimed to be (see
+    /// [`kube_server::KubeServer::identities`]).
+    pub fn kube_identities(&self) -> Vec<String> {
+        self.server.identities()
+    }
+
     pub fn reset_kube_requests(&self) {
         self.server.reset_requests();
     }
