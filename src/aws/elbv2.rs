@@ -57,19 +57,11 @@ impl Elbv2 {
     /// Reads attributes and target health of the given target groups, a few at
     /// a time. Two calls per target group: the API has no batch form.
     pub async fn fill_details(&self, groups: &mut [TargetGroup]) -> Result<(), AwsError> {
-        let details: Vec<(usize, BTreeMap<String, String>, Vec<TargetHealth>)> =
-            futures::stream::iter(groups.iter().enumerate().map(|(i, tg)| {
-                let arn = tg.arn.clone();
-                async move {
-                    let (attributes, health) =
-                        futures::try_join!(self.attributes(&arn), self.health(&arn))?;
-                    Ok::<_, AwsError>((i, attributes, health))
-                }
-            }))
-            .buffer_unordered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        for (i, attributes, targets) in details {
+        let read = per_group(groups, |arn| async move {
+            futures::try_join!(self.attributes(&arn), self.health(&arn))
+        })
+        .await?;
+        for (i, (attributes, targets)) in read {
             groups[i].attributes = attributes;
             groups[i].targets = targets;
         }
@@ -79,14 +71,7 @@ impl Elbv2 {
     /// Reads only the attributes of the given target groups, a few at a
     /// time: one call each. Planning a migration needs no target health.
     pub async fn fill_attributes(&self, groups: &mut [TargetGroup]) -> Result<(), AwsError> {
-        let read: Vec<(usize, BTreeMap<String, String>)> =
-            futures::stream::iter(groups.iter().enumerate().map(|(i, tg)| {
-                let arn = tg.arn.clone();
-                async move { Ok::<_, AwsError>((i, self.attributes(&arn).await?)) }
-            }))
-            .buffer_unordered(CONCURRENCY)
-            .try_collect()
-            .await?;
+        let read = per_group(groups, |arn| async move { self.attributes(&arn).await }).await?;
         for (i, attributes) in read {
             groups[i].attributes = attributes;
         }
@@ -451,6 +436,24 @@ impl Elbv2 {
         .try_collect()
         .await
     }
+}
+
+/// Runs `read` on each target group's ARN, a few at a time, and returns
+/// what it read by the group's index.
+async fn per_group<T, Fut>(
+    groups: &[TargetGroup],
+    read: impl Fn(String) -> Fut,
+) -> Result<Vec<(usize, T)>, AwsError>
+where
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    futures::stream::iter(groups.iter().enumerate().map(|(i, tg)| {
+        let reading = read(tg.arn.clone());
+        async move { Ok::<_, AwsError>((i, reading.await?)) }
+    }))
+    .buffer_unordered(CONCURRENCY)
+    .try_collect()
+    .await
 }
 
 /// `k8s-web-frontend-0a1b2c3d4e-0123456789abcdef.elb.us-east-1.amazonaws.com`

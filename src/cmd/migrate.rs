@@ -333,6 +333,11 @@ impl Nlbs {
     }
 }
 
+/// How a plan names a Service: `service NS/NAME`.
+fn source_of(info: &crate::model::ServiceInfo) -> String {
+    format!("service {}/{}", info.namespace, info.name)
+}
+
 /// One Service, read and translated against its live NLB.
 struct Planned {
     source: String,
@@ -354,7 +359,7 @@ async fn plan_one(
 ) -> Result<Planned, Error> {
     let info = crate::k8s::service_info(&old);
     let ns = info.namespace.clone();
-    let source = format!("service {ns}/{}", info.name);
+    let source = source_of(&info);
     let (lb, groups) = match info.ingress_hostnames.first() {
         Some(host) => match nlbs.find(ctx, host).await? {
             Some((lb, groups)) => (Some(lb), Some(groups)),
@@ -541,13 +546,10 @@ async fn plan_many(global: &GlobalArgs, a: &MigrateStart, ui: &Ui) -> Result<(),
         .map(
             |s| match translate::translate(&s, &Live::default(), &opts) {
                 Ok(_) => Ok(s),
-                Err(e) => {
-                    let info = crate::k8s::service_info(&s);
-                    Err(Outcome::Refused {
-                        source: format!("service {}/{}", info.namespace, info.name),
-                        why: e.to_string(),
-                    })
-                }
+                Err(e) => Err(Outcome::Refused {
+                    source: source_of(&crate::k8s::service_info(&s)),
+                    why: e.to_string(),
+                }),
             },
         )
         .collect();

@@ -53,7 +53,7 @@ impl Ui {
     /// Refuses up front when no one could answer a prompt and --yes is absent,
     /// so a script gets one error line rather than a plan and then a refusal.
     pub fn check_confirmable(&self, yes: bool) -> Result<(), crate::error::Error> {
-        if yes || (self.stderr_tty && std::io::stdin().is_terminal()) {
+        if yes || self.interactive() {
             Ok(())
         } else {
             Err(crate::error::Error::Invalid(
@@ -69,12 +69,7 @@ impl Ui {
             return Ok(());
         }
         self.check_confirmable(yes)?;
-        let answer = dialoguer::Confirm::new()
-            .with_prompt(prompt)
-            .default(false)
-            .interact_on(&dialoguer::console::Term::stderr())
-            .map_err(|e| Error::Invalid(format!("reading the answer: {e}")))?;
-        if answer {
+        if self.prompt(prompt)? {
             Ok(())
         } else {
             Err(Error::Aborted("aborted: nothing was changed".into()))
@@ -84,9 +79,19 @@ impl Ui {
     /// Asks a yes/no question on the terminal (default no). Without a
     /// terminal the answer is no: an optional change is never made unasked.
     pub fn ask(&self, prompt: &str) -> Result<bool, crate::error::Error> {
-        if !(self.stderr_tty && std::io::stdin().is_terminal()) {
+        if !self.interactive() {
             return Ok(false);
         }
+        self.prompt(prompt)
+    }
+
+    /// Someone can answer a prompt: stdin and stderr are terminals.
+    fn interactive(&self) -> bool {
+        self.stderr_tty && std::io::stdin().is_terminal()
+    }
+
+    /// A yes/no question on stderr, default no.
+    fn prompt(&self, prompt: &str) -> Result<bool, crate::error::Error> {
         dialoguer::Confirm::new()
             .with_prompt(prompt)
             .default(false)
