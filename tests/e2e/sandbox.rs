@@ -906,7 +906,14 @@ async fn sandbox_seeded_world() {
     };
     let co = find("checkout.example.com.");
     let alias = co.alias_target().expect("alias");
-    assert_eq!(Some(alias.dns_name()), checkout.dns_name.as_deref());
+    // Route 53 answers alias targets lower-cased and fully qualified.
+    assert_eq!(
+        Some(alias.dns_name().to_string()),
+        checkout
+            .dns_name
+            .as_deref()
+            .map(|d| format!("{}.", d.to_ascii_lowercase()))
+    );
     assert_eq!(
         Some(alias.hosted_zone_id()),
         checkout.canonical_hosted_zone_id.as_deref()
@@ -975,7 +982,18 @@ async fn sandbox_lbc_standin_lifecycle_and_user_tgb() {
         .iter()
         .map(|ip| (ip.clone(), 8080, "healthy".to_string()))
         .collect();
-    assert_eq!(targets(&sb, &tg).await, frontend_ips);
+    // Just registered: `initial` until the health checks pass (launcher.py
+    // "target lifecycle": 3 checks × 10 s, scaled to 0.3 s).
+    let initial: BTreeSet<(String, i32, String)> = frontend_ips
+        .iter()
+        .map(|(ip, port, _)| (ip.clone(), *port, "initial".to_string()))
+        .collect();
+    assert_eq!(targets(&sb, &tg).await, initial);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while targets(&sb, &tg).await != frontend_ips {
+        assert!(std::time::Instant::now() < deadline, "never healthy");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let tgbs: Api<TargetGroupBinding> = Api::namespaced(k.clone(), "web");
     tgbs.get(&p.target_groups[0].name)
         .await

@@ -18,6 +18,9 @@ The app is wrapped in a small middleware that adds, under ``/_sandbox/``:
                                         "description": ..}}; DescribeTargetHealth
                                         reports these instead of moto's answer
 * ``DELETE /_sandbox/target-health`` -> clears the overrides
+* ``POST /_sandbox/lifecycle``       -> JSON {"scale": f, "initial_checks": n|null,
+                                        "settle": bool}: how long targets stay
+                                        ``initial`` and ``draining`` (see below)
 
 Requests signed with the access key ``SANDBOXINTERNAL`` (the sandbox's own
 seeding and LBC stand-in) are neither counted nor subject to faults. The
@@ -34,6 +37,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -45,8 +49,9 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from moto.elbv2 import models as elbv2_models
+from moto.elbv2.exceptions import ELBClientError
 from moto.route53 import models as route53_models
-from moto.route53.exceptions import ResourceRecordAlreadyExists
+from moto.route53.exceptions import ResourceRecordAlreadyExists, Route53ClientError
 
 LOCK = threading.Lock()
 COUNTS = {}  # (service, action) -> count
@@ -83,43 +88,302 @@ def _health_for(self, target, ec2_backend):
 
 elbv2_models.FakeTargetGroup.health_for = _health_for
 
+# --- target lifecycle ------------------------------------------------------------
+#
+# moto reports a registered target healthy at once and forgets a deregistered
+# one. ELBv2 does neither (TargetHealth states,
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html):
+#
+# * a new target is `initial` (Elb.RegistrationInProgress, then
+#   Elb.InitialHealthChecking) until it has passed the health check
+#   HealthyThresholdCount times, one check per HealthCheckIntervalSeconds
+#   ("targets pass the initial health checks", network/target-group-health-checks.html);
+# * a deregistered target is `draining` (Target.DeregistrationInProgress) for
+#   the target group's deregistration_delay.timeout_seconds (default 300,
+#   network/load-balancer-target-groups.html#deregistration-delay), and still
+#   listed by DescribeTargetHealth meanwhile.
+#
+# Real seconds are scaled by LIFECYCLE["scale"] (sandbox seconds per real
+# second); LIFECYCLE["initial_checks"] replaces HealthyThresholdCount when set.
+# POST /_sandbox/lifecycle changes them; {"settle": true} ages every current
+# registration so a freshly seeded world is healthy.
+
+LIFECYCLE = {"scale": 0.01, "initial_checks": None}
+REGISTERED_AT = {}  # (tg arn, target id) -> monotonic time
+DRAINING = {}  # (tg arn, target id) -> (target dict, monotonic end)
+
+_orig_register = elbv2_models.FakeTargetGroup.register
+_orig_deregister = elbv2_models.FakeTargetGroup.deregister
+_lifecycle_health_for = elbv2_models.FakeTargetGroup.health_for
+
+
+def _now():
+    return time.monotonic()
+
+
+def _register(self, targets):
+    _orig_register(self, targets)
+    with LOCK:
+        for t in targets:
+            key = (self.arn, t["Id"])
+            DRAINING.pop(key, None)
+            REGISTERED_AT.setdefault(key, _now())
+
+
+def _deregister(self, targets):
+    _orig_deregister(self, targets)
+    delay = float(self.attributes.get("deregistration_delay.timeout_seconds", 300))
+    with LOCK:
+        scale = LIFECYCLE["scale"]
+        for t in targets:
+            key = (self.arn, t["Id"])
+            REGISTERED_AT.pop(key, None)
+            kept = self.deregistered_targets.get(t["Id"], t)
+            DRAINING[key] = (kept, _now() + delay * scale)
+
+
+def _initial_for(tg):
+    checks = LIFECYCLE["initial_checks"]
+    if checks is None:
+        checks = int(tg.healthy_threshold_count)
+    return checks * float(tg.health_check_interval_seconds) * LIFECYCLE["scale"]
+
+
+def _health_with_lifecycle(self, target, ec2_backend):
+    key = (self.arn, target["Id"])
+    with LOCK:
+        draining = DRAINING.get(key)
+        started = REGISTERED_AT.get(key)
+    if draining is not None and _now() < draining[1] and target["Id"] not in self.targets:
+        t = draining[0]
+        return elbv2_models.FakeHealthStatus(
+            t["Id"], t.get("Port", self.port), self.health_check_port, "draining",
+            "Target.DeregistrationInProgress", "Target deregistration is in progress")
+    status = _lifecycle_health_for(self, target, ec2_backend)
+    if status.status == "healthy" and started is not None and _now() - started < _initial_for(self):
+        return elbv2_models.FakeHealthStatus(
+            status.instance_id, status.port, status.health_check_port, "initial",
+            "Elb.InitialHealthChecking", "Initial health checks in progress")
+    return status
+
+
+_orig_describe_target_health = elbv2_models.ELBv2Backend.describe_target_health
+
+
+def _describe_target_health(self, target_group_arn, targets):
+    tg = self.target_groups.get(target_group_arn)
+    if not targets and tg is not None:
+        now = _now()
+        with LOCK:
+            leaving = [t for (arn, tid), (t, end) in DRAINING.items()
+                       if arn == target_group_arn and now < end and tid not in tg.targets]
+        targets = list(tg.targets.values()) + leaving
+    return _orig_describe_target_health(self, target_group_arn, targets)
+
+
+elbv2_models.FakeTargetGroup.register = _register
+elbv2_models.FakeTargetGroup.deregister = _deregister
+elbv2_models.FakeTargetGroup.health_for = _health_with_lifecycle
+elbv2_models.ELBv2Backend.describe_target_health = _describe_target_health
+
+# --- target group attributes as AWS keeps them ---------------------------------------
+#
+# * NLB target groups report preserve_client_ip.enabled and
+#   proxy_protocol_v2.enabled even when never set; the client-IP default is on
+#   for instance targets and for UDP/TCP_UDP, off for ip TCP/TLS
+#   (network/edit-target-group-attributes.html#client-ip-preservation).
+# * "client IP preservation is enabled (and can't be disabled) for ... UDP
+#   and TCP_UDP": ModifyTargetGroupAttributes with false fails with
+#   InvalidConfigurationRequest (the error quoted in
+#   kubernetes-sigs/aws-load-balancer-controller#4899).
+
+_orig_tg_init = elbv2_models.FakeTargetGroup.__init__
+UDP_PROTOCOLS = ("UDP", "TCP_UDP")
+
+
+def _tg_init(self, *args, **kwargs):
+    _orig_tg_init(self, *args, **kwargs)
+    if self.protocol in ("TCP", "TLS", "UDP", "TCP_UDP"):
+        keep = self.target_type == "instance" or self.protocol in UDP_PROTOCOLS
+        self.attributes.setdefault("preserve_client_ip.enabled", "true" if keep else "false")
+        self.attributes.setdefault("proxy_protocol_v2.enabled", "false")
+
+
+_orig_modify_tg_attributes = elbv2_models.ELBv2Backend.modify_target_group_attributes
+
+
+def _modify_tg_attributes(self, target_group_arn, attributes):
+    tg = self.target_groups.get(target_group_arn)
+    if (tg is not None and tg.protocol in UDP_PROTOCOLS
+            and str(attributes.get("preserve_client_ip.enabled", "")).lower() == "false"):
+        raise ELBClientError(
+            "InvalidConfigurationRequest",
+            "preserve_client_ip.enabled cannot be false if the target group protocol is UDP or TCP_UDP")
+    return _orig_modify_tg_attributes(self, target_group_arn, attributes)
+
+
+elbv2_models.FakeTargetGroup.__init__ = _tg_init
+elbv2_models.ELBv2Backend.modify_target_group_attributes = _modify_tg_attributes
+
+# --- deletion protection --------------------------------------------------------------
+#
+# "You can't delete a Network Load Balancer if deletion protection is enabled"
+# (network/load-balancer-delete.html); DeleteLoadBalancer answers
+# OperationNotPermitted (API_DeleteLoadBalancer.html). moto deletes anyway.
+
+_orig_delete_lb = elbv2_models.ELBv2Backend.delete_load_balancer
+
+
+def _delete_lb(self, arn):
+    lb = self.load_balancers.get(arn)
+    if lb is not None and str(lb.attrs.get("deletion_protection.enabled", "false")).lower() == "true":
+        raise ELBClientError(
+            "OperationNotPermitted",
+            "Load balancer '%s' cannot be deleted because deletion protection is enabled" % arn)
+    return _orig_delete_lb(self, arn)
+
+
+elbv2_models.ELBv2Backend.delete_load_balancer = _delete_lb
+
 # --- Route 53 batch semantics --------------------------------------------------
 #
-# Route 53 applies a change batch in order and as a whole: a batch may DELETE
-# a record and CREATE one of the same name and type (AWS's own example turns
-# a CNAME into an alias that way). moto 5.2 instead rejects any CREATE it has
-# seen before in the zone's history while a record of that name and type
-# exists *before* the batch, so "weighted pair -> original simple record"
-# fails. Validate CREATEs against the batch's running state, as Route 53
-# does, and drop moto's history check.
+# Route 53 applies a change batch in order and as a whole ("Route 53 validates
+# the changes ... and then either makes all or none",
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html).
+# moto 5.2 differs in ways a switch depends on, so every batch is checked here
+# first against the zone's running state, then applied one change at a time:
+#
+# * a CREATE of a record that exists fails (moto instead checks the zone's
+#   history, so "DELETE weighted pair + CREATE the original" failed);
+# * a DELETE must name an existing record with exactly its values ("To delete
+#   a resource record set, you must specify all the same values that you
+#   specified when you created it", API_ChangeResourceRecordSets); moto
+#   matched against its history instead;
+# * a simple and a weighted record set of one name and type cannot coexist:
+#   "RRSet with DNS name ..., type A cannot be created as a non-weighted set
+#   exists with the same name and type" (seen in kubernetes-sigs/external-dns#3141);
+# * a DELETE with a SetIdentifier removes that record of that name only
+#   (moto removed every record with the identifier, across names);
+# * names and alias targets are stored the way Route 53 returns them (see
+#   _r53_name / _alias_dns below).
 
 _orig_change_rrsets = route53_models.Route53Backend.change_resource_record_sets
+_orig_delete_by_id = route53_models.FakeZone.delete_rrset_by_id
+DELETING = threading.local()
 
 
-def _rr_key(name, type_, set_identifier):
-    return (name.strip(".").lower(), type_, set_identifier)
+def _r53_name(name):
+    """A record name as ListResourceRecordSets returns it: lower case
+    ("Amazon Route 53 stores alphabetic characters as lowercase letters"),
+    every character other than a-z, 0-9, hyphen and underscore as a
+    backslash and three octal digits (`*` -> `\052`), and fully qualified
+    (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html)."""
+    raw = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name)
+    labels = raw.rstrip(".").split(".")
+    out = []
+    for label in labels:
+        chars = []
+        for byte in label.lower().encode("utf-8"):
+            ch = chr(byte)
+            chars.append(ch if (ch.isascii() and (ch.isalnum() or ch in "-_")) else "\\%03o" % byte)
+        out.append("".join(chars))
+    return ".".join(out) + "."
+
+
+def _alias_dns(name):
+    """Alias targets come back lower-cased and fully qualified (Route 53
+    normalises them: terraform-provider-aws#3119 "Route53 normalizes these to
+    lowercase and only returns the lowercase value"; hashicorp/terraform#10007
+    shows the trailing dot)."""
+    return name.lower().rstrip(".") + "."
+
+
+def _normalise(rr):
+    rr = dict(rr)
+    rr["Name"] = _r53_name(rr["Name"])
+    if rr.get("AliasTarget"):
+        alias = dict(rr["AliasTarget"])
+        alias["DNSName"] = _alias_dns(alias.get("DNSName", ""))
+        rr["AliasTarget"] = alias
+    return rr
+
+
+def _values(rr):
+    """What a DELETE must repeat exactly, from a change or a stored RecordSet."""
+    get = rr.get if isinstance(rr, dict) else lambda k, d=None: {
+        "TTL": rr.ttl, "ResourceRecords": rr.records, "AliasTarget": rr.alias_target,
+        "Weight": rr.weight, "HealthCheckId": rr.health_check_id,
+    }.get(k, d)
+    records = [r["Value"] if isinstance(r, dict) else r for r in (get("ResourceRecords") or [])]
+    alias = get("AliasTarget") or None
+    if alias:
+        alias = (str(alias.get("HostedZoneId")), _alias_dns(str(alias.get("DNSName", ""))),
+                 str(alias.get("EvaluateTargetHealth", "false")).lower())
+    ttl = get("TTL")
+    weight = get("Weight")
+    return (None if ttl in (None, "") else str(ttl), sorted(records), alias,
+            None if weight in (None, "") else str(weight), get("HealthCheckId"))
+
+
+def _check_batch(zone, changes):
+    state = {}
+    for r in zone.rrsets:
+        state[(_r53_name(r.name), r.type, r.set_identifier)] = _values(r)
+    zone_name = _r53_name(zone.name)
+    for change in changes:
+        rr = change["ResourceRecordSet"]
+        key = (rr["Name"], rr["Type"], rr.get("SetIdentifier"))
+        desc = "[name='%s', type='%s'%s]" % (rr["Name"], rr["Type"],
+                                             ", set-identifier='%s'" % key[2] if key[2] else "")
+        if not (rr["Name"] == zone_name or rr["Name"].endswith("." + zone_name)):
+            return None  # moto's own DnsNameInvalidForZone answers this one
+        action = change["Action"]
+        if action == "DELETE":
+            if key not in state:
+                raise Route53ClientError("InvalidChangeBatch",
+                                         "Tried to delete resource record set %s but it was not found" % desc)
+            if state[key] != _values(rr):
+                raise Route53ClientError("InvalidChangeBatch",
+                                         "Tried to delete resource record set %s but the values provided do not match the current values" % desc)
+            del state[key]
+            continue
+        if action == "CREATE" and key in state:
+            raise ResourceRecordAlreadyExists(name=rr["Name"], _type=rr["Type"])
+        state[key] = _values(rr)
+        same = [k for k in state if k[0] == key[0] and k[1] == key[1]]
+        if any(k[2] is None for k in same) and any(k[2] is not None for k in same):
+            kind = "non-weighted" if key[2] is not None else "weighted"
+            raise Route53ClientError("InvalidChangeBatch",
+                                     "RRSet with DNS name %s, type %s cannot be created as a %s set exists with the same name and type"
+                                     % (rr["Name"], rr["Type"], kind))
+    return state
 
 
 def _change_rrsets(self, zoneid, change_list):
     zone = self.get_hosted_zone(zoneid)
-    present = {_rr_key(r.name, r.type, r.set_identifier) for r in zone.rrsets}
-    for value in change_list:
-        rr = value["ResourceRecordSet"]
-        key = _rr_key(rr["Name"], rr["Type"], rr.get("SetIdentifier"))
-        if value["Action"] == "DELETE":
-            present.discard(key)
-        elif value["Action"] == "CREATE":
-            if key in present:
-                raise ResourceRecordAlreadyExists(name=rr["Name"], _type=rr["Type"])
-            present.add(key)
-        else:
-            present.add(key)
-    return _orig_change_rrsets(self, zoneid, change_list)
+    changes = [dict(c, ResourceRecordSet=_normalise(c["ResourceRecordSet"])) for c in change_list]
+    _check_batch(zone, changes)
+    for change in changes:
+        DELETING.name = change["ResourceRecordSet"]["Name"]
+        try:
+            _orig_change_rrsets(self, zoneid, [change])
+        finally:
+            DELETING.name = None
+
+
+def _delete_rrset_by_id(self, set_identifier):
+    name = getattr(DELETING, "name", None)
+    if name is None:
+        return _orig_delete_by_id(self, set_identifier)
+    self.rrsets = [r for r in self.rrsets
+                   if not (r.set_identifier == set_identifier and _r53_name(r.name) == name)]
 
 
 route53_models.Route53Backend.change_resource_record_sets = _change_rrsets
-# The history check is the only user of ChangeList membership.
+route53_models.FakeZone.delete_rrset_by_id = _delete_rrset_by_id
+# _check_batch replaces both of moto's history checks.
 route53_models.ChangeList.__contains__ = lambda self, item: False
+route53_models.ChangeList.has_insert_or_update = lambda self, rr: True
 
 # --- request classification ---------------------------------------------------
 
@@ -290,6 +554,22 @@ class SandboxMiddleware:
             if method == "GET":
                 with LOCK:
                     return _json(start_response, "200 OK", list(FAULTS))
+        if path == "/_sandbox/lifecycle":
+            if method == "POST":
+                opts = _read_json(environ, body)
+                if not isinstance(opts, dict):
+                    return _json(start_response, "400 Bad Request", {"error": "expected a JSON object"})
+                with LOCK:
+                    if "scale" in opts:
+                        LIFECYCLE["scale"] = float(opts["scale"])
+                    if "initial_checks" in opts:
+                        LIFECYCLE["initial_checks"] = opts["initial_checks"]
+                    if opts.get("settle"):
+                        for key in list(REGISTERED_AT):
+                            REGISTERED_AT[key] = float("-inf")
+                        DRAINING.clear()
+            with LOCK:
+                return _json(start_response, "200 OK", dict(LIFECYCLE))
         if path == "/_sandbox/target-health":
             if method == "DELETE":
                 with LOCK:

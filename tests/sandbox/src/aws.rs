@@ -319,12 +319,29 @@ pub async fn delete_nlb(aws: &AwsClients, lb_arn: &str, tg_arns: &[String]) -> R
         .await
         .map_err(aws_err("DeleteLoadBalancer"))?;
     for tg in tg_arns {
-        aws.elb
-            .delete_target_group()
-            .target_group_arn(tg)
-            .send()
-            .await
-            .map_err(aws_err("DeleteTargetGroup"))?;
+        delete_target_group(aws, tg).await?;
     }
     Ok(())
+}
+
+/// Deletes a target group; one already gone is fine, so an interrupted
+/// cleanup can run again.
+pub async fn delete_target_group(aws: &AwsClients, tg_arn: &str) -> Result<(), Error> {
+    match aws
+        .elb
+        .delete_target_group()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        // DeleteTargetGroup models no errors; moto answers TargetGroupNotFound.
+        Err(e)
+            if aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata::code(&e)
+                == Some("TargetGroupNotFound") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(aws_err("DeleteTargetGroup")(e)),
+    }
 }

@@ -28,9 +28,13 @@
 use crate::Error;
 use crate::aws::{self, AwsClients, HealthCheck, aws_err, parse_kv_list};
 use crate::crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
+use crate::finalizer;
 use crate::hash;
+use crate::lbc_config::{self, ControllerConfig};
 use crate::model::{self, ann, ns_name, ports};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -39,9 +43,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The controller's default `--load-balancer-class`.
-pub const LBC_CLASS: &str = "service.k8s.aws/nlb";
+pub const LBC_CLASS: &str = lbc_config::DEFAULT_CLASS;
 /// The finalizer the LBC puts on Services.
 pub const SERVICE_FINALIZER: &str = "service.k8s.aws/resources";
+/// The finalizer the LBC puts on every TargetGroupBinding it reconciles.
+pub const TGB_FINALIZER: &str = "elbv2.k8s.aws/resources";
+/// The in-tree service controller's finalizer (KEP-980).
+pub const INTREE_FINALIZER: &str = "service.kubernetes.io/load-balancer-cleanup";
 
 /// One target group the stand-in created.
 #[derive(Clone, Debug)]
@@ -96,6 +104,8 @@ struct LbcState {
     backend_sg: Option<String>,
     /// In-tree NLBs by `ns/name`: (Service UID, NLB ARN, target group ARNs).
     intree: BTreeMap<String, (String, String, Vec<String>)>,
+    /// When each Service (by UID) was first seen being deleted.
+    deleting_since: HashMap<String, Instant>,
 }
 
 /// The stand-in. Cheap to share (`Arc`).
@@ -106,32 +116,8 @@ pub struct Lbc {
     net: std::sync::RwLock<(String, Vec<(String, String)>)>,
     enabled: AtomicBool,
     delay: Mutex<Duration>,
+    cleanup_delay: Mutex<Duration>,
     state: tokio::sync::Mutex<LbcState>,
-}
-
-/// The target type if the LBC would take this Service (`IsServiceSupported`).
-pub fn lbc_target_type(svc: &Service) -> Option<String> {
-    if svc.metadata.deletion_timestamp.is_some() || !model::is_load_balancer(svc) {
-        return None;
-    }
-    let tt = ann(svc, "aws-load-balancer-nlb-target-type");
-    if let Some(class) = model::lb_class(svc) {
-        if class == LBC_CLASS {
-            return Some(match tt {
-                Some("ip") => "ip".into(),
-                _ => "instance".into(),
-            });
-        }
-        return None;
-    }
-    match ann(svc, "aws-load-balancer-type") {
-        Some("nlb-ip") => Some("ip".into()),
-        Some("external") => match tt {
-            Some(t @ ("ip" | "instance")) => Some(t.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// The scheme the LBC would use (default internal).
@@ -178,6 +164,7 @@ impl Lbc {
             net: std::sync::RwLock::new((vpc_id.to_string(), subnets)),
             enabled: AtomicBool::new(enabled),
             delay: Mutex::new(Duration::ZERO),
+            cleanup_delay: Mutex::new(Duration::ZERO),
             state: tokio::sync::Mutex::new(LbcState::default()),
         }
     }
@@ -207,6 +194,84 @@ impl Lbc {
     /// A Service waits this long after it is first seen before its NLB is created.
     pub fn set_provisioning_delay(&self, d: Duration) {
         *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+    }
+
+    /// A deleted Service's cleanup (by either controller) finishes no sooner
+    /// than this after the deletion is first seen. The real ones take
+    /// seconds to minutes: cloud-provider-aws retries the security-group
+    /// deletion with backoff (`deleteSecurityGroupsWithBackoff`).
+    pub fn set_cleanup_delay(&self, d: Duration) {
+        *self.cleanup_delay.lock().unwrap_or_else(|e| e.into_inner()) = d;
+    }
+
+    fn cleanup_due(&self, st: &mut LbcState, uid: &str) -> bool {
+        let delay = *self.cleanup_delay.lock().unwrap_or_else(|e| e.into_inner());
+        let since = *st
+            .deleting_since
+            .entry(uid.to_string())
+            .or_insert_with(Instant::now);
+        since.elapsed() >= delay
+    }
+
+    async fn release(&self, svc: &Service, finalizer: &str) -> Result<(), Error> {
+        let (ns, _) = ns_name(svc);
+        let api = Api::<Service>::namespaced(self.kube.clone(), &ns);
+        Ok(finalizer::remove(&api, svc, finalizer).await?)
+    }
+
+    /// The in-tree service controller's cleanup (k8s.io/cloud-provider
+    /// `controllers/service/controller.go` `processLoadBalancerDelete`): the
+    /// NLB and its target groups go first (cloud-provider-aws
+    /// `EnsureLoadBalancerDeleted`), then the finalizer. A failure keeps the
+    /// finalizer and is retried on the next pass.
+    async fn intree_cleanup(
+        &self,
+        st: &mut LbcState,
+        services: &[Service],
+        report: &mut ReconcileReport,
+    ) {
+        let keys: Vec<String> = st.intree.keys().cloned().collect();
+        for key in keys {
+            let Some((uid, arn, tgs)) = st.intree.get(&key).cloned() else {
+                continue;
+            };
+            let svc = services
+                .iter()
+                .find(|s| model::key(s) == key && s.metadata.uid.as_deref() == Some(uid.as_str()));
+            if svc.is_some_and(|s| s.metadata.deletion_timestamp.is_none()) {
+                continue;
+            }
+            if !self.cleanup_due(st, &uid) {
+                report.waiting.push(key);
+                continue;
+            }
+            let done = async {
+                aws::delete_nlb(&self.aws, &arn, &tgs).await?;
+                if let Some(svc) = svc {
+                    self.release(svc, INTREE_FINALIZER).await?;
+                }
+                Ok::<(), Error>(())
+            }
+            .await;
+            match done {
+                Ok(()) => {
+                    st.intree.remove(&key);
+                    st.deleting_since.remove(&uid);
+                    report.deprovisioned.push(key);
+                }
+                Err(e) => report
+                    .errors
+                    .push(format!("deleting in-tree NLB {arn} of {key}: {e}")),
+            }
+        }
+    }
+
+    /// The controller's flags, from its Deployment (absent: the defaults).
+    async fn config(&self) -> Result<ControllerConfig, Error> {
+        let dep = Api::<Deployment>::namespaced(self.kube.clone(), lbc_config::NAMESPACE)
+            .get_opt(lbc_config::NAME)
+            .await?;
+        Ok(ControllerConfig::from_deployment(dep.as_ref()))
     }
 
     /// What the stand-in has provisioned, by `ns/name`.
@@ -258,30 +323,11 @@ impl Lbc {
             .items;
         // The in-tree service controller's part: it runs whether or not the
         // LBC is installed.
-        let gone: Vec<String> = st
-            .intree
-            .iter()
-            .filter(|(key, (uid, _, _))| {
-                !services.iter().any(|s| {
-                    let (ns, n) = ns_name(s);
-                    format!("{ns}/{n}") == **key && s.metadata.uid.as_deref() == Some(uid.as_str())
-                })
-            })
-            .map(|(key, _)| key.clone())
-            .collect();
-        for key in gone {
-            if let Some((_, arn, tgs)) = st.intree.remove(&key) {
-                match aws::delete_nlb(&self.aws, &arn, &tgs).await {
-                    Ok(()) => report.deprovisioned.push(key),
-                    Err(e) => report
-                        .errors
-                        .push(format!("deleting in-tree NLB {arn}: {e}")),
-                }
-            }
-        }
+        self.intree_cleanup(&mut st, &services, &mut report).await;
         if !self.is_enabled() {
             return Ok(report);
         }
+        let cfg = self.config().await?;
         let pods = model::pods_by_namespace(
             Api::<Pod>::all(self.kube.clone())
                 .list(&ListParams::default())
@@ -300,38 +346,65 @@ impl Lbc {
             })
             .collect();
 
-        // 1. tear down what no longer has an LBC Service behind it
+        // 1. tear down what no longer has an LBC Service behind it: the
+        // real controller deploys an empty stack, then removes its finalizer
+        // (controllers/service/service_controller.go `cleanupLoadBalancerResources`);
+        // a failed deletion keeps both, and the next pass retries.
         let stale: Vec<String> = st
             .provisioned
             .iter()
             .filter(|(k, p)| match by_key.get(*k) {
                 None => true,
                 Some(s) => {
-                    lbc_target_type(s).is_none() || s.metadata.uid.as_deref() != Some(&p.uid)
+                    lbc_config::target_type(s, &cfg).is_none()
+                        || s.metadata.uid.as_deref() != Some(&p.uid)
                 }
             })
             .map(|(k, _)| k.clone())
             .collect();
         for key in stale {
-            let Some(p) = st.provisioned.remove(&key) else {
+            let Some(p) = st.provisioned.get(&key).cloned() else {
                 continue;
             };
             let still = by_key
                 .get(&key)
                 .filter(|s| s.metadata.uid.as_deref() == Some(&p.uid))
                 .copied();
-            self.deprovision(&p, still, &mut report).await;
+            if !self.cleanup_due(&mut st, &p.uid) {
+                report.waiting.push(key);
+                continue;
+            }
+            if let Err(e) = self.deprovision(&p, still).await {
+                report
+                    .errors
+                    .push(format!("deleting the NLB of {key}: {e}"));
+                continue;
+            }
+            st.provisioned.remove(&key);
+            st.deleting_since.remove(&p.uid);
             for tg in &p.target_groups {
                 st.applied.remove(&tg.arn);
             }
             report.deprovisioned.push(key);
+        }
+        // A Service deleted before its NLB was built holds only the finalizer.
+        for svc in services.iter().filter(|s| {
+            s.metadata.deletion_timestamp.is_some()
+                && finalizer::has(*s, SERVICE_FINALIZER)
+                && !st.provisioned.contains_key(&model::key(s))
+        }) {
+            if let Err(e) = self.release(svc, SERVICE_FINALIZER).await {
+                report
+                    .errors
+                    .push(format!("releasing {}: {e}", model::key(svc)));
+            }
         }
 
         // 2. provision new LBC Services
         let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         for (key, svc) in &by_key {
-            let Some(tt) = lbc_target_type(svc) else {
+            let Some(tt) = lbc_config::target_type(svc, &cfg) else {
                 continue;
             };
             if st.provisioned.contains_key(key) {
@@ -344,7 +417,10 @@ impl Lbc {
                 continue;
             }
             let backend_sg = self.ensure_backend_sg(&mut st).await;
-            match self.provision(backend_sg, svc, &tt, &pods, &nodes).await {
+            match self
+                .provision(&cfg, backend_sg, svc, &tt, &pods, &nodes)
+                .await
+            {
                 Ok((p, applied)) => {
                     st.applied.extend(applied);
                     for tg in &p.target_groups {
@@ -388,6 +464,7 @@ impl Lbc {
             return Ok(report);
         }
         let mut st = self.state.lock().await;
+        let cfg = Arc::new(self.config().await?);
         let services = Api::<Service>::all(self.kube.clone())
             .list(&ListParams::default())
             .await?
@@ -407,7 +484,7 @@ impl Lbc {
         let todo: Vec<(String, Service, String)> = services
             .into_iter()
             .filter_map(|s| {
-                let tt = lbc_target_type(&s)?;
+                let tt = lbc_config::target_type(&s, &cfg)?;
                 let (ns, n) = ns_name(&s);
                 let key = format!("{ns}/{n}");
                 (!st.provisioned.contains_key(&key)).then_some((key, s, tt))
@@ -421,11 +498,16 @@ impl Lbc {
         let mut set = tokio::task::JoinSet::new();
         for (key, svc, tt) in todo {
             let me = self.clone();
-            let (pods, nodes, sem, sg) =
-                (pods.clone(), nodes.clone(), sem.clone(), backend_sg.clone());
+            let (pods, nodes, sem, sg, cfg) = (
+                pods.clone(),
+                nodes.clone(),
+                sem.clone(),
+                backend_sg.clone(),
+                cfg.clone(),
+            );
             set.spawn(async move {
                 let _permit = sem.acquire_owned().await;
-                let r = me.provision(sg, &svc, &tt, &pods, &nodes).await;
+                let r = me.provision(&cfg, sg, &svc, &tt, &pods, &nodes).await;
                 (key, r)
             });
         }
@@ -459,29 +541,27 @@ impl Lbc {
         report: &mut ReconcileReport,
     ) -> Result<(), Error> {
         let ns = tgb.metadata.namespace.clone().unwrap_or_default();
-        let spec = &tgb.spec;
-        let arn = match (&spec.target_group_arn, &spec.target_group_name) {
-            (Some(a), _) if !a.is_empty() => a.clone(),
-            (_, Some(n)) => {
-                let out = self
-                    .aws
-                    .elb
-                    .describe_target_groups()
-                    .names(n)
-                    .send()
-                    .await
-                    .map_err(aws_err("DescribeTargetGroups"))?;
-                match out
-                    .target_groups()
-                    .first()
-                    .and_then(|t| t.target_group_arn())
-                {
-                    Some(a) => a.to_string(),
-                    None => return Ok(()),
-                }
-            }
-            _ => return Ok(()),
+        let api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &ns);
+        if tgb.metadata.deletion_timestamp.is_some() {
+            return self.release_tgb(st, &api, tgb).await;
+        }
+        // The controller holds every binding it reconciles
+        // (controllers/elbv2/targetgroupbinding_controller.go
+        // `reconcileTargetGroupBinding` → `AddFinalizers`).
+        if !finalizer::has(tgb, TGB_FINALIZER) {
+            let mut all = tgb.metadata.finalizers.clone().unwrap_or_default();
+            all.push(TGB_FINALIZER.into());
+            api.patch(
+                &tgb.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"finalizers": all}})),
+            )
+            .await?;
+        }
+        let Some(arn) = self.tgb_arn(tgb).await? else {
+            return Ok(());
         };
+        let spec = &tgb.spec;
         let Some(svc) = services.get(&format!("{ns}/{}", spec.service_ref.name)) else {
             return Ok(());
         };
@@ -537,6 +617,48 @@ impl Lbc {
         Ok(())
     }
 
+    /// The target group a binding names, by ARN or by name.
+    async fn tgb_arn(&self, tgb: &TargetGroupBinding) -> Result<Option<String>, Error> {
+        let spec = &tgb.spec;
+        Ok(match (&spec.target_group_arn, &spec.target_group_name) {
+            (Some(a), _) if !a.is_empty() => Some(a.clone()),
+            (_, Some(n)) => self
+                .aws
+                .elb
+                .describe_target_groups()
+                .names(n)
+                .send()
+                .await
+                .ok()
+                .and_then(|out| {
+                    out.target_groups()
+                        .first()
+                        .and_then(|t| t.target_group_arn())
+                        .map(str::to_string)
+                }),
+            _ => None,
+        })
+    }
+
+    /// A binding being deleted: its targets are deregistered, then its
+    /// finalizer removed (`targetgroupbinding_controller.go`
+    /// `cleanupTargetGroupBinding` → `resource_manager.go` `Cleanup`); a
+    /// target group already gone has nothing to deregister.
+    async fn release_tgb(
+        &self,
+        st: &mut LbcState,
+        api: &Api<TargetGroupBinding>,
+        tgb: &TargetGroupBinding,
+    ) -> Result<(), Error> {
+        if let Some(arn) = self.tgb_arn(tgb).await? {
+            if let Ok(current) = aws::registered_targets(&self.aws, &arn).await {
+                aws::sync_targets(&self.aws, &arn, &current, &BTreeSet::new()).await?;
+            }
+            st.applied.remove(&arn);
+        }
+        Ok(finalizer::remove(api, tgb, TGB_FINALIZER).await?)
+    }
+
     async fn ensure_backend_sg(&self, st: &mut LbcState) -> Option<String> {
         if st.backend_sg.is_some() {
             return st.backend_sg.clone();
@@ -588,8 +710,10 @@ impl Lbc {
             .and_then(|o| o.group_id().map(str::to_string))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn provision(
         &self,
+        cfg: &ControllerConfig,
         backend_sg_shared: Option<String>,
         svc: &Service,
         target_type: &str,
@@ -603,6 +727,9 @@ impl Lbc {
             .uid
             .clone()
             .ok_or_else(|| Error::Other(format!("Service {ns}/{name} has no UID")))?;
+        if let Some(e) = lbc_config::build_error(svc) {
+            return Err(Error::Other(format!("Failed build model due to {e}")));
+        }
         // The finalizer first, before any AWS resource, as the LBC does
         // (domain.md §2.1): a Service already gone fails here, leaking nothing.
         let mut finalizers = svc.metadata.finalizers.clone().unwrap_or_default();
@@ -662,6 +789,9 @@ impl Lbc {
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .collect();
+            backend_sg = None;
+        } else if !cfg.nlb_security_group {
+            // buildLoadBalancerSecurityGroups returns none: legacy networking.
             backend_sg = None;
         } else {
             let fname = k8s_name(&ns, &name, &[&cluster, &uid, "sg"]);
@@ -724,14 +854,6 @@ impl Lbc {
         let cert = ann(svc, "aws-load-balancer-ssl-cert");
         let ssl_ports: Option<Vec<String>> = ann(svc, "aws-load-balancer-ssl-ports")
             .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
-        let mut tg_attrs: Vec<(String, String)> =
-            ann(svc, "aws-load-balancer-target-group-attributes")
-                .map(parse_kv_list)
-                .unwrap_or_default();
-        if ann(svc, "aws-load-balancer-proxy-protocol") == Some("*") {
-            tg_attrs.retain(|(k, _)| k != "proxy_protocol_v2.enabled");
-            tg_attrs.push(("proxy_protocol_v2.enabled".into(), "true".into()));
-        }
 
         let mut out = Provisioned {
             namespace: ns.clone(),
@@ -749,209 +871,227 @@ impl Lbc {
             tgb_names: Vec::new(),
         };
         let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &ns);
-        for p in ports(svc) {
-            let port_proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-            let tg_proto = if backend_ssl && port_proto == "TCP" {
-                "TLS".to_string()
-            } else {
-                port_proto.clone()
-            };
-            let tg_port = if target_type == "ip" {
-                model::numeric_target_port(&p)
-            } else {
-                match p.node_port {
-                    Some(np) => np,
-                    None => continue,
+        let built = async {
+            for p in ports(svc) {
+                let port_proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+                let tg_proto = if backend_ssl && port_proto == "TCP" {
+                    "TLS".to_string()
+                } else {
+                    port_proto.clone()
+                };
+                let tg_port = if target_type == "ip" {
+                    model::numeric_target_port(&p)
+                } else {
+                    match p.node_port {
+                        Some(np) => np,
+                        None => continue,
+                    }
+                };
+                let mut hc = if target_type == "instance" && local {
+                    HealthCheck {
+                        protocol: "HTTP".into(),
+                        port: model::health_check_node_port(svc)
+                            .map_or_else(|| "traffic-port".to_string(), |n| n.to_string()),
+                        path: Some("/healthz".into()),
+                        interval: 10,
+                        timeout: 6,
+                        healthy: 2,
+                        unhealthy: 2,
+                    }
+                } else {
+                    HealthCheck {
+                        protocol: "TCP".into(),
+                        port: "traffic-port".into(),
+                        path: None,
+                        interval: 10,
+                        timeout: 10,
+                        healthy: 3,
+                        unhealthy: 3,
+                    }
+                };
+                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-protocol") {
+                    hc.protocol = v.to_uppercase();
+                    if hc.protocol == "TCP" {
+                        hc.path = None;
+                    } else if hc.path.is_none() {
+                        hc.path = Some("/".into());
+                    }
                 }
-            };
-            let mut hc = if target_type == "instance" && local {
-                HealthCheck {
-                    protocol: "HTTP".into(),
-                    port: model::health_check_node_port(svc)
-                        .map_or_else(|| "traffic-port".to_string(), |n| n.to_string()),
-                    path: Some("/healthz".into()),
-                    interval: 10,
-                    timeout: 6,
-                    healthy: 2,
-                    unhealthy: 2,
+                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
+                    hc.port = v.to_string();
                 }
-            } else {
-                HealthCheck {
-                    protocol: "TCP".into(),
-                    port: "traffic-port".into(),
-                    path: None,
-                    interval: 10,
-                    timeout: 10,
-                    healthy: 3,
-                    unhealthy: 3,
+                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path")
+                    && hc.protocol != "TCP"
+                {
+                    hc.path = Some(v.to_string());
                 }
-            };
-            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-protocol") {
-                hc.protocol = v.to_uppercase();
-                if hc.protocol == "TCP" {
-                    hc.path = None;
-                } else if hc.path.is_none() {
-                    hc.path = Some("/".into());
-                }
-            }
-            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
-                hc.port = v.to_string();
-            }
-            if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path")
-                && hc.protocol != "TCP"
-            {
-                hc.path = Some(v.to_string());
-            }
-            let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
-            hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
-            hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
-            hc.healthy = num(
-                "aws-load-balancer-healthcheck-healthy-threshold",
-                hc.healthy,
-            );
-            hc.unhealthy = num(
-                "aws-load-balancer-healthcheck-unhealthy-threshold",
-                hc.unhealthy,
-            );
+                let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
+                hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
+                hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
+                hc.healthy = num(
+                    "aws-load-balancer-healthcheck-healthy-threshold",
+                    hc.healthy,
+                );
+                hc.unhealthy = num(
+                    "aws-load-balancer-healthcheck-unhealthy-threshold",
+                    hc.unhealthy,
+                );
 
-            let tg_name = k8s_name(
-                &ns,
-                &name,
-                &[
-                    &cluster,
-                    &uid,
-                    &tg_port.to_string(),
-                    &p.port.to_string(),
-                    target_type,
+                let tg_name = k8s_name(
+                    &ns,
+                    &name,
+                    &[
+                        &cluster,
+                        &uid,
+                        &tg_port.to_string(),
+                        &p.port.to_string(),
+                        target_type,
+                        &tg_proto,
+                        &hc.protocol,
+                        &hc.interval.to_string(),
+                    ],
+                );
+                let tg_arn = aws::create_tg(
+                    &self.aws,
+                    &tg_name,
                     &tg_proto,
-                    &hc.protocol,
-                    &hc.interval.to_string(),
-                ],
-            );
-            let tg_arn = aws::create_tg(
-                &self.aws,
-                &tg_name,
-                &tg_proto,
-                tg_port,
-                &self.vpc_id(),
-                target_type,
-                &hc,
-                &with_resource(&format!("{ns}/{name}:{}", p.port)),
-            )
-            .await?;
-            if !tg_attrs.is_empty() {
-                let attrs = tg_attrs
-                    .iter()
-                    .map(|(k, v)| {
-                        aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                    })
-                    .collect();
-                self.aws
-                    .elb
-                    .modify_target_group_attributes()
-                    .target_group_arn(&tg_arn)
-                    .set_attributes(Some(attrs))
-                    .send()
-                    .await
-                    .map_err(aws_err("ModifyTargetGroupAttributes"))?;
-            }
-            let tls = cert.is_some()
-                && ssl_ports.as_ref().is_none_or(|ps| {
-                    ps.iter().any(|x| {
-                        x == "*"
-                            || *x == p.port.to_string()
-                            || Some(x.as_str()) == p.name.as_deref()
-                    })
+                    tg_port,
+                    &self.vpc_id(),
+                    target_type,
+                    &hc,
+                    &with_resource(&format!("{ns}/{name}:{}", p.port)),
+                )
+                .await?;
+                out.target_groups.push(ProvisionedTg {
+                    arn: tg_arn.clone(),
+                    name: tg_name.clone(),
+                    service_port: p.port,
+                    target_port: tg_port,
+                    protocol: tg_proto.clone(),
                 });
-            let listener_proto = if tls {
-                "TLS".to_string()
-            } else {
-                port_proto.clone()
-            };
-            let listener = aws::create_listener(
-                &self.aws,
-                &lb.arn,
-                &listener_proto,
-                p.port,
-                &tg_arn,
-                if tls { cert } else { None },
-                &with_resource("LoadBalancer"),
-            )
-            .await?;
-
-            // targets now, so the NLB is usable as soon as the status is written
-            let desired: BTreeSet<(String, i32)> = if target_type == "ip" {
-                model::ready_pod_targets(svc, &p, pods)
-                    .into_iter()
-                    .collect()
-            } else {
-                model::eligible_instances(nodes, None)
-                    .into_iter()
-                    .map(|i| (i, tg_port))
-                    .collect()
-            };
-            aws::sync_targets(&self.aws, &tg_arn, &BTreeSet::new(), &desired).await?;
-            applied.push((tg_arn.clone(), desired));
-
-            // the TargetGroupBinding
-            let from: Vec<Value> = match &backend_sg {
-                Some(sg) => vec![json!({"securityGroup": {"groupID": sg}})],
-                None => self
-                    .subnets()
-                    .iter()
-                    .map(|(_, cidr)| json!({"ipBlock": {"cidr": cidr}}))
-                    .collect(),
-            };
-            let mut tgb = TargetGroupBinding::new(
-                &tg_name,
-                TargetGroupBindingSpec {
-                    target_group_arn: Some(tg_arn.clone()),
-                    target_type: Some(target_type.to_string()),
-                    service_ref: ServiceReference {
-                        name: name.clone(),
-                        port: json!(p.port),
-                    },
-                    networking: Some(json!({"ingress": [{
-                        "from": from,
-                        "ports": [{"protocol": port_proto, "port": tg_port}],
-                    }]})),
-                    ip_address_type: Some("ipv4".into()),
-                    vpc_id: Some(self.vpc_id()),
-                    target_group_protocol: Some(tg_proto.clone()),
-                    ..Default::default()
-                },
-            );
-            tgb.metadata.namespace = Some(ns.clone());
-            tgb.metadata.labels = Some(BTreeMap::from([
-                ("service.k8s.aws/stack-namespace".to_string(), ns.clone()),
-                ("service.k8s.aws/stack-name".to_string(), name.clone()),
-            ]));
-            tgb.metadata.finalizers = Some(vec!["elbv2.k8s.aws/resources".into()]);
-            match tgb_api.create(&PostParams::default(), &tgb).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(e)) if e.code == 409 => {
-                    tgb_api
-                        .patch(
-                            &tg_name,
-                            &PatchParams::default(),
-                            &Patch::Merge(json!({"spec": tgb.spec})),
-                        )
-                        .await?;
+                let tg_attrs = lbc_config::target_group_attributes(svc, &p, cfg);
+                if !tg_attrs.is_empty() {
+                    let attrs = tg_attrs
+                        .iter()
+                        .map(|(k, v)| {
+                            aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                                .key(k)
+                                .value(v)
+                                .build()
+                        })
+                        .collect();
+                    self.aws
+                        .elb
+                        .modify_target_group_attributes()
+                        .target_group_arn(&tg_arn)
+                        .set_attributes(Some(attrs))
+                        .send()
+                        .await
+                        .map_err(aws_err("ModifyTargetGroupAttributes"))?;
                 }
-                Err(e) => return Err(e.into()),
+                let tls = cert.is_some()
+                    && ssl_ports.as_ref().is_none_or(|ps| {
+                        ps.iter().any(|x| {
+                            x == "*"
+                                || *x == p.port.to_string()
+                                || Some(x.as_str()) == p.name.as_deref()
+                        })
+                    });
+                let listener_proto = if tls {
+                    "TLS".to_string()
+                } else {
+                    port_proto.clone()
+                };
+                let listener = aws::create_listener(
+                    &self.aws,
+                    &lb.arn,
+                    &listener_proto,
+                    p.port,
+                    &tg_arn,
+                    if tls { cert } else { None },
+                    &with_resource("LoadBalancer"),
+                )
+                .await?;
+
+                // targets now, so the NLB is usable as soon as the status is written
+                let desired: BTreeSet<(String, i32)> = if target_type == "ip" {
+                    model::ready_pod_targets(svc, &p, pods)
+                        .into_iter()
+                        .collect()
+                } else {
+                    model::eligible_instances(nodes, None)
+                        .into_iter()
+                        .map(|i| (i, tg_port))
+                        .collect()
+                };
+                aws::sync_targets(&self.aws, &tg_arn, &BTreeSet::new(), &desired).await?;
+                applied.push((tg_arn.clone(), desired));
+
+                // the TargetGroupBinding
+                let ingress = match &backend_sg {
+                    Some(sg) => vec![json!({
+                        "from": [{"securityGroup": {"groupID": sg}}],
+                        "ports": [{"protocol": port_proto, "port": tg_port}],
+                    })],
+                    None => self.legacy_ingress(
+                        svc,
+                        &scheme,
+                        target_type,
+                        &tg_attrs,
+                        &port_proto,
+                        tg_port,
+                        &hc,
+                    ),
+                };
+                let mut tgb = TargetGroupBinding::new(
+                    &tg_name,
+                    TargetGroupBindingSpec {
+                        target_group_arn: Some(tg_arn.clone()),
+                        target_type: Some(target_type.to_string()),
+                        service_ref: ServiceReference {
+                            name: name.clone(),
+                            port: json!(p.port),
+                        },
+                        networking: Some(json!({"ingress": ingress})),
+                        ip_address_type: Some("ipv4".into()),
+                        vpc_id: Some(self.vpc_id()),
+                        target_group_protocol: Some(tg_proto.clone()),
+                        ..Default::default()
+                    },
+                );
+                tgb.metadata.namespace = Some(ns.clone());
+                tgb.metadata.labels = Some(BTreeMap::from([
+                    ("service.k8s.aws/stack-namespace".to_string(), ns.clone()),
+                    ("service.k8s.aws/stack-name".to_string(), name.clone()),
+                ]));
+                tgb.metadata.finalizers = Some(vec![TGB_FINALIZER.into()]);
+                match tgb_api.create(&PostParams::default(), &tgb).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(e)) if e.code == 409 => {
+                        tgb_api
+                            .patch(
+                                &tg_name,
+                                &PatchParams::default(),
+                                &Patch::Merge(json!({"spec": tgb.spec})),
+                            )
+                            .await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                out.tgb_names.push(tg_name.clone());
+                out.listener_arns.push(listener);
             }
-            out.tgb_names.push(tg_name.clone());
-            out.listener_arns.push(listener);
-            out.target_groups.push(ProvisionedTg {
-                arn: tg_arn,
-                name: tg_name,
-                service_port: p.port,
-                target_port: tg_port,
-                protocol: tg_proto,
-            });
+            Ok::<(), Error>(())
+        }
+        .await;
+        if let Err(e) = built {
+            // The real deployer stops at the failing target group, before
+            // the load balancer (pkg/deploy/stack_deployer.go:147-151); here
+            // the NLB came first, so undo it all to leave the same nothing.
+            if let Err(undo) = self.deprovision(&out, None).await {
+                tracing::warn!("undoing a failed provision of {ns}/{name}: {undo}");
+            }
+            return Err(e);
         }
 
         // The status hostname. A Service deleted meanwhile (the fake deletes at
@@ -975,30 +1115,111 @@ impl Lbc {
         Ok((out, applied))
     }
 
-    async fn deprovision(
+    /// Networking rules without an NLB security group
+    /// (`pkg/service/model_build_target_group.go`
+    /// `buildTargetGroupBindingNetworkingLegacy`): when the targets see the
+    /// client's address (client IP kept, or UDP, which always keeps it) the
+    /// traffic rule allows the client ranges (source ranges, else 0.0.0.0/0
+    /// for internet-facing and the VPC for internal NLBs) and a second rule
+    /// the health check from the NLB's subnets; otherwise the subnets carry
+    /// both.
+    #[allow(clippy::too_many_arguments)]
+    fn legacy_ingress(
         &self,
-        p: &Provisioned,
-        svc: Option<&Service>,
-        report: &mut ReconcileReport,
-    ) {
-        let tgs: Vec<String> = p.target_groups.iter().map(|t| t.arn.clone()).collect();
-        if let Err(e) = aws::delete_nlb(&self.aws, &p.arn, &[]).await {
-            report.errors.push(format!("deleting NLB {}: {e}", p.arn));
+        svc: &Service,
+        scheme: &str,
+        target_type: &str,
+        attrs: &[(String, String)],
+        protocol: &str,
+        port: i32,
+        hc: &HealthCheck,
+    ) -> Vec<Value> {
+        let cidrs = |list: Vec<String>| -> Vec<Value> {
+            list.into_iter()
+                .map(|c| json!({"ipBlock": {"cidr": c}}))
+                .collect()
+        };
+        let subnets: Vec<String> = self.subnets().into_iter().map(|(_, c)| c).collect();
+        let preserve = attrs
+            .iter()
+            .find(|(k, _)| k == "preserve_client_ip.enabled")
+            .map(|(_, v)| v == "true")
+            .unwrap_or(target_type == "instance");
+        let udp = protocol == "UDP" || protocol == "TCP_UDP";
+        if !(preserve || udp) {
+            return vec![json!({
+                "from": cidrs(subnets),
+                "ports": [{"protocol": protocol, "port": port}],
+            })];
         }
-        for tg in &tgs {
-            if let Err(e) = self
+        let mut sources: Vec<String> = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.load_balancer_source_ranges.clone())
+            .unwrap_or_default();
+        if sources.is_empty() {
+            sources = ann(svc, "aws-load-balancer-source-ranges")
+                .map(|v| {
+                    v.split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        if sources.is_empty() {
+            sources = vec![if scheme == "internal" {
+                crate::world::VPC_CIDR.to_string()
+            } else {
+                "0.0.0.0/0".to_string()
+            }];
+        }
+        let hc_port = hc.port.parse::<i32>().unwrap_or(port);
+        vec![
+            json!({"from": cidrs(sources), "ports": [{"protocol": protocol, "port": port}]}),
+            json!({"from": cidrs(subnets), "ports": [{"protocol": "TCP", "port": hc_port}]}),
+        ]
+    }
+
+    /// Deletes what was built for `p`, in the order the LBC's deployer
+    /// does: the load balancer (with its listeners), then the
+    /// TargetGroupBindings (whose own finalizer deregisters their targets),
+    /// the target groups and the frontend security group; the Service's
+    /// finalizer goes last. The first failure stops it, finalizer kept.
+    async fn deprovision(&self, p: &Provisioned, svc: Option<&Service>) -> Result<(), Error> {
+        if let Some(e) = svc.and_then(lbc_config::deletion_error) {
+            return Err(Error::Other(format!("Failed build model due to {e}")));
+        }
+        if let Err(e) = aws::delete_nlb(&self.aws, &p.arn, &[]).await {
+            if !e.to_string().contains("OperationNotPermitted") {
+                return Err(e);
+            }
+            // Protection set outside the Service: the controller turns it
+            // off and tries once more (pkg/deploy/elbv2/load_balancer_synthesizer.go:69-81).
+            let off = aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+                .key("deletion_protection.enabled")
+                .value("false")
+                .build();
+            let _ = self
                 .aws
                 .elb
-                .delete_target_group()
-                .target_group_arn(tg)
+                .modify_load_balancer_attributes()
+                .load_balancer_arn(&p.arn)
+                .attributes(off)
                 .send()
-                .await
-            {
-                report.errors.push(format!(
-                    "deleting target group {tg}: {}",
-                    aws_sdk_elasticloadbalancingv2::error::DisplayErrorContext(&e)
-                ));
+                .await;
+            aws::delete_nlb(&self.aws, &p.arn, &[]).await?;
+        }
+        let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &p.namespace);
+        for n in &p.tgb_names {
+            match tgb_api.delete(n, &DeleteParams::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(e) => return Err(e.into()),
             }
+        }
+        for tg in &p.target_groups {
+            aws::delete_target_group(&self.aws, &tg.arn).await?;
         }
         if let Some(sg) = &p.frontend_sg {
             let _ = self
@@ -1009,47 +1230,19 @@ impl Lbc {
                 .send()
                 .await;
         }
-        let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &p.namespace);
-        for n in &p.tgb_names {
-            match tgb_api.delete(n, &DeleteParams::default()).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(e)) if e.code == 404 => {}
-                Err(e) => report
-                    .errors
-                    .push(format!("deleting TargetGroupBinding {n}: {e}")),
-            }
-        }
         if let Some(svc) = svc {
-            // still there but no longer ours: drop the finalizer and the status
-            let api = Api::<Service>::namespaced(self.kube.clone(), &p.namespace);
-            let finalizers: Vec<String> = svc
-                .metadata
-                .finalizers
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|f| f != SERVICE_FINALIZER)
-                .collect();
-            if let Err(e) = api
-                .patch(
-                    &p.name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({"metadata": {"finalizers": finalizers}})),
-                )
-                .await
-            {
-                report.errors.push(format!(
-                    "removing finalizer from {}/{}: {e}",
-                    p.namespace, p.name
-                ));
+            self.release(svc, SERVICE_FINALIZER).await?;
+            if svc.metadata.deletion_timestamp.is_none() {
+                // Still there but no longer the LBC's: its status goes too.
+                let _ = Api::<Service>::namespaced(self.kube.clone(), &p.namespace)
+                    .patch_status(
+                        &p.name,
+                        &PatchParams::default(),
+                        &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": null}}})),
+                    )
+                    .await;
             }
-            let _ = api
-                .patch_status(
-                    &p.name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": null}}})),
-                )
-                .await;
         }
+        Ok(())
     }
 }

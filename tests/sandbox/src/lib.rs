@@ -12,13 +12,16 @@
 //! Every `Sandbox` is independent: its own moto process, HTTP port and state
 //! directory. Dropping it stops both servers and removes a temporary state dir.
 
+pub mod apiserver;
 pub mod aws;
 pub mod crd;
+pub mod finalizer;
 pub mod hash;
 pub mod intree;
 pub mod json;
 pub mod kube_server;
 pub mod lbc;
+pub mod lbc_config;
 pub mod model;
 pub mod moto;
 pub mod table;
@@ -61,6 +64,9 @@ pub struct SandboxOptions {
     /// LBC version to "install" (default `Some("v2.13.3")`); `None` = no LBC
     /// Deployment and the stand-in does nothing.
     pub lbc_version: Option<String>,
+    /// Extra args of the LBC Deployment, e.g. `--load-balancer-class=example.com/nlb`
+    /// or `--feature-gates=NLBSecurityGroup=false`; the stand-in reads them.
+    pub lbc_args: Vec<String>,
     /// Seed the `aws-node` DaemonSet (default true).
     pub vpc_cni: bool,
     /// Run the LBC stand-in every 250 ms in the background (default false;
@@ -76,6 +82,7 @@ impl Default for SandboxOptions {
         SandboxOptions {
             seed: true,
             lbc_version: Some(world::DEFAULT_LBC_VERSION.to_string()),
+            lbc_args: Vec::new(),
             vpc_cni: true,
             lbc_background: false,
             state_dir: None,
@@ -151,6 +158,8 @@ impl Sandbox {
             .build()
             .await
             .map_err(|e| Error::Fake(e.to_string()))?;
+        // Everyone reaches the fake through kube-apiserver's write semantics.
+        let fake = apiserver::client(fake);
         let internal_cfg = aws::sdk_config(
             moto.endpoint(),
             world::REGION,
@@ -173,6 +182,7 @@ impl Sandbox {
             &world::SeedOptions {
                 seed: opts.seed,
                 lbc_version: opts.lbc_version.clone(),
+                lbc_args: opts.lbc_args.clone(),
                 vpc_cni: opts.vpc_cni,
             },
         )
@@ -202,6 +212,7 @@ impl Sandbox {
         if opts.lbc_background {
             sb.background = Some(sb.lbc.spawn_background(Duration::from_millis(250)));
         }
+        sb.settle_targets().await?;
         sb.server.reset_requests();
         Ok(sb)
     }
@@ -328,6 +339,32 @@ impl Sandbox {
             .map(|_| ())
     }
 
+    /// How long targets stay `initial` after registration and `draining`
+    /// after deregistration (see `moto/launcher.py`, "target lifecycle"):
+    /// `scale` sandbox seconds per real second (default 0.01, so a 300 s
+    /// deregistration delay drains for 3 s); `initial_checks` health checks
+    /// before `healthy` (default: the target group's HealthyThresholdCount).
+    pub async fn set_target_lifecycle(
+        &self,
+        scale: f64,
+        initial_checks: Option<u32>,
+    ) -> Result<(), Error> {
+        let body = serde_json::json!({"scale": scale, "initial_checks": initial_checks});
+        self.moto
+            .call("POST", "/_sandbox/lifecycle", Some(&body.to_string()))
+            .await
+            .map(|_| ())
+    }
+
+    /// Ages every registration and ends every drain: the seeded world has
+    /// been running for a while.
+    pub async fn settle_targets(&self) -> Result<(), Error> {
+        self.moto
+            .call("POST", "/_sandbox/lifecycle", Some(r#"{"settle": true}"#))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn clear_target_health(&self) -> Result<(), Error> {
         self.moto
             .call("DELETE", "/_sandbox/target-health", None)
@@ -436,7 +473,8 @@ impl Sandbox {
             services,
             pods,
         )
-        .await
+        .await?;
+        self.settle_targets().await
     }
 }
 

@@ -17,6 +17,12 @@ pub fn ann<'a>(svc: &'a Service, key: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// `namespace/name`.
+pub fn key(svc: &Service) -> String {
+    let (ns, name) = ns_name(svc);
+    format!("{ns}/{name}")
+}
+
 pub fn ns_name(svc: &Service) -> (String, String) {
     (
         svc.metadata.namespace.clone().unwrap_or_default(),

@@ -125,6 +125,9 @@ impl World {
 pub struct SeedOptions {
     pub seed: bool,
     pub lbc_version: Option<String>,
+    /// Extra container args of the LBC Deployment (`--load-balancer-class=…`,
+    /// `--feature-gates=…`), which the stand-in honours.
+    pub lbc_args: Vec<String>,
     pub vpc_cni: bool,
 }
 
@@ -450,7 +453,7 @@ pub(crate) async fn seed(
         })).await?;
     }
     if let Some(v) = &opts.lbc_version {
-        create_lbc_deployment(kube, v).await?;
+        create_lbc_deployment(kube, v, &opts.lbc_args).await?;
         create_tgb_crd(kube).await?;
     }
     if opts.vpc_cni {
@@ -669,7 +672,7 @@ pub(crate) async fn seed(
                 &name,
                 &PatchParams::default(),
                 &Patch::Merge(json!({
-                    "metadata": {"finalizers": ["service.kubernetes.io/load-balancer-cleanup"]}
+                    "metadata": {"finalizers": [crate::lbc::INTREE_FINALIZER]}
                 })),
             )
             .await?;
@@ -739,7 +742,11 @@ fn pod_suffix(i: usize) -> String {
     S[i % S.len()].to_string()
 }
 
-async fn create_lbc_deployment(kube: &kube::Client, version: &str) -> Result<(), Error> {
+async fn create_lbc_deployment(
+    kube: &kube::Client,
+    version: &str,
+    extra_args: &[String],
+) -> Result<(), Error> {
     let chart = match version
         .trim_start_matches('v')
         .split('.')
@@ -757,6 +764,11 @@ async fn create_lbc_deployment(kube: &kube::Client, version: &str) -> Result<(),
         "helm.sh/chart": format!("aws-load-balancer-controller-{chart}"),
     });
     let sel = json!({"app.kubernetes.io/name": "aws-load-balancer-controller", "app.kubernetes.io/instance": "aws-load-balancer-controller"});
+    let mut args = vec![
+        format!("--cluster-name={CLUSTER_NAME}"),
+        "--ingress-class=alb".to_string(),
+    ];
+    args.extend(extra_args.iter().cloned());
     create::<Deployment>(kube, json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "aws-load-balancer-controller", "namespace": "kube-system", "labels": labels},
@@ -768,7 +780,7 @@ async fn create_lbc_deployment(kube: &kube::Client, version: &str) -> Result<(),
                 "containers": [{
                     "name": "aws-load-balancer-controller",
                     "image": format!("public.ecr.aws/eks/aws-load-balancer-controller:{version}"),
-                    "args": [format!("--cluster-name={CLUSTER_NAME}"), "--ingress-class=alb"],
+                    "args": args,
                 }],
             }},
         },
