@@ -248,6 +248,75 @@ impl DnsRecord {
     }
 }
 
+impl DnsRecord {
+    /// Whether two records are the same record set as Route 53 means it:
+    /// names and alias targets compared case-insensitively with the
+    /// trailing dot optional and `\ddd` escapes decoded (Route 53 answers
+    /// `\052.example.com.` for `*.example.com` and alias targets lower-cased
+    /// and fully qualified; DeveloperGuide DomainNameFormat.html), hosted
+    /// zone ids without a `/hostedzone/` prefix, CNAME values as host names.
+    pub fn same_as(&self, other: &DnsRecord) -> bool {
+        let alias = |a: &AliasTarget| {
+            (
+                a.hosted_zone_id
+                    .trim_start_matches("/hostedzone/")
+                    .to_ascii_uppercase(),
+                fqdn_key(&a.dns_name),
+                a.evaluate_target_health,
+            )
+        };
+        let values = |r: &DnsRecord| -> Vec<String> {
+            let mut v: Vec<String> = if r.type_ == "CNAME" {
+                r.values.iter().map(|x| fqdn_key(x)).collect()
+            } else {
+                r.values.clone()
+            };
+            v.sort();
+            v
+        };
+        self.same_set_as(other)
+            && self.set_identifier == other.set_identifier
+            && self.weight == other.weight
+            && self.ttl == other.ttl
+            && self.alias.as_ref().map(alias) == other.alias.as_ref().map(alias)
+            && values(self) == values(other)
+    }
+
+    /// Same name and type: the same set of records, whatever their routing.
+    pub fn same_set_as(&self, other: &DnsRecord) -> bool {
+        self.type_ == other.type_ && record_name_key(&self.name) == record_name_key(&other.name)
+    }
+}
+
+/// A host name as Route 53 compares it: lower case, no trailing dot.
+fn fqdn_key(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// A record name as Route 53 compares it: escapes such as `\052` decoded,
+/// lower case, no trailing dot.
+pub fn record_name_key(name: &str) -> String {
+    let mut out = Vec::with_capacity(name.len());
+    let bytes = name.trim().as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (bytes[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    fqdn_key(&String::from_utf8_lossy(&out))
+}
+
 /// Lower case, no trailing dot, no `dualstack.` prefix: the form in which an alias
 /// target, a CNAME value and an NLB DNS name compare equal.
 pub fn normalize_dns(name: &str) -> String {
@@ -288,6 +357,47 @@ mod tests {
     fn versions_order_numerically_not_lexically() {
         assert!(Version::new(2, 10, 0) > Version::new(2, 9, 9));
         assert!(Version::new(3, 0, 0) > Version::new(2, 99, 0));
+    }
+
+    #[test]
+    fn records_compare_as_route53_returns_them() {
+        let written = DnsRecord {
+            zone_id: "Z1".into(),
+            name: "*.Example.com".into(),
+            type_: "A".into(),
+            alias: Some(AliasTarget {
+                hosted_zone_id: "Z2P70J7EXAMPLE".into(),
+                dns_name: "K8s-Web-Front-1.elb.us-west-2.amazonaws.com".into(),
+                evaluate_target_health: true,
+            }),
+            ..Default::default()
+        };
+        let mut read = written.clone();
+        read.name = "\\052.example.com.".into();
+        read.alias.as_mut().unwrap().dns_name =
+            "k8s-web-front-1.elb.us-west-2.amazonaws.com.".into();
+        assert!(written.same_as(&read));
+        let mut other = read.clone();
+        other.alias.as_mut().unwrap().dns_name =
+            "dualstack.k8s-web-front-1.elb.us-west-2.amazonaws.com.".into();
+        assert!(!written.same_as(&other), "dualstack. is a different target");
+        let mut weighted = read.clone();
+        weighted.weight = Some(0);
+        assert!(!written.same_as(&weighted));
+        assert!(written.same_set_as(&weighted));
+        let cname = |v: &str| DnsRecord {
+            name: "api.example.com".into(),
+            type_: "CNAME".into(),
+            ttl: Some(300),
+            values: vec![v.into()],
+            ..Default::default()
+        };
+        assert!(cname("A-1.elb.amazonaws.com").same_as(&cname("a-1.elb.amazonaws.com.")));
+        assert_eq!(
+            record_name_key("\\100home.example.com."),
+            "@home.example.com"
+        );
+        assert_eq!(record_name_key("bad\\0"), "bad\\0");
     }
 
     #[test]

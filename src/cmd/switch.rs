@@ -528,7 +528,7 @@ async fn convert(
         return Ok(()); // converted before an interruption
     }
     for original in &j.original_records {
-        if !current.contains(original) {
+        if !current.iter().any(|r| r.same_as(original)) {
             return Err(Error::Invalid(format!(
                 "{} {} changed since the switch began (it no longer matches the journal); run `kubectl nlb {} abort {} -n {}`, check the record, and start again",
                 original.name,

@@ -6,7 +6,7 @@
 //! batch keeps at least one weight above zero, because an all-zero weighted
 //! alias group has no documented meaning (§5.2).
 
-use crate::model::{AliasTarget, DnsRecord, normalize_dns};
+use crate::model::{AliasTarget, DnsRecord};
 use serde::{Deserialize, Serialize};
 
 /// A load balancer as Route 53 must name it in an alias target: its DNS name
@@ -172,12 +172,13 @@ pub fn shift(
 
 /// Records in `current` that have the name and type of `original`.
 fn same_set<'a>(original: &DnsRecord, current: &'a [DnsRecord]) -> Vec<&'a DnsRecord> {
-    current
-        .iter()
-        .filter(|r| {
-            normalize_dns(&r.name) == normalize_dns(&original.name) && r.type_ == original.type_
-        })
-        .collect()
+    current.iter().filter(|r| r.same_set_as(original)).collect()
+}
+
+/// Whether `set` holds `record`, compared as Route 53 means it
+/// ([`DnsRecord::same_as`]): what is read back is normalised.
+pub fn holds(set: &[&DnsRecord], record: &DnsRecord) -> bool {
+    set.iter().any(|r| r.same_as(record))
 }
 
 /// What must go for `original`'s name and type to be ours alone again: our
@@ -191,9 +192,9 @@ fn removable(
 ) -> Result<Vec<DnsRecord>, String> {
     let mut out = Vec::new();
     for r in same_set(original, current) {
-        if ids.is_ours(r) || ours_simple.contains(r) {
+        if ids.is_ours(r) || ours_simple.iter().any(|o| o.same_as(r)) {
             out.push(r.clone());
-        } else if r != original {
+        } else if !r.same_as(original) {
             return Err(format!(
                 "{} {} has a record this tool did not write ({}); fix it by hand, then run the command again",
                 r.name,
@@ -224,7 +225,7 @@ pub fn restore(
     let mut changes = Vec::new();
     for original in originals {
         let gone = removable(original, current, ids, &collapsed)?;
-        let present = same_set(original, current).contains(&original);
+        let present = holds(&same_set(original, current), original);
         changes.extend(gone.into_iter().map(|record| Change {
             action: Action::Delete,
             record,
@@ -251,7 +252,7 @@ pub fn collapse(
     for original in originals {
         let target = pointing_at(original, new);
         let set = same_set(original, current);
-        if set.len() == 1 && set[0] == &target {
+        if set.len() == 1 && set[0].same_as(&target) {
             continue;
         }
         for r in &set {
@@ -337,24 +338,40 @@ mod tests {
         Identifiers::for_services("web", "frontend", "frontend-cip-off")
     }
 
+    /// What Route 53 keeps of a record, and answers afterwards: the name
+    /// and the alias target lower-cased and fully qualified.
+    fn as_read_back(r: &DnsRecord) -> DnsRecord {
+        let fq = |n: &str| format!("{}.", n.trim_end_matches('.').to_ascii_lowercase());
+        let mut r = r.clone();
+        r.name = fq(&r.name);
+        if let Some(a) = r.alias.as_mut() {
+            a.dns_name = fq(&a.dns_name);
+        }
+        r
+    }
+
+    /// Route 53: changes in order, DELETEs must match a record exactly (as
+    /// Route 53 compares them), and what is stored is the read-back form.
     fn apply(current: &mut Vec<DnsRecord>, changes: &[Change]) {
         for c in changes {
-            let key = |r: &DnsRecord| (r.name.clone(), r.type_.clone(), r.set_identifier.clone());
+            let same_key = |r: &DnsRecord| {
+                r.same_set_as(&c.record) && r.set_identifier == c.record.set_identifier
+            };
             match c.action {
                 Action::Delete => {
                     let i = current
                         .iter()
-                        .position(|r| r == &c.record)
+                        .position(|r| r.same_as(&c.record))
                         .expect("DELETE must repeat the record exactly");
                     current.remove(i);
                 }
                 Action::Create => {
-                    assert!(!current.iter().any(|r| key(r) == key(&c.record)), "{c}");
-                    current.push(c.record.clone());
+                    assert!(!current.iter().any(same_key), "{c}");
+                    current.push(as_read_back(&c.record));
                 }
                 Action::Upsert => {
-                    current.retain(|r| key(r) != key(&c.record));
-                    current.push(c.record.clone());
+                    current.retain(|r| !same_key(r));
+                    current.push(as_read_back(&c.record));
                 }
             }
         }
@@ -421,10 +438,12 @@ mod tests {
                 .is_empty()
         );
 
-        // Restoring from the collapsed state brings the original back exactly.
+        // Restoring from the collapsed state, read back as Route 53 answers
+        // it, brings the original back exactly.
         let batch = restore(&originals, &current, Some(&new), &ids()).unwrap();
         apply(&mut current, &batch);
-        assert_eq!(current, originals);
+        assert_eq!(current.len(), 1);
+        assert!(current[0].same_as(&original), "{current:?}");
         assert!(
             restore(&originals, &current, Some(&new), &ids())
                 .unwrap()
@@ -479,9 +498,10 @@ mod tests {
     fn restore_from_every_state_of_a_switch() {
         let old = lb("old-1.elb.amazonaws.com", "ZNLB");
         let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        // As read from Route 53, so a restore is byte for byte.
         let originals = vec![
-            alias("www.example.com.", "old-1.elb.amazonaws.com"),
-            cname("api.example.com.", "old-1.elb.amazonaws.com"),
+            as_read_back(&alias("www.example.com.", "old-1.elb.amazonaws.com")),
+            as_read_back(&cname("api.example.com.", "old-1.elb.amazonaws.com")),
         ];
         let mut states = vec![originals.clone()];
         let mut current = originals.clone();

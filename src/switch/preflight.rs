@@ -22,11 +22,15 @@ pub fn records_to_move(
     record: Option<&str>,
 ) -> Result<Vec<DnsRecord>, String> {
     let lb = normalize_dns(lb_dns);
-    let wanted = record.map(normalize_dns);
+    let wanted = record.map(crate::model::record_name_key);
     let pointing: Vec<&DnsRecord> = all
         .iter()
         .filter(|r| r.targets().contains(&lb))
-        .filter(|r| wanted.as_ref().is_none_or(|w| normalize_dns(&r.name) == *w))
+        .filter(|r| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| crate::model::record_name_key(&r.name) == *w)
+        })
         .collect();
     if pointing.is_empty() {
         return match &wanted {
