@@ -549,7 +549,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover)
-            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
+            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --accept-new-addresses --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --initial-grace --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -600,6 +600,10 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 --min-healthy-percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --initial-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -690,12 +694,16 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__cutover__subcmd__abort)
-            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1221,7 +1229,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate)
-            opts="-f -A -l -o -y -n -s -v -h -V --filename --all-namespaces --selector --new-name --preserve-client-ip --accept-new-addresses --enable-readiness-gate --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
+            opts="-f -A -l -o -y -n -s -v -h -V --filename --all-namespaces --selector --new-name --preserve-client-ip --accept-new-addresses --enable-readiness-gate --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --initial-grace --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,6 +1296,10 @@ _kubectl__nlb() {
                     return 0
                     ;;
                 --min-healthy-percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --initial-grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1378,12 +1390,16 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__migrate__subcmd__abort)
-            opts="-y -n -s -v -h -V --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

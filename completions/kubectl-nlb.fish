@@ -131,7 +131,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l soak -d 'How long to watch target health after each step (default: the records\' TTL, 60s for aliases)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l interval -d 'How often to read target health while soaking' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s counted targets that must be healthy (draining ones are not counted)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l initial-grace -d 'How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l context -d 'The kubeconfig context to use' -r
@@ -149,6 +150,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l color -d 'When to colour output; NO_COLOR turns "auto" off' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l accept-new-addresses -d 'Accept new addresses for a Service with Elastic IPs or fixed private IPv4 or IPv6 addresses'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s y -l yes -d 'Do not ask for confirmation'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l finalize -d 'After the switch, collapse the records, wait for the drain, delete the old Service'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
@@ -205,6 +207,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -246,7 +249,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l soak -d 'How long to watch target health after each step (default: the records\' TTL, 60s for aliases)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l interval -d 'How often to read target health while soaking' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l timeout -d 'The most to wait for any one step (NLB provisioning, targets, DNS sync)' -r
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s targets that must be healthy' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l min-healthy-percent -d 'Share of each new target group\'s counted targets that must be healthy (draining ones are not counted)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l initial-grace -d 'How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l drain -d 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and not __fish_seen_subcommand_from status resume abort help" -l context -d 'The kubeconfig context to use' -r
@@ -323,6 +327,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l cluster -d 'The kubeconfig cluster to use' -r

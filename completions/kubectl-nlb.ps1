@@ -140,7 +140,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('--soak', '--soak', [CompletionResultType]::ParameterName, 'How long to watch target health after each step (default: the records'' TTL, 60s for aliases)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often to read target health while soaking')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'The most to wait for any one step (NLB provisioning, targets, DNS sync)')
-            [CompletionResult]::new('--min-healthy-percent', '--min-healthy-percent', [CompletionResultType]::ParameterName, 'Share of each new target group''s targets that must be healthy')
+            [CompletionResult]::new('--min-healthy-percent', '--min-healthy-percent', [CompletionResultType]::ParameterName, 'Share of each new target group''s counted targets that must be healthy (draining ones are not counted)')
+            [CompletionResult]::new('--initial-grace', '--initial-grace', [CompletionResultType]::ParameterName, 'How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))')
             [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -158,6 +159,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: AWS_REGION, then the profile''s region)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour output; NO_COLOR turns "auto" off')
+            [CompletionResult]::new('--accept-new-addresses', '--accept-new-addresses', [CompletionResultType]::ParameterName, 'Accept new addresses for a Service with Elastic IPs or fixed private IPv4 or IPv6 addresses')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--finalize', '--finalize', [CompletionResultType]::ParameterName, 'After the switch, collapse the records, wait for the drain, delete the old Service')
@@ -233,6 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             break
         }
         'kubectl-nlb;cutover;abort' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wait this long at most for each step (e.g. 10m); default: as journalled')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')
@@ -295,7 +298,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('--soak', '--soak', [CompletionResultType]::ParameterName, 'How long to watch target health after each step (default: the records'' TTL, 60s for aliases)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often to read target health while soaking')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'The most to wait for any one step (NLB provisioning, targets, DNS sync)')
-            [CompletionResult]::new('--min-healthy-percent', '--min-healthy-percent', [CompletionResultType]::ParameterName, 'Share of each new target group''s targets that must be healthy')
+            [CompletionResult]::new('--min-healthy-percent', '--min-healthy-percent', [CompletionResultType]::ParameterName, 'Share of each new target group''s counted targets that must be healthy (draining ones are not counted)')
+            [CompletionResult]::new('--initial-grace', '--initial-grace', [CompletionResultType]::ParameterName, 'How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))')
             [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
@@ -392,6 +396,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             break
         }
         'kubectl-nlb;migrate;abort' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wait this long at most for each step (e.g. 10m); default: as journalled')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'The kubeconfig context to use')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'The kubeconfig cluster to use')

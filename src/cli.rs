@@ -270,6 +270,9 @@ pub struct AbortArgs {
     /// The Service being switched away from
     #[arg(value_name = "SERVICE")]
     pub service: String,
+    /// Wait this long at most for each step (e.g. 10m); default: as journalled
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -286,6 +289,9 @@ pub struct CutoverStart {
     /// Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)
     #[arg(long, value_name = "NAME")]
     pub new_name: Option<String>,
+    /// Accept new addresses for a Service with Elastic IPs or fixed private IPv4 or IPv6 addresses
+    #[arg(long)]
+    pub accept_new_addresses: bool,
     /// Print the plan (client) or validate the new Service on the server (server); change nothing
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
     pub dry_run: DryRun,
@@ -321,9 +327,12 @@ pub struct SwitchFlags {
     /// The most to wait for any one step (NLB provisioning, targets, DNS sync)
     #[arg(long, value_name = "DURATION", default_value = "15m")]
     pub timeout: String,
-    /// Share of each new target group's targets that must be healthy
+    /// Share of each new target group's counted targets that must be healthy (draining ones are not counted)
     #[arg(long, value_name = "PERCENT", default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub min_healthy_percent: u8,
+    /// How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))
+    #[arg(long, value_name = "DURATION")]
+    pub initial_grace: Option<String>,
     /// After the switch, collapse the records, wait for the drain, delete the old Service
     #[arg(long)]
     pub finalize: bool,

@@ -282,6 +282,53 @@ impl Elbv2 {
         Ok((arn, true))
     }
 
+    /// A load balancer's attributes; `None` once it no longer exists.
+    pub async fn load_balancer_attributes(
+        &self,
+        arn: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+        match self
+            .client
+            .describe_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out.attributes()
+                    .iter()
+                    .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+                    .collect(),
+            )),
+            Err(e) => {
+                let e = sdk_error("DescribeLoadBalancerAttributes", &self.endpoint, e);
+                if not_found(&e) { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// (listener port, target group ARN) of each forward of a load balancer's
+    /// listeners: one call.
+    pub async fn listener_targets(&self, lb_arn: &str) -> Result<Vec<(i32, String)>, AwsError> {
+        let out = self
+            .client
+            .describe_listeners()
+            .load_balancer_arn(lb_arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeListeners", &self.endpoint, e))?;
+        Ok(out
+            .listeners()
+            .iter()
+            .flat_map(|l| {
+                let port = l.port().unwrap_or_default();
+                l.default_actions()
+                    .iter()
+                    .filter_map(move |a| a.target_group_arn().map(|t| (port, t.to_string())))
+            })
+            .collect())
+    }
+
     /// Adds a listener on `port` forwarding to the target group, unless the load
     /// balancer already listens there; returns whether one was created.
     pub async fn ensure_listener(
@@ -409,19 +456,6 @@ impl Elbv2 {
         let mut groups = self.groups_behind(lb_arn).await?;
         self.fill_details(&mut groups).await?;
         Ok(groups)
-    }
-
-    /// (name, ARN) of the target groups a load balancer forwards to: one call.
-    pub async fn target_groups_of_plain(
-        &self,
-        lb_arn: &str,
-    ) -> Result<Vec<(String, String)>, AwsError> {
-        Ok(self
-            .groups_behind(lb_arn)
-            .await?
-            .into_iter()
-            .map(|tg| (tg.name, tg.arn))
-            .collect())
     }
 
     /// Target health of each group, one call per group (the API has no batch form).

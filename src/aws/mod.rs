@@ -32,6 +32,20 @@ pub enum AwsError {
 }
 
 impl AwsError {
+    /// Route 53 refused a batch because the records changed since they were
+    /// read (a DELETE that no longer matches, a CREATE that now exists).
+    pub fn is_stale_change(&self) -> bool {
+        matches!(self, AwsError::Api { code, message, .. }
+            if code == "InvalidChangeBatch"
+                && (message.contains("do not match") || message.contains("not found") || message.contains("already exists")))
+    }
+
+    /// The load balancer or target group asked about does not exist (any more).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AwsError::Api { code, .. }
+            if code == "LoadBalancerNotFound" || code == "TargetGroupNotFound")
+    }
+
     /// Errors that mean "this part of AWS is closed to us" rather than "AWS is
     /// unusable": a read-only command can go on without that part.
     pub fn is_access_denied(&self) -> bool {

@@ -43,6 +43,8 @@ pub fn now() -> u64 {
 pub struct Stored {
     pub journal: Journal,
     resource_version: Option<String>,
+    /// When the new NLB's `initial` targets were first seen, in this run.
+    joining: switch::gate::Joining,
 }
 
 pub async fn load(ctx: &Context, ns: &str, old_service: &str) -> Result<Option<Stored>, Error> {
@@ -73,6 +75,7 @@ pub async fn load(ctx: &Context, ns: &str, old_service: &str) -> Result<Option<S
     Ok(Some(Stored {
         journal,
         resource_version: cm.metadata.resource_version,
+        joining: Default::default(),
     }))
 }
 
@@ -81,6 +84,7 @@ impl Stored {
         Stored {
             journal,
             resource_version: None,
+            joining: Default::default(),
         }
     }
 
@@ -216,7 +220,7 @@ async fn steps(
             Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
             Step::Collapse => collapse(ctx, ui, stored, out).await?,
             Step::Drain => drain(ui, stored, out).await?,
-            Step::DeleteOld => delete_old(ctx, &stored.journal, out).await?,
+            Step::DeleteOld => delete_old(ctx, ui, &stored.journal, out).await?,
         }
         stored.finish(ctx, &step).await?;
     }
@@ -329,11 +333,51 @@ async fn new_load_balancer(ctx: &Context, j: &Journal) -> Result<Option<LoadBala
     }
 }
 
-/// Reads the gate for an NLB's target groups: O(target groups) calls.
-async fn gate(ctx: &Context, lb_arn: &str, min: u8) -> Result<Reading, Error> {
-    let groups = ctx.aws.elbv2.target_groups_of_plain(lb_arn).await?;
-    let health = ctx.aws.elbv2.health_of(&groups).await?;
-    Ok(switch::gate::read(&health, min))
+/// The gate's rule for this switch.
+fn rule(j: &Journal) -> switch::gate::Rule {
+    switch::gate::Rule {
+        min_healthy_percent: j.settings.min_healthy_percent,
+        initial_grace_secs: j.settings.initial_grace_secs,
+    }
+}
+
+/// Reads the gate for an NLB's target groups: 1 + O(target groups) calls.
+/// An NLB or target group that no longer exists is a closed gate, not an
+/// error: the switch must roll back rather than leave answers on it.
+async fn gate(
+    ctx: &Context,
+    lb_arn: &str,
+    rule: switch::gate::Rule,
+    joining: &mut switch::gate::Joining,
+) -> Result<Reading, Error> {
+    let read = async {
+        let mut groups = ctx.aws.elbv2.groups_behind(lb_arn).await?;
+        let plain: Vec<(String, String)> = groups
+            .iter()
+            .map(|g| (g.name.clone(), g.arn.clone()))
+            .collect();
+        for (g, (_, targets)) in groups
+            .iter_mut()
+            .zip(ctx.aws.elbv2.health_of(&plain).await?)
+        {
+            g.targets = targets;
+        }
+        Ok::<_, crate::aws::AwsError>(groups)
+    };
+    let groups = match read.await {
+        Ok(groups) => groups,
+        Err(e) if e.is_not_found() => {
+            return Ok(Reading {
+                ok: false,
+                groups: Vec::new(),
+                reason: Some(format!("the new NLB cannot be read any more: {e}")),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let view: Vec<switch::gate::Group> = groups.iter().map(switch::gate::Group::of).collect();
+    joining.observe(&view, now());
+    Ok(switch::gate::read(&view, rule, joining, now()))
 }
 
 fn timeout_error(j: &Journal, what: &str) -> Error {
@@ -350,7 +394,7 @@ async fn wait_ready(
     stored: &mut Stored,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let deadline = Instant::now() + secs(stored.journal.settings.timeout_secs);
+    let deadline = deadline_in(stored.journal.settings.timeout_secs);
     let progress = ui.spinner(&format!(
         "waiting for service/{} to get its NLB",
         stored.journal.new_service
@@ -359,7 +403,7 @@ async fn wait_ready(
     let mut pause = POLL_READY_FIRST;
     loop {
         let j = &stored.journal;
-        match poll_ready(ctx, j).await {
+        match poll_ready(ctx, j, &mut stored.joining).await {
             Ok(Ready::Yes(lb, reading)) => {
                 let summary = reading.summary();
                 let j = &mut stored.journal;
@@ -402,7 +446,11 @@ enum Ready {
     No(String),
 }
 
-async fn poll_ready(ctx: &Context, j: &Journal) -> Result<Ready, Error> {
+async fn poll_ready(
+    ctx: &Context,
+    j: &Journal,
+    joining: &mut switch::gate::Joining,
+) -> Result<Ready, Error> {
     let Some(lb) = new_load_balancer(ctx, j).await? else {
         return Ok(Ready::No(
             "waiting for the controller to provision its NLB".into(),
@@ -421,8 +469,28 @@ async fn poll_ready(ctx: &Context, j: &Journal) -> Result<Ready, Error> {
     let groups = ctx.aws.elbv2.target_groups_of(&lb.arn).await?;
     // The attributes the switch exists for must be live before any traffic
     // moves: the controller writes them after creating the target groups.
+    let annotations: BTreeMap<String, String> =
+        serde_json::from_value(j.new_manifest["metadata"]["annotations"].clone())
+            .unwrap_or_default();
+    let ports: BTreeMap<String, i32> = if switch::expect::has_port_overrides(&annotations) {
+        ctx.aws
+            .elbv2
+            .listener_targets(&lb.arn)
+            .await?
+            .into_iter()
+            .map(|(port, arn)| (arn, port))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     for tg in &groups {
-        for (key, want) in &j.expect_attributes {
+        let expected = switch::expect::for_group(
+            &j.expect_attributes,
+            &annotations,
+            ports.get(&tg.arn).copied(),
+            tg.protocol.as_deref(),
+        );
+        for (key, want) in &expected {
             let have = tg
                 .attributes
                 .get(key)
@@ -436,13 +504,9 @@ async fn poll_ready(ctx: &Context, j: &Journal) -> Result<Ready, Error> {
             }
         }
     }
-    let reading = switch::gate::read(
-        &groups
-            .iter()
-            .map(|tg| (tg.name.clone(), tg.targets.clone()))
-            .collect::<Vec<_>>(),
-        j.settings.min_healthy_percent,
-    );
+    let view: Vec<switch::gate::Group> = groups.iter().map(switch::gate::Group::of).collect();
+    joining.observe(&view, now());
+    let reading = switch::gate::read(&view, rule(j), joining, now());
     if reading.ok {
         Ok(Ready::Yes(Box::new(lb), reading))
     } else {
@@ -488,7 +552,7 @@ async fn apply(
     let progress = ui.spinner(&format!(
         "{what}: waiting for Route 53 change {id} to be INSYNC"
     ));
-    let deadline = Instant::now() + secs(j.settings.timeout_secs);
+    let deadline = deadline_in(j.settings.timeout_secs);
     if !ctx.aws.route53.wait_insync(&id, deadline).await? {
         return Err(timeout_error(
             j,
@@ -558,10 +622,10 @@ async fn shift(
     weight: u8,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let min = stored.journal.settings.min_healthy_percent;
+    let rule = rule(&stored.journal);
     let new_arn = stored.journal.new_lb_arn.clone().unwrap_or_default();
     // The gate before the step: never raise the weight of an unhealthy NLB.
-    let reading = gate(ctx, &new_arn, min).await?;
+    let reading = gate(ctx, &new_arn, rule, &mut stored.joining).await?;
     if !reading.ok {
         return roll_back(ctx, ui, stored, reading, out).await;
     }
@@ -577,37 +641,37 @@ async fn shift(
     )
     .await?;
 
-    // Soak: watch both NLBs; only the new one's health can stop the switch.
-    let soak = secs(j.settings.soak_secs);
+    // Soak: read the new NLB's health every interval until the soak is
+    // over, the last reading at its very end.
     let interval = secs(j.settings.interval_secs.max(1));
-    let end = Instant::now() + soak;
+    let end = deadline_in(j.settings.soak_secs);
     let progress = ui.spinner(&format!("soaking at {weight}%"));
     loop {
-        let reading = match gate(ctx, &new_arn, min).await {
+        let reading = match gate(ctx, &new_arn, rule, &mut stored.joining).await {
             Ok(r) => r,
-            Err(e) => {
+            Err(e) if Instant::now() < end => {
                 tracing::info!("reading target health: {e}");
-                if Instant::now() >= end {
-                    return Err(e);
-                }
-                tokio::time::sleep(interval).await;
+                tokio::time::sleep(interval.min(end - Instant::now())).await;
                 continue;
             }
+            // A soak without one good reading at its end proves nothing.
+            Err(e) => Reading {
+                ok: false,
+                groups: Vec::new(),
+                reason: Some(format!("target health could not be read: {e}")),
+            },
         };
         if !reading.ok {
             drop(progress);
             return roll_back(ctx, ui, stored, reading, out).await;
         }
         progress.set_message(format!("soaking at {weight}%: {}", reading.summary()));
-        let old_reading = gate(ctx, &stored.journal.old_lb_arn, 0).await.ok();
         stored.journal.last_gate = Some(reading);
-        if let Some(old) = old_reading {
-            tracing::debug!("old NLB: {}", old.summary());
-        }
-        if Instant::now() + interval > end {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             break;
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(interval.min(left)).await;
     }
     drop(progress);
     let summary = stored
@@ -618,6 +682,14 @@ async fn shift(
         .unwrap_or_default();
     writeln!(out, "{weight}% on the new NLB; targets: {summary}")?;
     Ok(())
+}
+
+/// `secs` from now; durations are bounded when parsed, and this never
+/// overflows whatever a journal says.
+fn deadline_in(secs_from_now: u64) -> Instant {
+    let now = Instant::now();
+    now.checked_add(secs(secs_from_now))
+        .unwrap_or_else(|| now + secs(MAX_DURATION_SECS))
 }
 
 /// All traffic back to the old NLB, the pair kept so `resume` can retry.
@@ -710,23 +782,158 @@ async fn drain(ui: &Ui, stored: &mut Stored, out: &mut dyn Write) -> Result<(), 
     Ok(())
 }
 
-async fn delete_old(ctx: &Context, j: &Journal, out: &mut dyn Write) -> Result<(), Error> {
-    if ctx
-        .kube
-        .delete_service(&j.namespace, &j.old_service, &j.old_uid)
-        .await?
+/// Deletes the old Service and waits until it and its NLB are gone: the
+/// DELETE only starts the controller's cleanup (`switch::deletion`).
+async fn delete_old(ctx: &Context, ui: &Ui, j: &Journal, out: &mut dyn Write) -> Result<(), Error> {
+    let (ns, old) = (&j.namespace, &j.old_service);
+    if let Some(svc) = ctx.kube.service_object(ns, old).await?
+        && svc.metadata.uid.as_deref() == Some(j.old_uid.as_str())
+        && !switch::deletion::is_terminating(&svc)
     {
+        ctx.kube.delete_service(ns, old, &j.old_uid).await?;
         writeln!(
             out,
-            "service/{} deleted; its controller deletes NLB {}",
-            j.old_service, j.old_lb.dns_name
+            "service/{old} deleted; waiting for its controller to delete NLB {}",
+            j.old_lb.dns_name
         )?;
     }
+    let gone = Gone {
+        name: old,
+        uid: &j.old_uid,
+        lb_arn: Some(&j.old_lb_arn),
+    };
+    wait_gone(ctx, ui, j, &gone).await?;
+    writeln!(out, "service/{old} and NLB {} are gone", j.old_lb.dns_name)?;
     Ok(())
 }
 
-/// `abort`: the original records back exactly, the parallel Service gone,
-/// the journal deleted. Refused once the old Service is gone.
+/// A Service (by UID) and its NLB that must disappear.
+struct Gone<'a> {
+    name: &'a str,
+    uid: &'a str,
+    lb_arn: Option<&'a str>,
+}
+
+/// Polls until the Service with that UID and the NLB no longer exist,
+/// within the journal's timeout (exit 3 with why, the journal kept).
+async fn wait_gone(ctx: &Context, ui: &Ui, j: &Journal, g: &Gone<'_>) -> Result<(), Error> {
+    let ns = &j.namespace;
+    let deadline = deadline_in(j.settings.timeout_secs);
+    let progress = ui.spinner(&format!(
+        "waiting for service/{} and its NLB to be deleted",
+        g.name
+    ));
+    let mut pause = POLL_READY_FIRST;
+    loop {
+        let svc = ctx
+            .kube
+            .service_object(ns, g.name)
+            .await?
+            .filter(|s| s.metadata.uid.as_deref() == Some(g.uid));
+        let lb = match g.lb_arn {
+            Some(arn) => ctx.aws.elbv2.load_balancer(arn).await?,
+            None => None,
+        };
+        match (&svc, &lb) {
+            (None, None) => return Ok(()),
+            (Some(_), _) => {
+                progress.set_message(format!("service/{} is still being deleted", g.name))
+            }
+            (None, Some(lb)) => progress.set_message(format!("NLB {} still exists", lb.name)),
+        }
+        if Instant::now() + pause > deadline {
+            drop(progress);
+            let why = why_not_gone(ctx, ns, g, svc.as_ref(), lb.as_ref()).await;
+            return Err(timeout_error(
+                j,
+                &format!("service/{} and its NLB to be deleted: {why}", g.name),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_READY);
+    }
+}
+
+async fn why_not_gone(
+    ctx: &Context,
+    ns: &str,
+    g: &Gone<'_>,
+    svc: Option<&Service>,
+    lb: Option<&LoadBalancer>,
+) -> String {
+    let protected = match lb {
+        Some(lb) => ctx
+            .aws
+            .elbv2
+            .load_balancer_attributes(&lb.arn)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|a| {
+                a.get("deletion_protection.enabled").map(String::as_str) == Some("true")
+            }),
+        None => false,
+    };
+    let lbc_ready = match ctx.kube.detect_lbc().await {
+        Ok(crate::model::Detection::Found(l)) => l.ready_replicas.map(|r| r > 0),
+        Ok(crate::model::Detection::Missing) => Some(false),
+        _ => None,
+    };
+    switch::deletion::why_not_gone(
+        ns,
+        g.name,
+        &switch::deletion::Seen {
+            service: svc,
+            lb_name: lb.map(|l| l.name.as_str()),
+            lb_arn: lb.map(|l| l.arn.as_str()).or(g.lb_arn).unwrap_or_default(),
+            lb_protected: protected,
+            lbc_ready,
+        },
+    )
+}
+
+/// Refuses `abort` (always) and `resume` (unless the switch is deleting it)
+/// while the old Service is being deleted: its NLB is going away, so no
+/// record may point back at it, and the new Service must stay.
+fn refuse_if_old_is_going(j: &Journal, old: &Service, verb: &str) -> Result<(), Error> {
+    if !switch::deletion::is_terminating(old) {
+        return Ok(());
+    }
+    let deleting_it = j.next() == Some(Step::DeleteOld);
+    if verb == "resume" && deleting_it {
+        return Ok(());
+    }
+    let (cmd, ns, svc) = (j.kind.command(), &j.namespace, &j.old_service);
+    let finalizers = old
+        .metadata
+        .finalizers
+        .clone()
+        .unwrap_or_default()
+        .join(", ");
+    let serving = format!(
+        "service {ns}/{svc} is being deleted (finalizers: {finalizers}), so its NLB {} is going away and {ns}/{} is what serves clients",
+        j.old_lb.dns_name, j.new_service
+    );
+    Err(Error::Invalid(if deleting_it {
+        format!(
+            "cannot {verb}: {serving}. The switch is at its last step; let it finish with `kubectl nlb {cmd} resume {svc} -n {ns}`"
+        )
+    } else {
+        format!(
+            "cannot {verb}: {serving}, though the switch was only at {}. Someone else deleted it: point the records that still name the old NLB (`kubectl nlb {cmd} status {svc} -n {ns}`) at {} by hand, then delete configmap {ns}/{}",
+            j.phase(),
+            j.new_lb
+                .as_ref()
+                .map(|l| l.dns_name.as_str())
+                .unwrap_or("the new NLB"),
+            journal_name(svc)
+        )
+    }))
+}
+
+/// `abort`: the original records back exactly, the parallel Service and
+/// its NLB gone (observed), then the journal deleted. Refused once the old
+/// Service is gone or going.
 pub async fn undo(
     ctx: &Context,
     ui: &Ui,
@@ -737,8 +944,9 @@ pub async fn undo(
     let old = ctx
         .kube
         .service_object(&j.namespace, &j.old_service)
-        .await?;
-    if old.as_ref().and_then(|s| s.metadata.uid.as_deref()) != Some(j.old_uid.as_str()) {
+        .await?
+        .filter(|s| s.metadata.uid.as_deref() == Some(j.old_uid.as_str()));
+    let Some(old) = old else {
         return Err(Error::Invalid(format!(
             "service {}/{} is gone, so there is nothing to go back to; clients use {}/{}. Delete configmap {}/{} to forget the switch",
             j.namespace,
@@ -748,17 +956,15 @@ pub async fn undo(
             j.namespace,
             journal_name(&j.old_service)
         )));
-    }
+    };
+    refuse_if_old_is_going(j, &old, "abort")?;
     // Journal the abort first: a process still driving this switch then
     // fails its next write (the resourceVersion moved) instead of shifting
     // weights under the restore.
     stored.journal.note(now(), "abort began".into());
     stored.save(ctx).await?;
     let j = &stored.journal;
-    let current = current_records(ctx, j).await?;
-    let batch = switch::dns::restore(&j.original_records, &current, j.new_lb.as_ref(), &j.ids)
-        .map_err(Error::Invalid)?;
-    apply(ctx, ui, j, "original records restored", &batch, out).await?;
+    restore_records(ctx, ui, j, out).await?;
     if let Some(svc) = ctx
         .kube
         .service_object(&j.namespace, &j.new_service)
@@ -766,17 +972,23 @@ pub async fn undo(
     {
         if ensure_ours(&svc, j).is_ok() {
             let uid = svc.metadata.uid.clone().unwrap_or_default();
-            if ctx
-                .kube
-                .delete_service(&j.namespace, &j.new_service, &uid)
-                .await?
-            {
+            if !switch::deletion::is_terminating(&svc) {
+                ctx.kube
+                    .delete_service(&j.namespace, &j.new_service, &uid)
+                    .await?;
                 writeln!(
                     out,
-                    "service/{} deleted; its controller deletes its NLB",
+                    "service/{} deleted; waiting for its controller to delete its NLB",
                     j.new_service
                 )?;
             }
+            let gone = Gone {
+                name: &j.new_service,
+                uid: &uid,
+                lb_arn: j.new_lb_arn.as_deref(),
+            };
+            wait_gone(ctx, ui, j, &gone).await?;
+            writeln!(out, "service/{} and its NLB are gone", j.new_service)?;
         } else {
             writeln!(
                 out,
@@ -794,6 +1006,32 @@ pub async fn undo(
         j.namespace, j.old_service
     )?;
     Ok(())
+}
+
+/// The original records back. A driver fenced by the abort's journal write
+/// may still land the one Route 53 change it had in flight; Route 53 then
+/// refuses the DELETEs made from the earlier read ("the values provided do
+/// not match the current values"), so read again and retry.
+async fn restore_records(
+    ctx: &Context,
+    ui: &Ui,
+    j: &Journal,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let mut attempt = 0;
+    loop {
+        let current = current_records(ctx, j).await?;
+        let batch = switch::dns::restore(&j.original_records, &current, j.new_lb.as_ref(), &j.ids)
+            .map_err(Error::Invalid)?;
+        match apply(ctx, ui, j, "original records restored", &batch, out).await {
+            Err(Error::Aws(e)) if attempt < 3 && e.is_stale_change() => {
+                attempt += 1;
+                tracing::info!("records changed while restoring ({e}); reading them again");
+                tokio::time::sleep(Duration::from_secs(attempt)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// What `status` prints in the table form.
@@ -871,17 +1109,28 @@ fn ago(now: u64, then: u64) -> String {
     humantime::format_duration(Duration::from_secs(now.saturating_sub(then))).to_string()
 }
 
-/// A duration flag: a number of seconds, or `30s`, `2m`, `1h`.
+/// The longest any duration flag may be: a week. Longer soaks, drains and
+/// timeouts are mistakes, and would overflow a deadline.
+pub const MAX_DURATION_SECS: u64 = 7 * 24 * 3600;
+
+/// A duration flag: a number of seconds, or `30s`, `2m`, `1h`; at most a week.
 pub fn duration(flag: &str, text: &str) -> Result<Duration, Error> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    humantime::parse_duration(text).map_err(|_| {
-        Error::Invalid(format!(
+    let parsed = match text.parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text).ok(),
+    };
+    let Some(d) = parsed else {
+        return Err(Error::Invalid(format!(
             "{flag} {text}: not a duration; use a number of seconds or a value such as 30s, 2m, 1h"
-        ))
-    })
+        )));
+    };
+    if d.as_secs() > MAX_DURATION_SECS {
+        return Err(Error::Invalid(format!(
+            "{flag} {text}: longer than the 7d limit; use e.g. 30m or 2h"
+        )));
+    }
+    Ok(d)
 }
 
 /// The traffic-switch flags, checked before any request.
@@ -892,6 +1141,7 @@ pub struct SwitchRequest {
     pub timeout: Duration,
     pub drain: Option<Duration>,
     pub min_healthy_percent: u8,
+    pub initial_grace: Option<Duration>,
     pub finalize: bool,
 }
 
@@ -931,6 +1181,11 @@ pub fn check_switch_flags(f: &crate::cli::SwitchFlags) -> Result<SwitchRequest, 
             .map(|s| duration("--drain", s))
             .transpose()?,
         min_healthy_percent: f.min_healthy_percent,
+        initial_grace: f
+            .initial_grace
+            .as_deref()
+            .map(|s| duration("--initial-grace", s))
+            .transpose()?,
         finalize: f.finalize,
     })
 }
@@ -956,6 +1211,7 @@ impl SwitchRequest {
             interval_secs: self.interval.as_secs().max(1),
             timeout_secs: self.timeout.as_secs().max(1),
             min_healthy_percent: self.min_healthy_percent,
+            initial_grace_secs: self.initial_grace.map(|d| d.as_secs()),
             drain_secs: self.drain.map(|d| d.as_secs()),
             finalize: self.finalize,
         }
@@ -1190,6 +1446,14 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
         .transpose()?;
     let ctx = Context::build(global).await?;
     let mut s = stored(&ctx, &a.service).await?;
+    if let Some(old) = ctx
+        .kube
+        .service_object(&s.journal.namespace, &s.journal.old_service)
+        .await?
+        .filter(|o| o.metadata.uid.as_deref() == Some(s.journal.old_uid.as_str()))
+    {
+        refuse_if_old_is_going(&s.journal, &old, "resume")?;
+    }
     ui.check_confirmable(a.yes)?;
     if a.finalize {
         s.journal.settings.finalize = true;
@@ -1240,8 +1504,16 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
 }
 
 pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Error> {
+    let timeout = a
+        .timeout
+        .as_deref()
+        .map(|t| duration("--timeout", t))
+        .transpose()?;
     let ctx = Context::build(global).await?;
     let mut s = stored(&ctx, &a.service).await?;
+    if let Some(t) = timeout {
+        s.journal.settings.timeout_secs = t.as_secs().max(1);
+    }
     ui.check_confirmable(a.yes)?;
     {
         let mut err = std::io::stderr().lock();

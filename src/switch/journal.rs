@@ -41,6 +41,10 @@ pub struct Settings {
     pub interval_secs: u64,
     pub timeout_secs: u64,
     pub min_healthy_percent: u8,
+    /// How long an `initial` target is not counted; `None`: per target
+    /// group, from its health check (`gate::default_initial_grace`).
+    #[serde(default)]
+    pub initial_grace_secs: Option<u64>,
     /// Wait after the collapse before deleting the old Service; `None` = the
     /// records' TTL plus the old target groups' deregistration delay.
     pub drain_secs: Option<u64>,
@@ -299,6 +303,7 @@ pub mod tests {
             interval_secs: 1,
             timeout_secs: 60,
             min_healthy_percent: 100,
+            initial_grace_secs: None,
             drain_secs: None,
             finalize,
         }

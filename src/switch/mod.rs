@@ -6,7 +6,9 @@
 //! Everything here is pure: weights, change batches, the health gate and the
 //! journal's state machine. `cmd::switch` talks to Kubernetes and AWS.
 
+pub mod deletion;
 pub mod dns;
+pub mod expect;
 pub mod gate;
 pub mod journal;
 pub mod parallel;
