@@ -6,7 +6,6 @@
 //! changes nothing (exit 1).
 
 use super::switch::{self as engine, PROVENANCE, Stored, SwitchRequest};
-use crate::annotations as ann;
 use crate::classify::{self, Owner};
 use crate::cli::{CutoverArgs, CutoverStart, DryRun, GlobalArgs, ManifestOutput, SwitchAction};
 use crate::context::Context;
@@ -133,18 +132,26 @@ async fn observe(
     }
     // A DNS switch moves clients that resolve a name; addresses pinned to
     // the old NLB cannot move to a parallel one (domain.md §1.2 EIP row).
-    if lb.addresses.iter().any(|a| a.allocation_id.is_some())
-        || info.annotation(ann::EIP_ALLOCATIONS).is_some()
-    {
-        return Err(Error::Invalid(format!(
-            "NLB {} of service {ns}/{name} uses Elastic IPs; an EIP belongs to one NLB at a time, so a parallel NLB cannot take them and clients of those addresses cannot be moved by DNS",
-            lb.name
-        )));
+    let mut pins: Vec<String> = switch::parallel::ADDRESS_PINS
+        .iter()
+        .filter(|k| info.annotation(k).is_some())
+        .map(|k| {
+            let key = k.rsplit('/').next().unwrap_or(k);
+            if *k == crate::annotations::EIP_ALLOCATIONS {
+                format!("Elastic IPs, {key}")
+            } else {
+                key.to_string()
+            }
+        })
+        .collect();
+    if lb.addresses.iter().any(|a| a.allocation_id.is_some()) && pins.is_empty() {
+        pins.push("Elastic IPs".into());
     }
-    if info.annotation(ann::PRIVATE_IPV4_ADDRESSES).is_some() {
+    if !pins.is_empty() && !a.accept_new_addresses {
         return Err(Error::Invalid(format!(
-            "service {ns}/{name} pins private IPv4 addresses ({}); the parallel NLB cannot take them while the old one holds them",
-            ann::PRIVATE_IPV4_ADDRESSES
+            "service {ns}/{name} pins the addresses of NLB {} ({}); an address belongs to one NLB at a time, so the parallel NLB gets new ones and clients of the old addresses are not moved by DNS. Pass --accept-new-addresses if clients only use DNS names",
+            lb.name,
+            pins.join(", ")
         )));
     }
     let mut warnings = Vec::new();
@@ -234,13 +241,16 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
         let _p = ui.spinner("reading the Service, its NLB and the DNS records");
         observe(&ctx, &req, a, &new_name).await?
     };
-    let manifest = switch::parallel::parallel_service(
+    let mut obs = obs;
+    let parallel = switch::parallel::parallel_service(
         &obs.old,
         &new_name,
         &[(ATTRIBUTE, req.preserve.to_string())],
         (PROVENANCE, format!("{ns}/{}", req.service)),
     )
     .map_err(Error::Invalid)?;
+    obs.warnings.extend(parallel.notes);
+    let manifest = parallel.service;
     let mut manifest_json = serde_json::to_value(&manifest)
         .map_err(|e| Error::Invalid(format!("encoding the Service: {e}")))?;
     manifest_json["apiVersion"] = "v1".into();

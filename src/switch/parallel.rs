@@ -15,54 +15,129 @@ const NOT_COPIED: &[&str] = &[
     "service.beta.kubernetes.io/aws-load-balancer-name",
 ];
 
+/// Addresses an NLB holds while it lives: a second NLB cannot take them
+/// (`buildLoadBalancerSubnetMappings` in the LBC puts them in the subnet
+/// mappings of CreateLoadBalancer), so they are not copied.
+pub const ADDRESS_PINS: &[&str] = &[
+    ann::EIP_ALLOCATIONS,
+    ann::PRIVATE_IPV4_ADDRESSES,
+    "service.beta.kubernetes.io/aws-load-balancer-ipv6-addresses",
+    "service.beta.kubernetes.io/aws-load-balancer-source-nat-ipv6-prefixes",
+];
+
+/// Argo CD's annotation tracking names the object it was applied as; on a
+/// copy it makes Argo CD treat the parallel Service as the old one (and
+/// prune it). migrate drops it the same way.
+const ARGOCD_TRACKING: &str = "argocd.argoproj.io/tracking-id";
+
+/// The new Service and what was left out of it or rewritten, one line each.
+pub struct Parallel {
+    pub service: Service,
+    pub notes: Vec<String>,
+}
+
 /// Builds the new Service. `attributes` are merged into
-/// `aws-load-balancer-target-group-attributes`, replacing keys already there;
-/// the LBC only writes what the annotation names, so the value is always
-/// explicit (§3.3).
+/// `aws-load-balancer-target-group-attributes`, replacing keys already there,
+/// and into every per-port override (`…-target-group-attributes.<port>`,
+/// LBC v2.14+) of a TCP or TLS port that names them, so no port keeps the
+/// old value; UDP ports keep theirs, AWS preserving the client address there
+/// whatever is asked. The LBC only writes what the annotation names, so the
+/// value is always explicit (§3.3).
 pub fn parallel_service(
     old: &Service,
     new_name: &str,
     attributes: &[(&str, String)],
     provenance: (&str, String),
-) -> Result<Service, String> {
+) -> Result<Parallel, String> {
     let meta = &old.metadata;
     let spec = old.spec.clone().unwrap_or_default();
-    let mut annotations: BTreeMap<String, String> = meta
-        .annotations
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !NOT_COPIED.contains(&k.as_str()))
-        .collect();
-    let existing = annotations
-        .get(ann::TARGET_GROUP_ATTRIBUTES)
-        .map(String::as_str)
-        .unwrap_or_default();
-    let mut pairs = crate::classify::parse_string_map(existing).map_err(|e| {
+    let mut notes = Vec::new();
+    let mut annotations: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in meta.annotations.clone().unwrap_or_default() {
+        if NOT_COPIED.contains(&k.as_str()) {
+            continue;
+        }
+        if ADDRESS_PINS.contains(&k.as_str()) {
+            notes.push(format!(
+                "{k} is not copied: those addresses stay with the old NLB until it is deleted, and the new NLB gets addresses of its own"
+            ));
+            continue;
+        }
+        if k == ARGOCD_TRACKING {
+            notes.push(format!(
+                "{k} is not copied: it names the old Service, and Argo CD would treat the copy as that Service"
+            ));
+            continue;
+        }
+        annotations.insert(k, v);
+    }
+    let name_of = || {
         format!(
-            "annotation {} on service {}/{}: {e}; fix it before the cutover",
-            ann::TARGET_GROUP_ATTRIBUTES,
+            "{}/{}",
             meta.namespace.as_deref().unwrap_or_default(),
             meta.name.as_deref().unwrap_or_default()
         )
-    })?;
-    for (key, value) in attributes {
-        match pairs.iter_mut().find(|(k, _)| k == key) {
-            Some(pair) => pair.1 = value.clone(),
-            None => pairs.push((key.to_string(), value.clone())),
+    };
+    let merge = |key: &str, annotations: &mut BTreeMap<String, String>, force: bool| {
+        let existing = annotations.get(key).map(String::as_str).unwrap_or_default();
+        let mut pairs = crate::classify::parse_string_map(existing).map_err(|e| {
+            format!(
+                "annotation {key} on service {}: {e}; fix it before the cutover",
+                name_of()
+            )
+        })?;
+        let mut changed = false;
+        for (k, value) in attributes {
+            match pairs.iter_mut().find(|(pk, _)| pk == k) {
+                Some(pair) if pair.1 != *value => {
+                    pair.1 = value.clone();
+                    changed = true;
+                }
+                Some(_) => {}
+                None if force => {
+                    pairs.push((k.to_string(), value.clone()));
+                    changed = true;
+                }
+                None => {}
+            }
+        }
+        if force || changed {
+            annotations.insert(
+                key.to_string(),
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+        Ok::<bool, String>(changed)
+    };
+    merge(ann::TARGET_GROUP_ATTRIBUTES, &mut annotations, true)?;
+    for port in spec.ports.iter().flatten() {
+        let udp = matches!(port.protocol.as_deref(), Some("UDP" | "TCP_UDP"));
+        let key = format!("{}.{}", ann::TARGET_GROUP_ATTRIBUTES, port.port);
+        if !udp && annotations.contains_key(&key) && merge(&key, &mut annotations, false)? {
+            notes.push(format!(
+                "{key} overrode the attribute for port {}; the copy has the new value there too",
+                port.port
+            ));
         }
     }
-    annotations.insert(
-        ann::TARGET_GROUP_ATTRIBUTES.to_string(),
-        pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
     annotations.insert(provenance.0.to_string(), provenance.1);
+    let labels = meta.labels.clone().unwrap_or_default();
+    let helm = labels
+        .get("app.kubernetes.io/managed-by")
+        .map(String::as_str)
+        == Some("Helm")
+        || annotations.contains_key("meta.helm.sh/release-name");
+    if helm || labels.contains_key("app.kubernetes.io/instance") {
+        notes.push(
+            "the Helm or Argo CD ownership marks are copied with the labels: a GitOps tool may show the parallel Service as extra or prune it; commit it (kubectl nlb cutover … -o yaml) or pause auto-sync during the cutover".into(),
+        );
+    }
 
-    Ok(Service {
+    let service = Service {
         metadata: ObjectMeta {
             name: Some(new_name.to_string()),
             namespace: meta.namespace.clone(),
@@ -96,7 +171,8 @@ pub fn parallel_service(
             ..Default::default()
         }),
         status: None,
-    })
+    };
+    Ok(Parallel { service, notes })
 }
 
 #[cfg(test)]
@@ -142,7 +218,8 @@ mod tests {
             &[("preserve_client_ip.enabled", "false".into())],
             ("nlb.kubectl.io/switched-from", "web/frontend".into()),
         )
-        .unwrap();
+        .unwrap()
+        .service;
         let v = serde_json::to_value(&new).unwrap();
         assert_eq!(v["metadata"]["name"], "frontend-cip-off");
         assert_eq!(v["metadata"]["namespace"], "web");
@@ -193,12 +270,82 @@ mod tests {
             &[("preserve_client_ip.enabled", "true".into())],
             ("p", "web/frontend".into()),
         )
-        .unwrap();
+        .unwrap()
+        .service;
         let a = new.metadata.annotations.unwrap();
         assert_eq!(
             a[ann::TARGET_GROUP_ATTRIBUTES],
             "preserve_client_ip.enabled=true"
         );
+    }
+
+    #[test]
+    fn address_pins_and_argo_tracking_are_left_out_and_said() {
+        let mut svc = old();
+        let a = svc.metadata.annotations.as_mut().unwrap();
+        a.insert(
+            "service.beta.kubernetes.io/aws-load-balancer-ipv6-addresses".into(),
+            "2600:1f13::1,2600:1f13::2".into(),
+        );
+        a.insert(
+            "argocd.argoproj.io/tracking-id".into(),
+            "shop:/Service:web/frontend".into(),
+        );
+        svc.metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("app.kubernetes.io/instance".into(), "shop".into());
+        let p = parallel_service(
+            &svc,
+            "x",
+            &[("preserve_client_ip.enabled", "false".into())],
+            ("p", "web/frontend".into()),
+        )
+        .unwrap();
+        let a = p.service.metadata.annotations.unwrap();
+        assert!(!a.contains_key("service.beta.kubernetes.io/aws-load-balancer-ipv6-addresses"));
+        assert!(!a.contains_key("argocd.argoproj.io/tracking-id"));
+        assert_eq!(p.notes.len(), 3, "{:?}", p.notes);
+        assert!(p.notes[0].contains("ipv6-addresses") || p.notes[1].contains("ipv6-addresses"));
+    }
+
+    #[test]
+    fn per_port_overrides_of_tcp_ports_take_the_new_value_udp_ones_keep_theirs() {
+        let mut svc: Service = old();
+        let spec = svc.spec.as_mut().unwrap();
+        spec.ports.as_mut().unwrap().push(
+            serde_json::from_value(
+                serde_json::json!({"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"}),
+            )
+            .unwrap(),
+        );
+        let a = svc.metadata.annotations.as_mut().unwrap();
+        a.insert(
+            format!("{}.80", ann::TARGET_GROUP_ATTRIBUTES),
+            "preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=true".into(),
+        );
+        a.insert(
+            format!("{}.53", ann::TARGET_GROUP_ATTRIBUTES),
+            "preserve_client_ip.enabled=true".into(),
+        );
+        let p = parallel_service(
+            &svc,
+            "x",
+            &[("preserve_client_ip.enabled", "false".into())],
+            ("p", "web/frontend".into()),
+        )
+        .unwrap();
+        let a = p.service.metadata.annotations.unwrap();
+        assert_eq!(
+            a[&format!("{}.80", ann::TARGET_GROUP_ATTRIBUTES)],
+            "preserve_client_ip.enabled=false,proxy_protocol_v2.enabled=true"
+        );
+        assert_eq!(
+            a[&format!("{}.53", ann::TARGET_GROUP_ATTRIBUTES)],
+            "preserve_client_ip.enabled=true"
+        );
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
     }
 
     #[test]
@@ -209,7 +356,9 @@ mod tests {
             .as_mut()
             .unwrap()
             .insert(ann::TARGET_GROUP_ATTRIBUTES.into(), "novalue".into());
-        let err = parallel_service(&svc, "x", &[], ("p", "v".into())).unwrap_err();
+        let err = parallel_service(&svc, "x", &[], ("p", "v".into()))
+            .err()
+            .unwrap();
         assert!(err.contains("web/frontend"), "{err}");
     }
 }

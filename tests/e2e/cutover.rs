@@ -551,7 +551,16 @@ async fn bad_input_is_refused_and_changes_nothing() {
             "kubectl nlb migrate checkout -n shop",
         ),
         (
-            vec!["cutover", "payments", "-n", "shop", ok, "--yes"],
+            // payments' target groups are ip TCP: AWS's default is off, so
+            // only turning it on is a change (and meets the PrivateLink check).
+            vec![
+                "cutover",
+                "payments",
+                "-n",
+                "shop",
+                "--preserve-client-ip=true",
+                "--yes",
+            ],
             "PrivateLink",
         ),
         (
