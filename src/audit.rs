@@ -1013,6 +1013,9 @@ mod tests {
             version: Version::parse(version),
             version_source: Some("image"),
             cluster_name: Some("test".into()),
+            load_balancer_class: None,
+            feature_gates: Default::default(),
+            ready_replicas: Some(1),
         })
     }
 

@@ -543,23 +543,41 @@ pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall>
                 .collect()
         })
         .unwrap_or_default();
-    let cluster_name = args.iter().enumerate().find_map(|(i, a)| {
-        a.strip_prefix("--cluster-name=")
-            .map(str::to_string)
-            .or_else(|| {
-                (a == "--cluster-name")
-                    .then(|| args.get(i + 1).cloned())
-                    .flatten()
-            })
-    });
+    let feature_gates = flag(&args, "feature-gates")
+        .map(|gates| {
+            gates
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .filter_map(|(k, v)| Some((k.trim().to_string(), v.trim().parse().ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
     Detection::Found(LbcInstall {
         namespace: dep.metadata.namespace.clone().unwrap_or_default(),
         name: dep.metadata.name.clone().unwrap_or_default(),
         image,
         version,
         version_source,
-        cluster_name,
+        cluster_name: flag(&args, "cluster-name"),
+        load_balancer_class: flag(&args, "load-balancer-class"),
+        feature_gates,
+        ready_replicas: dep.status.as_ref().map(|s| s.ready_replicas.unwrap_or(0)),
     })
+}
+
+/// A flag's value, `--name=value` or `--name value`; the last one wins, as
+/// for the controller's own flag parser (pflag).
+fn flag(args: &[String], name: &str) -> Option<String> {
+    let long = format!("--{name}");
+    let mut found = None;
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix(&format!("{long}=")) {
+            found = Some(v.to_string());
+        } else if *a == long {
+            found = args.get(i + 1).cloned();
+        }
+    }
+    found
 }
 
 fn cni_from_daemonset(ds: &DaemonSet) -> CniInstall {

@@ -85,6 +85,13 @@ pub struct LbcInstall {
     pub version_source: Option<&'static str>,
     /// The controller's `--cluster-name`, which its IAM policy keys tags on.
     pub cluster_name: Option<String>,
+    /// `--load-balancer-class`, when set (the controller's default is
+    /// `service.k8s.aws/nlb`, `pkg/config/service_config.go:6-7`).
+    pub load_balancer_class: Option<String>,
+    /// `--feature-gates` as given, gate → on/off.
+    pub feature_gates: BTreeMap<String, bool>,
+    /// Ready replicas from the Deployment's status (`None`: no status).
+    pub ready_replicas: Option<i32>,
 }
 
 /// The Amazon VPC CNI (`kube-system/aws-node`).

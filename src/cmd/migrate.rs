@@ -247,6 +247,7 @@ fn write_report(out: &mut dyn Write, source: &str, t: &Translation) -> std::io::
 /// What is read once for every Service planned.
 struct Cluster {
     lbc: Lbc,
+    lbc_flags: translate::LbcFlags,
     vpc_cni: Option<bool>,
     namespaces: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -262,6 +263,7 @@ async fn cluster(ctx: &Context, scope: &Scope) -> Result<Cluster, Error> {
     };
     Ok(Cluster {
         lbc: Lbc::from_detection(&lbc),
+        lbc_flags: translate::LbcFlags::from_detection(&lbc),
         vpc_cni: match cni {
             Detection::Found(_) => Some(true),
             Detection::Missing => Some(false),
@@ -371,6 +373,7 @@ async fn plan_one(
         load_balancer: lb.clone(),
         target_groups: groups,
         lbc: cl.lbc.clone(),
+        lbc_flags: cl.lbc_flags.clone(),
         vpc_cni: cl.vpc_cni,
         namespace_labels: cl.namespaces.get(&ns).cloned(),
     };

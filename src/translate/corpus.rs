@@ -33,6 +33,10 @@ fn cases() -> Vec<String> {
 struct Sidecar {
     /// `vX.Y.Z`, `missing`, or `installed` (version unreadable); absent: not checked.
     lbc: Option<String>,
+    /// The controller's `--load-balancer-class`.
+    lbc_class: Option<String>,
+    /// The controller's `--feature-gates=NLBSecurityGroup=…`.
+    lbc_nlb_security_group: Option<bool>,
     vpc_cni: Option<bool>,
     namespace_labels: Option<BTreeMap<String, String>>,
     load_balancer: Option<LbFacts>,
@@ -101,6 +105,10 @@ impl Sidecar {
                 Some(v) => Lbc::Installed(Some(
                     Version::parse(v).unwrap_or_else(|| panic!("bad lbc version {v}")),
                 )),
+            },
+            lbc_flags: super::LbcFlags {
+                class: self.lbc_class.clone(),
+                nlb_security_group: self.lbc_nlb_security_group,
             },
             vpc_cni: self.vpc_cni,
             namespace_labels: self.namespace_labels.clone(),

@@ -100,6 +100,27 @@ impl Default for Lbc {
     }
 }
 
+/// What the LBC's Deployment args say, when it was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LbcFlags {
+    /// `--load-balancer-class`, when set.
+    pub class: Option<String>,
+    /// `--feature-gates=NLBSecurityGroup=…`, when set.
+    pub nlb_security_group: Option<bool>,
+}
+
+impl LbcFlags {
+    pub fn from_detection(d: &Detection<LbcInstall>) -> LbcFlags {
+        match d {
+            Detection::Found(l) => LbcFlags {
+                class: l.load_balancer_class.clone(),
+                nlb_security_group: l.feature_gates.get("NLBSecurityGroup").copied(),
+            },
+            _ => LbcFlags::default(),
+        }
+    }
+}
+
 impl Lbc {
     pub fn from_detection(d: &Detection<LbcInstall>) -> Lbc {
         match d {
@@ -120,6 +141,8 @@ pub struct Live {
     /// attributes; `None` when not read.
     pub target_groups: Option<Vec<TargetGroup>>,
     pub lbc: Lbc,
+    /// The controller's flags that change what it makes of a Service.
+    pub lbc_flags: LbcFlags,
     /// Whether the Amazon VPC CNI (`kube-system/aws-node`) runs.
     pub vpc_cni: Option<bool>,
     /// Labels of the Service's namespace.
@@ -276,6 +299,7 @@ pub fn translate(
     let spec = spec(&mut cx, old.spec.clone().unwrap_or_default(), route);
     readiness_gate(&mut cx);
     let labels = metadata(&mut cx, old.metadata.labels.clone());
+    load_balancer_name(&mut cx);
     leftovers(&mut cx);
     if opts.provenance {
         cx.out.insert(MIGRATED_FROM.into(), key);
@@ -475,6 +499,17 @@ enum Route {
     Annotations,
 }
 
+/// The class the LBC reconciles: its `--load-balancer-class`, default
+/// `service.k8s.aws/nlb` (`pkg/config/service_config.go:6-7`;
+/// `IsServiceSupported` ignores any other class).
+fn lbc_class(cx: &Cx) -> String {
+    cx.live
+        .lbc_flags
+        .class
+        .clone()
+        .unwrap_or_else(|| ann::LBC_CLASS.to_string())
+}
+
 /// `aws-load-balancer-type`, `nlb-target-type`, the LBC and the CNI
 /// (domain.md §1.2 first two rows, §1.3, §8.1).
 fn controller(cx: &mut Cx) -> Route {
@@ -525,14 +560,21 @@ fn controller(cx: &mut Cx) -> Route {
     };
     let removed = "aws-load-balancer-type: nlb is removed: the LBC never reconciles \"nlb\" without a class, and changing the annotation on a live Service would leak the old NLB";
     match route {
-        Route::Class => cx.info(
-            "load-balancer-class",
-            "spec.loadBalancerClass",
-            format!(
-                "{removed}; the new Service sets spec.loadBalancerClass: {} so that only the LBC takes it",
-                ann::LBC_CLASS
-            ),
-        ),
+        Route::Class => {
+            let class = lbc_class(cx);
+            let flag = if class == ann::LBC_CLASS {
+                String::new()
+            } else {
+                " (the controller's --load-balancer-class; it reconciles no other class)".into()
+            };
+            cx.info(
+                "load-balancer-class",
+                "spec.loadBalancerClass",
+                format!(
+                    "{removed}; the new Service sets spec.loadBalancerClass: {class}{flag} so that only the LBC takes it"
+                ),
+            )
+        }
         Route::Annotations => {
             cx.put(ann::LB_TYPE, "external");
             let version = cx.lbc_version().map(|v| v.to_string()).unwrap_or_default();
@@ -776,12 +818,16 @@ fn networking(cx: &mut Cx, preserve_client_ip: bool) {
     }
     let field = "spec.loadBalancerSourceRanges";
     let list = ranges.join(", ");
+    // No NLB security group: the annotation, an LBC before v2.6, or the
+    // NLBSecurityGroup feature gate off (`buildLoadBalancerSecurityGroups`,
+    // pkg/service/model_build_load_balancer.go:113).
     let no_nlb_sg = cx
         .rest
         .get(keys::DISABLE_NLB_SG)
         .and_then(|v| classify::parse_go_bool(v))
         == Some(true)
-        || cx.lbc_at_least(keys::LBC_MIN_NLB_SG) == Some(false);
+        || cx.lbc_at_least(keys::LBC_MIN_NLB_SG) == Some(false)
+        || cx.live.lbc_flags.nlb_security_group == Some(false);
     if security_groups.is_some() {
         cx.warn(
             "source-ranges-ignored",
@@ -796,9 +842,9 @@ fn networking(cx: &mut Cx, preserve_client_ip: bool) {
             "source-ranges-not-enforced",
             field,
             format!(
-                "the in-tree provider enforced {list} on the nodes' security groups; this NLB will have no security group (LBC before v2.6, or aws-load-balancer-disable-nlb-sg), and without an NLB security group the LBC ignores source ranges when preserve_client_ip is off: anyone could connect"
+                "the in-tree provider enforced {list} on the nodes' security groups; this NLB will have no security group (LBC before v2.6, aws-load-balancer-disable-nlb-sg, or the controller's --feature-gates=NLBSecurityGroup=false), and without an NLB security group the LBC ignores source ranges when preserve_client_ip is off: anyone could connect"
             ),
-            "upgrade the LBC to v2.6 or later, or keep preserve_client_ip on (--preserve-client-ip=true), before migrating",
+            "give the NLB a security group (LBC v2.6 or later, NLBSecurityGroup on), or keep preserve_client_ip on (--preserve-client-ip=true), before migrating",
         );
     } else if no_nlb_sg {
         cx.info(
@@ -836,16 +882,34 @@ fn clb_only(cx: &mut Cx) {
         .ports
         .iter()
         .filter(|p| !is_udp(&p.protocol))
-        .map(|p| p.port.to_string())
+        .map(|p| {
+            (
+                if tls::is_tls_port(cx, p.port) {
+                    "TLS"
+                } else {
+                    "TCP"
+                },
+                p.port,
+            )
+        })
         .collect::<Vec<_>>();
     for (key, equivalent) in ann::CLB_ONLY {
         let Some(value) = cx.take(key) else { continue };
         let suggestion = match *key {
             keys::IDLE_TIMEOUT => {
-                let example = ports.first().cloned().unwrap_or_else(|| "<port>".into());
+                let keys: Vec<String> = ports
+                    .iter()
+                    .map(|(proto, port)| {
+                        format!("aws-load-balancer-listener-attributes.{proto}-{port}")
+                    })
+                    .collect();
                 format!(
-                    "for the same intent on the NLB add aws-load-balancer-listener-attributes.TCP-{example}: tcp.idle_timeout.seconds={value} for each TCP port ({}); the NLB default is 350 s",
-                    ports.join(", ")
+                    "for the same intent on the NLB add tcp.idle_timeout.seconds={value} under {} (the key names the listener's protocol, model_build_listener.go:378); the NLB default is 350 s",
+                    if keys.is_empty() {
+                        "aws-load-balancer-listener-attributes.TCP-<port>".to_string()
+                    } else {
+                        keys.join(", ")
+                    }
                 )
             }
             keys::DRAINING_TIMEOUT => format!(
@@ -863,6 +927,7 @@ fn clb_only(cx: &mut Cx) {
 
 /// The new spec: user-owned fields only (domain.md §1.2 spec rows, §1.3).
 fn spec(cx: &mut Cx, old: ServiceSpec, route: Route) -> ServiceSpec {
+    let class = lbc_class(cx);
     let ports: Vec<ServicePort> = old.ports.clone().unwrap_or_default();
     let fixed: Vec<String> = ports
         .iter()
@@ -931,7 +996,7 @@ fn spec(cx: &mut Cx, old: ServiceSpec, route: Route) -> ServiceSpec {
                 })
                 .collect(),
         ),
-        load_balancer_class: (route == Route::Class).then(|| ann::LBC_CLASS.to_string()),
+        load_balancer_class: (route == Route::Class).then(|| class.clone()),
         load_balancer_source_ranges: old.load_balancer_source_ranges.filter(|r| !r.is_empty()),
         allocate_load_balancer_node_ports: Some(false),
         session_affinity: old.session_affinity,
@@ -1013,6 +1078,27 @@ fn metadata(
         );
     }
     labels
+}
+
+/// `aws-load-balancer-name` is an LBC annotation the new Service carries;
+/// longer than 32 characters the LBC fails the model build ("load balancer
+/// name cannot be longer than 32 characters",
+/// pkg/service/model_build_load_balancer.go:580-583) and never makes an NLB.
+fn load_balancer_name(cx: &mut Cx) {
+    const NAME: &str = "service.beta.kubernetes.io/aws-load-balancer-name";
+    if let Some(name) = cx.rest.get(NAME).cloned()
+        && name.len() > 32
+    {
+        cx.error(
+            "load-balancer-name-too-long",
+            NAME,
+            format!(
+                "\"{name}\" is {} characters; the LBC refuses names longer than 32 and would never build the NLB",
+                name.len()
+            ),
+            "shorten the name to 32 characters or fewer, or remove the annotation and let the LBC name the NLB",
+        );
+    }
 }
 
 /// Whatever no rule took: carried, and reported when it is an AWS
@@ -1334,7 +1420,17 @@ mod tests {
             version: Some(Version::new(2, 8, 0)),
             version_source: Some("image"),
             cluster_name: None,
+            load_balancer_class: Some("example.com/nlb".into()),
+            feature_gates: BTreeMap::from([("NLBSecurityGroup".to_string(), false)]),
+            ready_replicas: Some(2),
         });
+        assert_eq!(
+            LbcFlags::from_detection(&found),
+            LbcFlags {
+                class: Some("example.com/nlb".into()),
+                nlb_security_group: Some(false)
+            }
+        );
         assert_eq!(
             Lbc::from_detection(&found),
             Lbc::Installed(Some(Version::new(2, 8, 0)))
@@ -1608,8 +1704,11 @@ mod tests {
             .find(|e| e.field == keys::IDLE_TIMEOUT)
             .unwrap();
         assert!(
+            idle.message.contains(
+                "tcp.idle_timeout.seconds=600 under aws-load-balancer-listener-attributes.TCP-80"
+            ),
+            "{}",
             idle.message
-                .contains("listener-attributes.TCP-80: tcp.idle_timeout.seconds=600")
         );
         let drain = dropped
             .iter()

@@ -71,6 +71,18 @@ pub(super) fn translate(cx: &mut Cx) {
     }
 }
 
+/// Whether the LBC makes this port's listener TLS, from what the
+/// translation wrote: a certificate, and the port in ssl-ports (absent: all).
+pub(super) fn is_tls_port(cx: &Cx, port: i32) -> bool {
+    if !cx.out.contains_key(keys::SSL_CERT) {
+        return false;
+    }
+    match cx.out.get(ann::SSL_PORTS) {
+        None => true,
+        Some(list) => list.split(',').any(|e| e.trim() == port.to_string()),
+    }
+}
+
 /// `ssl` and `tcp` mean the same in both controllers; the CLB values
 /// `http`/`https` meant TCP for an NLB.
 fn backend_protocol(cx: &mut Cx, value: String) {
@@ -101,7 +113,7 @@ fn ssl_ports(cx: &mut Cx, text: &str) -> bool {
             "ssl-ports-wildcard",
             ann::SSL_PORTS,
             format!(
-                "\"{text}\" is left out: in-tree, \"*\" (or nothing) means every port, but the LBC matches \"*\" to no port and would silently serve plain TCP; absent means every port in both"
+                "\"{text}\" is left out: in-tree, \"*\" (or nothing) means every port, but the LBC matches \"*\" to no port (v2.5 and later fail the whole reconcile with \"Unused port in ssl-ports annotation [*]\", model_build_listener.go `validateTLSPortsSet`); absent means every port in both"
             ),
         );
         return true;

@@ -112,9 +112,7 @@ async fn a_legacy_service_moves_to_ip_mode_without_downtime() {
     let sets = records(&sandbox, CHECKOUT).await;
     assert_eq!(sets.len(), 1);
     assert_eq!(
-        sets[0]
-            .alias_target()
-            .map(|a| a.dns_name().to_ascii_lowercase()),
+        sets[0].alias_target().map(crate::switching::alias_dns),
         Some(new_dns.clone())
     );
     assert!(service(&sandbox, "shop", "checkout").await.is_none());

@@ -63,10 +63,14 @@ pub async fn weights(
     (w(old), w(new))
 }
 
+/// An alias target as Route 53 answers it (lower case, trailing dot),
+/// in the form the tool prints: no trailing dot.
+pub fn alias_dns(a: &aws_sdk_route53::types::AliasTarget) -> String {
+    a.dns_name().trim_end_matches('.').to_ascii_lowercase()
+}
+
 pub fn alias_target(r: &ResourceRecordSet) -> String {
-    r.alias_target()
-        .map(|a| a.dns_name().trim_end_matches('.').to_ascii_lowercase())
-        .unwrap_or_default()
+    r.alias_target().map(alias_dns).unwrap_or_default()
 }
 
 /// Creates one record set in a zone, as a user would.
