@@ -6,6 +6,7 @@ mod bind;
 mod cli;
 mod cutover;
 mod dist;
+mod fidelity;
 mod migrate;
 mod sandbox;
 mod switching;

@@ -1,0 +1,663 @@
+//! Self-tests of what the sandbox learned from the real systems (each
+//! behaviour's source is cited where the sandbox implements it):
+//! kube-apiserver's finalizers and preconditions (`tests/sandbox/src/apiserver.rs`),
+//! the controllers' cleanup (`lbc.rs`), Route 53's read-back and batch rules,
+//! the target lifecycle, UDP attributes and deletion protection
+//! (`moto/launcher.py`), and the LBC's own flags (`lbc_config.rs`).
+
+use aws_sdk_elasticloadbalancingv2 as elb;
+use aws_sdk_route53 as r53;
+use elb::error::ProvideErrorMetadata;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
+use nlb_sandbox::{Sandbox, SandboxOptions};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn start(opts: SandboxOptions) -> Sandbox {
+    Sandbox::start(opts).await.expect("sandbox starts")
+}
+
+fn code(e: &kube::Error) -> u16 {
+    match e {
+        kube::Error::Api(s) => s.code,
+        other => panic!("not an API error: {other}"),
+    }
+}
+
+/// Polls `check` every 100 ms for up to 10 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < end, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn nlb_exists(sb: &Sandbox, arn: &str) -> bool {
+    match sb
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+    {
+        Ok(_) => true,
+        Err(e) if e.code() == Some("LoadBalancerNotFound") => false,
+        Err(e) => panic!("DescribeLoadBalancers: {e:?}"),
+    }
+}
+
+async fn protect(sb: &Sandbox, arn: &str) {
+    sb.aws_internal()
+        .elb
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .attributes(
+            elb::types::LoadBalancerAttribute::builder()
+                .key("deletion_protection.enabled")
+                .value("true")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("protect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_wait_for_finalizers_and_honour_preconditions() {
+    let sb = start(SandboxOptions {
+        seed: false,
+        ..Default::default()
+    })
+    .await;
+    let cms: Api<ConfigMap> = Api::namespaced(sb.kube_client(), "default");
+    let held: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+        "data": {"k": "v"},
+    }))
+    .unwrap();
+    let created = cms.create(&PostParams::default(), &held).await.unwrap();
+
+    // A precondition that does not match: 409, nothing deleted.
+    let wrong = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: Some("not-the-uid".into()),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    let e = cms.delete("held", &wrong).await.expect_err("409");
+    assert_eq!(code(&e), 409);
+    assert!(e.to_string().contains("Precondition failed: UID"), "{e}");
+    assert!(
+        cms.get("held")
+            .await
+            .unwrap()
+            .metadata
+            .deletion_timestamp
+            .is_none()
+    );
+
+    // DELETE with a finalizer: kept, Terminating; again: unchanged.
+    cms.delete("held", &DeleteParams::default()).await.unwrap();
+    let terminating = cms.get("held").await.unwrap();
+    let at = terminating
+        .metadata
+        .deletion_timestamp
+        .clone()
+        .expect("deletionTimestamp");
+    assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(0));
+    assert_eq!(terminating.metadata.uid, created.metadata.uid);
+    assert!(
+        !terminating
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .keys()
+            .any(|k| k.starts_with("nlb-sandbox")),
+        "the sandbox's bookkeeping never shows"
+    );
+    cms.delete("held", &DeleteParams::default()).await.unwrap();
+    assert_eq!(
+        cms.get("held").await.unwrap().metadata.deletion_timestamp,
+        Some(at)
+    );
+
+    // Updates still work, but may not add a finalizer.
+    cms.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"k": "w"}})),
+    )
+    .await
+    .unwrap();
+    let e = cms
+        .patch(
+            "held",
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"finalizers": ["example.com/hold", "example.com/more"]}}),
+            ),
+        )
+        .await
+        .expect_err("422");
+    assert_eq!(code(&e), 422);
+    assert!(
+        e.to_string().contains("no new finalizers can be added"),
+        "{e}"
+    );
+
+    // The last finalizer goes: so does the object.
+    cms.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": []}})),
+    )
+    .await
+    .unwrap();
+    assert!(cms.get_opt("held").await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cloud_provider_holds_its_finalizer_until_the_nlb_is_gone() {
+    let sb = start(SandboxOptions::default()).await;
+    let w = sb.world().clone();
+    let shop: Api<Service> = Api::namespaced(sb.kube_client(), "shop");
+    let legacy = w
+        .service("shop", "legacy-api")
+        .unwrap()
+        .nlb_arn
+        .clone()
+        .unwrap();
+    let checkout = w
+        .service("shop", "checkout")
+        .unwrap()
+        .nlb_arn
+        .clone()
+        .unwrap();
+
+    // A cleanup that takes time: Terminating meanwhile, NLB still there.
+    sb.lbc().set_cleanup_delay(Duration::from_secs(1));
+    shop.delete("legacy-api", &DeleteParams::default())
+        .await
+        .unwrap();
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report.waiting.contains(&"shop/legacy-api".into()),
+        "{report:?}"
+    );
+    let svc = shop.get("legacy-api").await.unwrap();
+    assert!(svc.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        svc.metadata.finalizers,
+        Some(vec!["service.kubernetes.io/load-balancer-cleanup".into()])
+    );
+    assert!(nlb_exists(&sb, &legacy).await);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sb.reconcile().await.unwrap();
+    assert!(!nlb_exists(&sb, &legacy).await);
+    assert!(shop.get_opt("legacy-api").await.unwrap().is_none());
+
+    // A cleanup that fails: DeleteLoadBalancer refuses a protected NLB.
+    sb.lbc().set_cleanup_delay(Duration::ZERO);
+    protect(&sb, &checkout).await;
+    shop.delete("checkout", &DeleteParams::default())
+        .await
+        .unwrap();
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("OperationNotPermitted")),
+        "{report:?}"
+    );
+    assert!(
+        shop.get("checkout")
+            .await
+            .unwrap()
+            .metadata
+            .deletion_timestamp
+            .is_some()
+    );
+    assert!(nlb_exists(&sb, &checkout).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lbc_holds_its_finalizer_and_refuses_a_protected_service() {
+    let sb = start(SandboxOptions::default()).await;
+    let web: Api<Service> = Api::namespaced(sb.kube_client(), "web");
+    let svc: Service = serde_json::from_value(json!({
+        "metadata": {"name": "kept", "annotations": {
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-attributes": "deletion_protection.enabled=true",
+        }},
+        "spec": {"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb", "selector": {"app": "frontend"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+    }))
+    .unwrap();
+    web.create(&PostParams::default(), &svc).await.unwrap();
+    sb.reconcile().await.unwrap();
+    let arn = sb.lbc().provisioned().await["web/kept"].arn.clone();
+    assert_eq!(
+        web.get("kept").await.unwrap().metadata.finalizers,
+        Some(vec!["service.k8s.aws/resources".into()])
+    );
+
+    web.delete("kept", &DeleteParams::default()).await.unwrap();
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("deletion_protection is enabled, cannot delete the service: kept")),
+        "{report:?}"
+    );
+    assert!(nlb_exists(&sb, &arn).await);
+    // Taking the setting out of the annotation lets the controller finish;
+    // protection set in AWS alone it turns off itself.
+    web.patch(
+        "kept",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"annotations": {
+            "service.beta.kubernetes.io/aws-load-balancer-attributes": null}}})),
+    )
+    .await
+    .unwrap();
+    sb.reconcile().await.unwrap();
+    assert!(!nlb_exists(&sb, &arn).await);
+    assert!(web.get_opt("kept").await.unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route53_answers_names_and_aliases_as_it_stores_them() {
+    let sb = start(SandboxOptions::default()).await;
+    let zone = sb.world().hosted_zone_id.clone();
+    let r = &sb.aws_internal().r53;
+    let alias = |dns: &str| {
+        r53::types::AliasTarget::builder()
+            .hosted_zone_id("Z2P70J7EXAMPLE")
+            .dns_name(dns)
+            .evaluate_target_health(true)
+            .build()
+            .unwrap()
+    };
+    let set = |name: &str, id: Option<&str>, dns: &str| {
+        let b = r53::types::ResourceRecordSet::builder()
+            .name(name)
+            .r#type(r53::types::RrType::A)
+            .alias_target(alias(dns));
+        match id {
+            Some(id) => b.set_identifier(id).weight(10),
+            None => b,
+        }
+        .build()
+        .unwrap()
+    };
+    let change = |action: r53::types::ChangeAction, rr| {
+        r53::types::Change::builder()
+            .action(action)
+            .resource_record_set(rr)
+            .build()
+            .unwrap()
+    };
+    let batch = |changes: Vec<r53::types::Change>| {
+        r.change_resource_record_sets()
+            .hosted_zone_id(&zone)
+            .change_batch(
+                r53::types::ChangeBatch::builder()
+                    .set_changes(Some(changes))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    use r53::types::ChangeAction::{Create, Delete};
+    batch(vec![change(
+        Create,
+        set("*.Wild.example.com", None, "K8s-Mixed-1.elb.amazonaws.com"),
+    )])
+    .await
+    .unwrap();
+    let listed = r
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let wild = listed
+        .resource_record_sets()
+        .iter()
+        .find(|s| s.name().contains("wild"))
+        .expect("the wildcard");
+    assert_eq!(wild.name(), "\\052.wild.example.com.");
+    assert_eq!(
+        wild.alias_target().unwrap().dns_name(),
+        "k8s-mixed-1.elb.amazonaws.com."
+    );
+
+    // A DELETE must repeat the current values; written forms match.
+    let stale = batch(vec![change(
+        Delete,
+        set("*.wild.example.com", None, "other-1.elb.amazonaws.com"),
+    )])
+    .await;
+    assert!(
+        format!("{stale:?}").contains("do not match the current values"),
+        "{stale:?}"
+    );
+    // Simple and weighted sets of one name and type never coexist.
+    let mixed = batch(vec![change(
+        Create,
+        set("*.wild.example.com", Some("a"), "x-1.elb.amazonaws.com"),
+    )])
+    .await;
+    assert!(
+        format!("{mixed:?}").contains("cannot be created as a non-weighted set exists"),
+        "{mixed:?}"
+    );
+    batch(vec![change(
+        Delete,
+        set("*.WILD.example.com.", None, "k8s-mixed-1.elb.amazonaws.com"),
+    )])
+    .await
+    .unwrap();
+
+    // Deleting a weighted record of one name leaves another name's record
+    // with the same identifier.
+    batch(vec![
+        change(
+            Create,
+            set("one.example.com", Some("same"), "a-1.elb.amazonaws.com"),
+        ),
+        change(
+            Create,
+            set("two.example.com", Some("same"), "a-1.elb.amazonaws.com"),
+        ),
+    ])
+    .await
+    .unwrap();
+    batch(vec![change(
+        Delete,
+        set("one.example.com", Some("same"), "a-1.elb.amazonaws.com"),
+    )])
+    .await
+    .unwrap();
+    let listed = r
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .resource_record_sets()
+        .iter()
+        .map(|s| s.name())
+        .collect();
+    assert!(
+        names.contains(&"two.example.com.") && !names.contains(&"one.example.com."),
+        "{names:?}"
+    );
+}
+
+async fn states(sb: &Sandbox, tg: &str) -> Vec<String> {
+    let out = sb
+        .aws_internal()
+        .elb
+        .describe_target_health()
+        .target_group_arn(tg)
+        .send()
+        .await
+        .unwrap();
+    out.target_health_descriptions()
+        .iter()
+        .map(|d| {
+            d.target_health()
+                .and_then(|h| h.state())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+async fn target_group(sb: &Sandbox, name: &str, proto: elb::types::ProtocolEnum) -> String {
+    sb.aws_internal()
+        .elb
+        .create_target_group()
+        .name(name)
+        .protocol(proto)
+        .port(8080)
+        .vpc_id(&sb.world().vpc_id)
+        .target_type(elb::types::TargetTypeEnum::Ip)
+        .health_check_interval_seconds(10)
+        .healthy_threshold_count(3)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_join_initial_and_leave_draining() {
+    let sb = start(SandboxOptions::default()).await;
+    let tg = target_group(&sb, "lifecycle", elb::types::ProtocolEnum::Tcp).await;
+    let e = &sb.aws_internal().elb;
+    e.modify_target_group_attributes()
+        .target_group_arn(&tg)
+        .attributes(
+            elb::types::TargetGroupAttribute::builder()
+                .key("deregistration_delay.timeout_seconds")
+                .value("60")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let target = elb::types::TargetDescription::builder()
+        .id("10.0.1.77")
+        .port(8080)
+        .build();
+    e.register_targets()
+        .target_group_arn(&tg)
+        .targets(target.clone())
+        .send()
+        .await
+        .unwrap();
+    // 3 checks × 10 s, at the default scale of 0.01: 0.3 s.
+    assert_eq!(states(&sb, &tg).await, ["initial"]);
+    eventually("healthy", || async {
+        states(&sb, &tg).await == ["healthy"]
+    })
+    .await;
+    e.deregister_targets()
+        .target_group_arn(&tg)
+        .targets(target)
+        .send()
+        .await
+        .unwrap();
+    // 60 s of deregistration delay: draining for 0.6 s, then gone.
+    assert_eq!(states(&sb, &tg).await, ["draining"]);
+    eventually("gone", || async { states(&sb, &tg).await.is_empty() }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn udp_target_groups_keep_the_client_address() {
+    let sb = start(SandboxOptions::default()).await;
+    let attr = |tg: String| {
+        let sb = &sb;
+        async move {
+            sb.aws_internal()
+                .elb
+                .describe_target_group_attributes()
+                .target_group_arn(tg)
+                .send()
+                .await
+                .unwrap()
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some("preserve_client_ip.enabled"))
+                .and_then(|a| a.value().map(str::to_string))
+        }
+    };
+    let udp = target_group(&sb, "dns-udp", elb::types::ProtocolEnum::Udp).await;
+    let tcp = target_group(&sb, "web-tcp", elb::types::ProtocolEnum::Tcp).await;
+    assert_eq!(attr(udp.clone()).await.as_deref(), Some("true"));
+    assert_eq!(
+        attr(tcp).await.as_deref(),
+        Some("false"),
+        "ip TCP default is off"
+    );
+    let e = sb
+        .aws_internal()
+        .elb
+        .modify_target_group_attributes()
+        .target_group_arn(&udp)
+        .attributes(
+            elb::types::TargetGroupAttribute::builder()
+                .key("preserve_client_ip.enabled")
+                .value("false")
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("AWS refuses");
+    assert_eq!(e.code(), Some("InvalidConfigurationRequest"));
+    assert_eq!(attr(udp).await.as_deref(), Some("true"));
+}
+
+fn lbc_service(name: &str, class: &str, extra: serde_json::Value) -> Service {
+    let mut anns = json!({"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip"});
+    if let (Some(a), Some(e)) = (anns.as_object_mut(), extra.as_object()) {
+        a.extend(e.clone());
+    }
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "annotations": anns},
+        "spec": {"type": "LoadBalancer", "loadBalancerClass": class, "selector": {"app": "frontend"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+                           {"name": "dns", "port": 53, "targetPort": 5353, "protocol": "UDP"}]},
+    }))
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lbc_reads_its_class_and_feature_gates_from_its_deployment() {
+    let sb = start(SandboxOptions {
+        lbc_args: vec![
+            "--load-balancer-class=example.com/nlb".into(),
+            "--feature-gates=NLBSecurityGroup=false".into(),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let web: Api<Service> = Api::namespaced(sb.kube_client(), "web");
+    let off = json!({"service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true"});
+    for (name, class) in [
+        ("default-class", "service.k8s.aws/nlb"),
+        ("own-class", "example.com/nlb"),
+    ] {
+        web.create(
+            &PostParams::default(),
+            &lbc_service(name, class, off.clone()),
+        )
+        .await
+        .unwrap();
+    }
+    let report = sb.reconcile_report().await.unwrap();
+    assert_eq!(
+        report.provisioned,
+        vec!["web/own-class".to_string()],
+        "{report:?}"
+    );
+    let p = sb.lbc().provisioned().await["web/own-class"].clone();
+    assert!(
+        p.frontend_sg.is_none(),
+        "NLBSecurityGroup=false: no NLB security group"
+    );
+    let lb = sb
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(&p.arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(lb.load_balancers()[0].security_groups().is_empty());
+
+    // Names over 32 characters fail the model build: nothing is made.
+    web.create(
+        &PostParams::default(),
+        &lbc_service(
+            "long-name",
+            "example.com/nlb",
+            json!({"service.beta.kubernetes.io/aws-load-balancer-name": "x".repeat(33)}),
+        ),
+    )
+    .await
+    .unwrap();
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("load balancer name cannot be longer than 32 characters")),
+        "{report:?}"
+    );
+    let long = web.get("long-name").await.unwrap();
+    assert!(
+        long.metadata.finalizers.is_none()
+            && long
+                .status
+                .and_then(|s| s.load_balancer)
+                .and_then(|l| l.ingress)
+                .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_port_attributes_need_lbc_v2_14_and_udp_cannot_turn_preservation_off() {
+    let off = json!({
+        "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=false",
+        "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes.53": "preserve_client_ip.enabled=true",
+    });
+    for (version, works) in [("v2.14.0", true), ("v2.13.3", false)] {
+        let sb = start(SandboxOptions {
+            lbc_version: Some(version.into()),
+            ..Default::default()
+        })
+        .await;
+        let web: Api<Service> = Api::namespaced(sb.kube_client(), "web");
+        web.create(
+            &PostParams::default(),
+            &lbc_service("mixed", "service.k8s.aws/nlb", off.clone()),
+        )
+        .await
+        .unwrap();
+        let report = sb.reconcile_report().await.unwrap();
+        if works {
+            assert_eq!(
+                report.provisioned,
+                vec!["web/mixed".to_string()],
+                "{report:?}"
+            );
+        } else {
+            // v2.13 ignores the per-port key: false reaches the UDP group.
+            assert!(
+                report
+                    .errors
+                    .iter()
+                    .any(|e| e.contains("InvalidConfigurationRequest")),
+                "{version}: {report:?}"
+            );
+            assert!(sb.lbc().provisioned().await.get("web/mixed").is_none());
+        }
+    }
+}
