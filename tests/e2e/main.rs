@@ -9,5 +9,6 @@ mod dist;
 mod fidelity;
 mod migrate;
 mod sandbox;
+mod semantics;
 mod switching;
 mod util;

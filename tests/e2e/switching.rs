@@ -73,6 +73,58 @@ pub fn alias_target(r: &ResourceRecordSet) -> String {
     r.alias_target().map(alias_dns).unwrap_or_default()
 }
 
+/// An alias A record in the seeded zone at the NLB with that DNS name, as a
+/// user would make it (EvaluateTargetHealth on).
+pub async fn create_alias(sandbox: &Sandbox, name: &str, nlb_dns: &str) {
+    let lbs = sandbox
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .send()
+        .await
+        .expect("lbs");
+    let zone = lbs
+        .load_balancers()
+        .iter()
+        .find(|lb| lb.dns_name().map(str::to_ascii_lowercase).as_deref() == Some(nlb_dns))
+        .and_then(|lb| lb.canonical_hosted_zone_id())
+        .expect("the NLB")
+        .to_string();
+    let rr = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(RrType::A)
+        .alias_target(
+            aws_sdk_route53::types::AliasTarget::builder()
+                .hosted_zone_id(zone)
+                .dns_name(nlb_dns)
+                .evaluate_target_health(true)
+                .build()
+                .expect("alias"),
+        )
+        .build()
+        .expect("record");
+    sandbox
+        .aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sandbox.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Create)
+                        .resource_record_set(rr)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("create alias");
+}
+
 /// Creates one record set in a zone, as a user would.
 pub async fn create_record(
     sandbox: &Sandbox,

@@ -31,6 +31,7 @@ pub use crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
 pub use lbc::{Lbc, ReconcileReport};
 pub use world::{Controller, NodeInfo, ServiceInfo, SubnetInfo, World};
 
+use k8s_openapi::api::core::v1::Service;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -459,6 +460,34 @@ impl Sandbox {
             .call("DELETE", "/_sandbox/faults", None)
             .await
             .map(|_| ())
+    }
+
+    /// Creates a Service (through the API server, so node ports are
+    /// allocated) and, if it asks for an in-tree NLB
+    /// (`aws-load-balancer-type: nlb`), builds it as the cloud provider does.
+    pub async fn add_service(&self, svc: serde_json::Value) -> Result<Service, Error> {
+        let ns = svc["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        let svc: Service =
+            serde_json::from_value(svc).map_err(|e| Error::Other(format!("Service: {e}")))?;
+        let created = kube::Api::<Service>::namespaced(self.kube.clone(), &ns)
+            .create(&Default::default(), &svc)
+            .await?;
+        if model::ann(&created, "aws-load-balancer-type") == Some("nlb") {
+            world::adopt_intree(
+                &self.internal_aws,
+                &self.fake,
+                &self.lbc,
+                &self.world.vpc_id,
+                &self.world.subnet_ids(),
+                &self.world.instance_ids(),
+                &created,
+            )
+            .await?;
+        }
+        Ok(created)
     }
 
     /// Add `services` LoadBalancer Services across 20 namespaces and `pods`

@@ -647,42 +647,8 @@ pub(crate) async fn seed(
         if *ctl != Controller::InTree {
             continue;
         }
-        let nlb = intree::provision(
-            aws,
-            CLUSTER_NAME,
-            &world.vpc_id,
-            &subnet_ids,
-            &instances,
-            svc,
-        )
-        .await?;
+        let nlb = adopt_intree(aws, kube, lbc, &world.vpc_id, &subnet_ids, &instances, svc).await?;
         let (ns, name) = crate::model::ns_name(svc);
-        Api::<Service>::namespaced(kube.clone(), &ns)
-            .patch_status(
-                &name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({
-                    "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
-                })),
-            )
-            .await?;
-        // the in-tree service controller's finalizer
-        Api::<Service>::namespaced(kube.clone(), &ns)
-            .patch(
-                &name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({
-                    "metadata": {"finalizers": [crate::lbc::INTREE_FINALIZER]}
-                })),
-            )
-            .await?;
-        lbc.track_intree(
-            &format!("{ns}/{name}"),
-            svc.metadata.uid.as_deref().unwrap_or_default(),
-            &nlb.arn,
-            &nlb.target_group_arns,
-        )
-        .await;
         if let Some(info) = world.services.get_mut(&format!("{ns}/{name}")) {
             info.nlb_name = Some(nlb.name);
             info.nlb_arn = Some(nlb.arn);
@@ -740,6 +706,45 @@ pub(crate) async fn seed(
 fn pod_suffix(i: usize) -> String {
     const S: [&str; 6] = ["x2k9p", "m4q7z", "b8n3w", "t5v1c", "h6r2j", "d9f4s"];
     S[i % S.len()].to_string()
+}
+
+/// What the in-tree service controller does for a new Service: the NLB
+/// (cloud-provider-aws `EnsureLoadBalancer`), the status hostname, its
+/// finalizer, and the cleanup it owes on deletion (tracked by the stand-in).
+pub async fn adopt_intree(
+    aws: &AwsClients,
+    kube: &kube::Client,
+    lbc: &Lbc,
+    vpc_id: &str,
+    subnet_ids: &[String],
+    instances: &[String],
+    svc: &Service,
+) -> Result<intree::IntreeNlb, Error> {
+    let nlb = intree::provision(aws, CLUSTER_NAME, vpc_id, subnet_ids, instances, svc).await?;
+    let (ns, name) = crate::model::ns_name(svc);
+    let api = Api::<Service>::namespaced(kube.clone(), &ns);
+    api.patch_status(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({
+            "status": {"loadBalancer": {"ingress": [{"hostname": nlb.dns_name}]}}
+        })),
+    )
+    .await?;
+    api.patch(
+        &name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": [crate::lbc::INTREE_FINALIZER]}})),
+    )
+    .await?;
+    lbc.track_intree(
+        &format!("{ns}/{name}"),
+        svc.metadata.uid.as_deref().unwrap_or_default(),
+        &nlb.arn,
+        &nlb.target_group_arns,
+    )
+    .await;
+    Ok(nlb)
 }
 
 async fn create_lbc_deployment(
