@@ -657,7 +657,7 @@ async fn per_port_attributes_need_lbc_v2_14_and_udp_cannot_turn_preservation_off
                     .any(|e| e.contains("InvalidConfigurationRequest")),
                 "{version}: {report:?}"
             );
-            assert!(sb.lbc().provisioned().await.get("web/mixed").is_none());
+            assert!(!sb.lbc().provisioned().await.contains_key("web/mixed"));
         }
     }
 }
