@@ -6,19 +6,20 @@
 //!   listeners, TargetGroupBindings, finalizer, status hostname) for every
 //!   LBC-managed Service it has not provisioned yet (after the optional
 //!   provisioning delay);
-//! * tears those resources down when the Service disappears, stops being
-//!   LBC-managed, or is replaced by a Service with a new UID (the fake
-//!   deletes objects at once even with finalizers, so disappearance is
-//!   detected by comparing with what the stand-in provisioned);
+//! * tears those resources down when the Service is being deleted (it stays
+//!   Terminating until the stand-in removes `service.k8s.aws/resources`, as
+//!   `controllers/service/service_controller.go:224-243` does), stops being
+//!   LBC-managed, or is replaced by a Service with a new UID;
 //! * keeps the registered targets of every TargetGroupBinding (its own and
 //!   user-created ones) equal to the ready pod IPs (ip) or eligible nodes on
 //!   the nodePort (instance).
 //!
 //! It also plays the in-tree service controller's cleanup: an in-tree NLB
 //! registered with [`Lbc::track_intree`] (the seeded ones are) is deleted with
-//! its target groups once its Service is gone, as the finalizer
-//! `service.kubernetes.io/load-balancer-cleanup` makes the real one do
-//! (domain.md §2.1).
+//! its target groups once its Service is being deleted, and only then is
+//! `service.kubernetes.io/load-balancer-cleanup` removed (domain.md §2.1).
+//! What the stand-in does depends on the controller's Deployment
+//! ([`crate::lbc_config`]).
 //!
 //! What it provisioned is remembered in memory (not rediscovered from AWS
 //! tags), so a sandbox has exactly one stand-in. Background passes trust the
