@@ -3,8 +3,10 @@
 //! not serve them, and a one-shot tool does not need them.
 
 use crate::model::{CniInstall, Detection, LbcInstall, PodInfo, ServiceInfo, ServicePort, Version};
+use crate::switch::mirror;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Namespace, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, ListParams};
 use serde::de::DeserializeOwned;
@@ -679,6 +681,91 @@ impl Kube {
             .await
             .map(|_| ())
             .map_err(|e| self.err(&format!("label namespace {name}"), e))
+    }
+
+    /// The EndpointSlices of a Service (label `kubernetes.io/service-name`).
+    pub async fn endpoint_slices_of(
+        &self,
+        namespace: &str,
+        service: &str,
+    ) -> Result<Vec<EndpointSlice>, KubeError> {
+        let api = Api::<EndpointSlice>::namespaced(self.client.clone(), namespace);
+        let params = ListParams::default().labels(&format!("{}={service}", mirror::SERVICE_NAME));
+        self.list_mapped(
+            &format!("list endpointslices of {namespace}/{service}"),
+            &api,
+            params,
+            Some,
+        )
+        .await
+    }
+
+    pub async fn endpoints_object(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Endpoints>, KubeError> {
+        Api::<Endpoints>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| self.err(&format!("get endpoints {namespace}/{name}"), e))
+    }
+
+    /// Makes the new Service's copied endpoints exactly `slices` (and
+    /// `endpoints`): server-side apply as kubectl-nlb, then the copies no
+    /// longer wanted deleted.
+    pub async fn apply_mirror(
+        &self,
+        namespace: &str,
+        new_service: &str,
+        slices: &[EndpointSlice],
+        endpoints: Option<&Endpoints>,
+    ) -> Result<(), KubeError> {
+        let params = kube::api::PatchParams::apply(mirror::OURS).force();
+        let api = Api::<EndpointSlice>::namespaced(self.client.clone(), namespace);
+        for slice in slices {
+            let name = slice.metadata.name.clone().unwrap_or_default();
+            let mut body = serde_json::to_value(slice).unwrap_or_default();
+            body["apiVersion"] = "discovery.k8s.io/v1".into();
+            body["kind"] = "EndpointSlice".into();
+            api.patch(&name, &params, &kube::api::Patch::Apply(body))
+                .await
+                .map_err(|e| self.err(&format!("apply endpointslice {namespace}/{name}"), e))?;
+        }
+        let wanted: Vec<Option<String>> = slices.iter().map(|s| s.metadata.name.clone()).collect();
+        for stale in self
+            .endpoint_slices_of(namespace, new_service)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(mirror::MANAGED_BY))
+                    .map(String::as_str)
+                    == Some(mirror::OURS)
+                    && !wanted.contains(&s.metadata.name)
+            })
+        {
+            let name = stale.metadata.name.unwrap_or_default();
+            match api.delete(&name, &Default::default()).await {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => {
+                    return Err(self.err(&format!("delete endpointslice {namespace}/{name}"), e));
+                }
+            }
+        }
+        if let Some(ep) = endpoints {
+            let mut body = serde_json::to_value(ep).unwrap_or_default();
+            body["apiVersion"] = "v1".into();
+            body["kind"] = "Endpoints".into();
+            Api::<Endpoints>::namespaced(self.client.clone(), namespace)
+                .patch(new_service, &params, &kube::api::Patch::Apply(body))
+                .await
+                .map_err(|e| self.err(&format!("apply endpoints {namespace}/{new_service}"), e))?;
+        }
+        Ok(())
     }
 
     pub async fn config_map(

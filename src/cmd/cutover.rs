@@ -277,6 +277,7 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
             old_lb_arn: obs.old_lb_arn.clone(),
             records: obs.records.clone(),
             expect_attributes: BTreeMap::from([(ATTRIBUTE.to_string(), req.preserve.to_string())]),
+            mirror_endpoints: no_selector(&obs.old),
             settings,
         },
         engine::now(),
@@ -312,6 +313,14 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
         other => other,
     })?;
     engine::drive(&ctx, ui, &mut stored, &mut out).await
+}
+
+/// A Service whose endpoints are kept by hand or by another controller.
+pub fn no_selector(svc: &k8s_openapi::api::core::v1::Service) -> bool {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .is_none_or(|s| s.is_empty())
 }
 
 fn write_plan(out: &mut dyn Write, j: &Journal, obs: &Observed) -> std::io::Result<()> {

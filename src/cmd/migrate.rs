@@ -369,8 +369,18 @@ async fn plan_one(
         },
         None => (None, None),
     };
+    let endpoints = if super::cutover::no_selector(&old) && !info.deleting {
+        let (slices, eps) = tokio::try_join!(
+            ctx.kube.endpoint_slices_of(&ns, &info.name),
+            ctx.kube.endpoints_object(&ns, &info.name),
+        )?;
+        Some(crate::switch::mirror::facts(&slices, eps.as_ref()))
+    } else {
+        None
+    };
     let live = Live {
         load_balancer: lb.clone(),
+        endpoints,
         target_groups: groups,
         lbc: cl.lbc.clone(),
         lbc_flags: cl.lbc_flags.clone(),
@@ -451,6 +461,7 @@ fn journal(p: &Planned, switch: &SwitchRequest, records: Vec<DnsRecord>) -> Resu
             },
             old_lb_arn: lb.arn.clone(),
             expect_attributes: expect_attributes(&p.translation),
+            mirror_endpoints: super::cutover::no_selector(&p.old),
             settings: switch.settings(&records),
             records,
         },

@@ -213,8 +213,14 @@ async fn steps(
 ) -> Result<(), Error> {
     while let Some(step) = stored.journal.next() {
         stored.begin(ctx, &step).await?;
+        if step != Step::CreateService {
+            sync_mirror(ctx, &stored.journal).await?;
+        }
         match &step {
-            Step::CreateService => create_service(ctx, &stored.journal, out).await?,
+            Step::CreateService => {
+                create_service(ctx, &stored.journal, out).await?;
+                sync_mirror(ctx, &stored.journal).await?;
+            }
             Step::WaitReady => wait_ready(ctx, ui, stored, out).await?,
             Step::Convert => convert(ctx, ui, stored, out).await?,
             Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
@@ -249,6 +255,16 @@ async fn steps(
             "done: clients use {}/{}; the old Service and its NLB are gone",
             j.namespace, j.new_service
         )?;
+        if j.mirror_endpoints {
+            writeln!(
+                out,
+                "service/{new} has no selector: its endpoints are the copy this switch kept (labelled {}={}); whatever kept {}'s endpoints must keep {new}'s from now on",
+                switch::mirror::MANAGED_BY,
+                switch::mirror::OURS,
+                j.old_service,
+                new = j.new_service
+            )?;
+        }
     } else {
         writeln!(
             out,
@@ -263,6 +279,37 @@ async fn steps(
             j.namespace
         )?;
     }
+    Ok(())
+}
+
+/// Copies the old Service's endpoints to the new one, when it has no
+/// selector (`switch::mirror`): before every step and every health poll, so
+/// the copy follows whatever keeps the originals.
+async fn sync_mirror(ctx: &Context, j: &Journal) -> Result<(), Error> {
+    if !j.mirror_endpoints {
+        return Ok(());
+    }
+    let Some(new) = ctx
+        .kube
+        .service_object(&j.namespace, &j.new_service)
+        .await?
+    else {
+        return Ok(());
+    };
+    let owner = switch::mirror::owner(
+        &j.new_service,
+        new.metadata.uid.as_deref().unwrap_or_default(),
+    );
+    let (old_slices, old_endpoints) = tokio::try_join!(
+        ctx.kube.endpoint_slices_of(&j.namespace, &j.old_service),
+        ctx.kube.endpoints_object(&j.namespace, &j.old_service),
+    )?;
+    let slices = switch::mirror::slices(&old_slices, &j.namespace, &j.new_service, &owner);
+    let endpoints =
+        switch::mirror::endpoints(old_endpoints.as_ref(), &j.namespace, &j.new_service, &owner);
+    ctx.kube
+        .apply_mirror(&j.namespace, &j.new_service, &slices, endpoints.as_ref())
+        .await?;
     Ok(())
 }
 
@@ -403,6 +450,7 @@ async fn wait_ready(
     let mut pause = POLL_READY_FIRST;
     loop {
         let j = &stored.journal;
+        sync_mirror(ctx, j).await?;
         match poll_ready(ctx, j, &mut stored.joining).await {
             Ok(Ready::Yes(lb, reading)) => {
                 let summary = reading.summary();
@@ -647,6 +695,7 @@ async fn shift(
     let end = deadline_in(j.settings.soak_secs);
     let progress = ui.spinner(&format!("soaking at {weight}%"));
     loop {
+        sync_mirror(ctx, &stored.journal).await?;
         let reading = match gate(ctx, &new_arn, rule, &mut stored.joining).await {
             Ok(r) => r,
             Err(e) if Instant::now() < end => {

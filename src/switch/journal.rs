@@ -126,6 +126,10 @@ pub struct Journal {
     /// Target group attributes the new NLB must show before traffic moves.
     #[serde(default)]
     pub expect_attributes: BTreeMap<String, String>,
+    /// The old Service has no selector: the new one gets a copy of its
+    /// endpoints, kept in step while the switch runs (`switch::mirror`).
+    #[serde(default)]
+    pub mirror_endpoints: bool,
     pub settings: Settings,
     /// Steps completed, counted from the start of `steps(settings)`.
     pub done: usize,
@@ -155,6 +159,7 @@ pub struct Start {
     /// The records to move, all in one zone (possibly none).
     pub records: Vec<DnsRecord>,
     pub expect_attributes: BTreeMap<String, String>,
+    pub mirror_endpoints: bool,
     pub settings: Settings,
 }
 
@@ -185,6 +190,7 @@ impl Journal {
             new_lb_arn: None,
             original_records: s.records,
             expect_attributes: s.expect_attributes,
+            mirror_endpoints: s.mirror_endpoints,
             settings: s.settings,
             done: 0,
             in_flight: None,
@@ -329,6 +335,7 @@ pub mod tests {
                     ..Default::default()
                 }],
                 expect_attributes: BTreeMap::new(),
+                mirror_endpoints: false,
                 settings: settings(weights, finalize),
             },
             0,

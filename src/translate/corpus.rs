@@ -37,6 +37,8 @@ struct Sidecar {
     lbc_class: Option<String>,
     /// The controller's `--feature-gates=NLBSecurityGroup=…`.
     lbc_nlb_security_group: Option<bool>,
+    /// For a Service without a selector: [endpoints referencing Pods, plain ones].
+    endpoints: Option<(usize, usize)>,
     vpc_cni: Option<bool>,
     namespace_labels: Option<BTreeMap<String, String>>,
     load_balancer: Option<LbFacts>,
@@ -110,6 +112,9 @@ impl Sidecar {
                 class: self.lbc_class.clone(),
                 nlb_security_group: self.lbc_nlb_security_group,
             },
+            endpoints: self
+                .endpoints
+                .map(|(pod_refs, plain)| crate::switch::mirror::EndpointFacts { pod_refs, plain }),
             vpc_cni: self.vpc_cni,
             namespace_labels: self.namespace_labels.clone(),
             load_balancer: self.load_balancer.as_ref().map(|lb| LoadBalancer {

@@ -143,6 +143,8 @@ pub struct Live {
     pub lbc: Lbc,
     /// The controller's flags that change what it makes of a Service.
     pub lbc_flags: LbcFlags,
+    /// For a Service without a selector: what its endpoints reference.
+    pub endpoints: Option<crate::switch::mirror::EndpointFacts>,
     /// Whether the Amazon VPC CNI (`kube-system/aws-node`) runs.
     pub vpc_cni: Option<bool>,
     /// Labels of the Service's namespace.
@@ -195,10 +197,6 @@ pub enum TranslateError {
         owner: &'static str,
         reason: String,
     },
-    #[error(
-        "service {service} has no spec.selector: the LBC registers the pods a selector picks as ip targets, so a Service without one would get an NLB with no targets"
-    )]
-    NoSelector { service: String },
     #[error("the new Service name \"{name}\" is invalid: {reason}")]
     InvalidName { name: String, reason: String },
 }
@@ -264,9 +262,6 @@ pub fn translate(
             reason: not_in_tree_reason(&owner),
         });
     }
-    if svc.selector.is_empty() {
-        return Err(TranslateError::NoSelector { service: key });
-    }
     let new_name = match &opts.new_name {
         Some(name) => {
             validate_name(name).map_err(|reason| TranslateError::InvalidName {
@@ -300,6 +295,7 @@ pub fn translate(
     readiness_gate(&mut cx);
     let labels = metadata(&mut cx, old.metadata.labels.clone());
     load_balancer_name(&mut cx);
+    selectorless(&mut cx);
     leftovers(&mut cx);
     if opts.provenance {
         cx.out.insert(MIGRATED_FROM.into(), key);
@@ -1080,6 +1076,49 @@ fn metadata(
     labels
 }
 
+/// A Service without a selector keeps endpoints made by hand or by another
+/// controller. The LBC registers them in IP mode only when they reference a
+/// Pod (pkg/backend/endpoint_resolver.go:147-167), from the Service's
+/// EndpointSlices (v2.14+) or its Endpoints object; the switch copies them to
+/// the new Service (`switch::mirror`).
+fn selectorless(cx: &mut Cx) {
+    if !cx.svc.selector.is_empty() {
+        return;
+    }
+    const FIELD: &str = "spec.selector";
+    let mirrored = "the migration copies its endpoints to the new Service and keeps the copy in step while the switch runs; after it, whatever keeps this Service's endpoints must keep the new Service's";
+    match cx.live.endpoints {
+        None => cx.warn(
+            "endpoints-unverified",
+            FIELD,
+            format!("no selector: {mirrored}. The LBC registers only endpoints that reference a Pod, and they were not read"),
+            "run migrate against the cluster to check the endpoints",
+        ),
+        Some(f) if f.pod_refs == 0 => cx.error(
+            "endpoints-without-pods",
+            FIELD,
+            format!(
+                "no selector, and none of its {} endpoints references a Pod: the LBC in IP mode registers only endpoints that reference a Pod, so the new NLB would have no targets",
+                f.plain
+            ),
+            "give the Service a selector, or keep it on the in-tree provider",
+        ),
+        Some(f) => {
+            let plain = if f.plain > 0 {
+                format!("; {} endpoints without a Pod reference will get no target", f.plain)
+            } else {
+                String::new()
+            };
+            cx.warn(
+                "endpoints-mirrored",
+                FIELD,
+                format!("no selector: {mirrored} ({} endpoints reference Pods{plain})", f.pod_refs),
+                "point whatever maintains the endpoints at the new Service before the old one is deleted",
+            )
+        }
+    }
+}
+
 /// `aws-load-balancer-name` is an LBC annotation the new Service carries;
 /// longer than 32 characters the LBC fails the model build ("load balancer
 /// name cannot be longer than 32 characters",
@@ -1307,12 +1346,47 @@ mod tests {
     }
 
     #[test]
-    fn a_service_without_selector_or_name_or_being_deleted_is_refused() {
+    fn a_service_without_selector_needs_endpoints_that_reference_pods() {
+        use crate::switch::mirror::EndpointFacts;
         let svc = legacy(&[], json!({"selector": null}));
-        assert!(matches!(
-            translate(&svc, &online(), &Options::default()),
-            Err(TranslateError::NoSelector { .. })
-        ));
+        let with = |endpoints| Live {
+            endpoints,
+            ..online()
+        };
+        let t = translate(&svc, &with(None), &Options::default()).unwrap();
+        assert_eq!(
+            entry(&t, "endpoints-unverified").severity,
+            Severity::Warning
+        );
+        let none = Some(EndpointFacts {
+            pod_refs: 0,
+            plain: 2,
+        });
+        let t = translate(&svc, &with(none), &Options::default()).unwrap();
+        assert!(t.is_blocked());
+        assert!(
+            entry(&t, "endpoints-without-pods")
+                .message
+                .contains("none of its 2 endpoints")
+        );
+        let some = Some(EndpointFacts {
+            pod_refs: 2,
+            plain: 1,
+        });
+        let t = translate(&svc, &with(some), &Options::default()).unwrap();
+        assert!(!t.is_blocked());
+        let e = entry(&t, "endpoints-mirrored");
+        assert!(
+            e.message
+                .contains("2 endpoints reference Pods; 1 endpoints without"),
+            "{}",
+            e.message
+        );
+        assert!(t.service.spec.unwrap().selector.is_none());
+    }
+
+    #[test]
+    fn a_service_without_name_or_being_deleted_is_refused() {
         let mut unnamed = legacy(&[], json!({}));
         unnamed.metadata.name = None;
         assert_eq!(

@@ -508,3 +508,115 @@ async fn migrate_refuses_source_ranges_no_security_group_would_enforce() {
     assert!(r.stderr.contains("NLBSecurityGroup=false"), "{}", r.stderr);
     assert_eq!(inventory(&sb).await, before, "nothing changed");
 }
+
+/// An EndpointSlice for `service` in shop: the checkout pods (by reference)
+/// or, with `plain`, bare addresses.
+async fn endpoint_slice(sb: &Sandbox, service: &str, plain: bool) {
+    use k8s_openapi::api::core::v1::Pod;
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    let pods = Api::<Pod>::namespaced(sb.kube_client(), "shop")
+        .list(&kube::api::ListParams::default().labels("app=checkout"))
+        .await
+        .unwrap()
+        .items;
+    assert!(!pods.is_empty());
+    let endpoints: Vec<serde_json::Value> = pods
+        .iter()
+        .map(|p| {
+            let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap();
+            let mut e = json!({"addresses": [ip], "conditions": {"ready": true}});
+            if !plain {
+                e["targetRef"] =
+                    json!({"kind": "Pod", "namespace": "shop", "name": p.metadata.name});
+            }
+            e
+        })
+        .collect();
+    let slice: EndpointSlice = serde_json::from_value(json!({
+        "metadata": {"name": format!("{service}-hand"), "namespace": "shop",
+                     "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": [{"name": "https", "port": 8443, "protocol": "TCP"}],
+    }))
+    .unwrap();
+    Api::<EndpointSlice>::namespaced(sb.kube_client(), "shop")
+        .create(&PostParams::default(), &slice)
+        .await
+        .unwrap();
+}
+
+async fn selectorless(sb: &Sandbox, name: &str, plain: bool) {
+    sb.add_service(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": name, "namespace": "shop",
+                     "annotations": {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}},
+        "spec": {"type": "LoadBalancer", "externalTrafficPolicy": "Cluster",
+                 "ports": [{"name": "https", "port": 443, "targetPort": 8443}]},
+    }))
+    .await
+    .unwrap();
+    endpoint_slice(sb, name, plain).await;
+    let live = service(sb, "shop", name).await.unwrap();
+    create_alias(sb, &format!("{name}.example.com"), &dns_of(&live)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_without_a_selector_migrates_with_its_endpoints_copied() {
+    let sb = Sandbox::start(SandboxOptions {
+        lbc_version: Some("v2.14.0".into()),
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let env = Env::of(&sb);
+    selectorless(&sb, "external-api", false).await;
+    selectorless(&sb, "plain-db", true).await;
+
+    // Bare addresses: the LBC would register none of them.
+    let before = inventory(&sb).await;
+    let r = run(&env, &fast("migrate", "plain-db", "shop", &[])).await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("references a Pod"), "{}", r.stderr);
+    assert_eq!(inventory(&sb).await, before, "nothing changed");
+
+    let r = run(
+        &env,
+        &fast(
+            "migrate",
+            "external-api",
+            "shop",
+            &["--weights", "100", "--finalize"],
+        ),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("has no selector: its endpoints are the copy"),
+        "{}",
+        r.stdout
+    );
+    let slices =
+        Api::<k8s_openapi::api::discovery::v1::EndpointSlice>::namespaced(sb.kube_client(), "shop")
+            .list(
+                &kube::api::ListParams::default()
+                    .labels("kubernetes.io/service-name=external-api-lbc"),
+            )
+            .await
+            .unwrap()
+            .items;
+    assert_eq!(slices.len(), 1);
+    assert_eq!(
+        slices[0].endpoints.len(),
+        sb.world()
+            .service("shop", "checkout")
+            .unwrap()
+            .pod_ips
+            .len()
+    );
+    let new = service(&sb, "shop", "external-api-lbc").await.unwrap();
+    assert!(new.spec.and_then(|s| s.selector).is_none());
+    assert!(service(&sb, "shop", "external-api").await.is_none());
+}

@@ -441,7 +441,16 @@ impl Lbc {
             .items;
         for tgb in &tgbs {
             if let Err(e) = self
-                .sync_tgb(&mut st, tgb, &by_key, &pods, &nodes, full, &mut report)
+                .sync_tgb(
+                    &cfg,
+                    &mut st,
+                    tgb,
+                    &by_key,
+                    &pods,
+                    &nodes,
+                    full,
+                    &mut report,
+                )
                 .await
             {
                 report.errors.push(format!(
@@ -533,6 +542,7 @@ impl Lbc {
     #[allow(clippy::too_many_arguments)]
     async fn sync_tgb(
         &self,
+        cfg: &ControllerConfig,
         st: &mut LbcState,
         tgb: &TargetGroupBinding,
         services: &BTreeMap<String, &Service>,
@@ -594,7 +604,8 @@ impl Lbc {
             },
         };
         let desired: BTreeSet<(String, i32)> = if tt == "ip" {
-            model::ready_pod_targets(svc, &port, pods)
+            self.ip_targets(cfg, svc, &port, pods)
+                .await?
                 .into_iter()
                 .collect()
         } else {
@@ -616,6 +627,52 @@ impl Lbc {
         }
         st.applied.insert(arn, desired);
         Ok(())
+    }
+
+    /// The ip targets of one Service port: the ready pods its selector
+    /// picks, or, without a selector, what its endpoint objects reference.
+    async fn ip_targets(
+        &self,
+        cfg: &ControllerConfig,
+        svc: &Service,
+        port: &k8s_openapi::api::core::v1::ServicePort,
+        pods: &model::PodsByNamespace,
+    ) -> Result<Vec<(String, i32)>, Error> {
+        let selected = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .is_some_and(|s| !s.is_empty());
+        if selected {
+            return Ok(model::ready_pod_targets(svc, port, pods));
+        }
+        let (ns, name) = ns_name(svc);
+        if cfg.endpoint_slices {
+            let slices = Api::<k8s_openapi::api::discovery::v1::EndpointSlice>::namespaced(
+                self.kube.clone(),
+                &ns,
+            )
+            .list(&ListParams::default().labels(&format!("kubernetes.io/service-name={name}")))
+            .await?
+            .items;
+            Ok(model::endpoint_targets(
+                svc,
+                port,
+                model::EndpointSource::Slices(&slices),
+                pods,
+            ))
+        } else {
+            let eps =
+                Api::<k8s_openapi::api::core::v1::Endpoints>::namespaced(self.kube.clone(), &ns)
+                    .get_opt(&name)
+                    .await?;
+            Ok(model::endpoint_targets(
+                svc,
+                port,
+                model::EndpointSource::Endpoints(eps.as_ref()),
+                pods,
+            ))
+        }
     }
 
     /// The target group a binding names, by ARN or by name.
@@ -1016,7 +1073,8 @@ impl Lbc {
 
                 // targets now, so the NLB is usable as soon as the status is written
                 let desired: BTreeSet<(String, i32)> = if target_type == "ip" {
-                    model::ready_pod_targets(svc, &p, pods)
+                    self.ip_targets(cfg, svc, &p, pods)
+                        .await?
                         .into_iter()
                         .collect()
                 } else {

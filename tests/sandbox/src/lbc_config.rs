@@ -25,6 +25,8 @@ pub struct ControllerConfig {
     /// `pkg/config/feature_gates.go`; checked in
     /// `pkg/service/model_build_load_balancer.go:113`).
     pub nlb_security_group: bool,
+    /// `--enable-endpoint-slices`: default on from v2.14.0 (commit a8c9e4b78).
+    pub endpoint_slices: bool,
 }
 
 impl Default for ControllerConfig {
@@ -33,6 +35,7 @@ impl Default for ControllerConfig {
             version: None,
             class: DEFAULT_CLASS.into(),
             nlb_security_group: true,
+            endpoint_slices: true,
         }
     }
 }
@@ -59,6 +62,9 @@ impl ControllerConfig {
                 .to_string(),
             nlb_security_group: feature_gate(&args, "NLBSecurityGroup").unwrap_or(true)
                 && self_at_least(version, 2, 6),
+            endpoint_slices: flag(&args, "enable-endpoint-slices")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| self_at_least(version, 2, 14)),
         }
     }
 

@@ -162,6 +162,87 @@ pub fn ready_pod_targets(
 /// Pods grouped by namespace.
 pub type PodsByNamespace = std::collections::HashMap<String, Vec<Pod>>;
 
+/// Where the LBC finds a Service's endpoints when it cannot select pods
+/// itself (pkg/backend/endpoint_resolver.go): EndpointSlices from v2.14.0
+/// (`--enable-endpoint-slices`), the Endpoints object before.
+pub enum EndpointSource<'a> {
+    Slices(&'a [k8s_openapi::api::discovery::v1::EndpointSlice]),
+    Endpoints(Option<&'a k8s_openapi::api::core::v1::Endpoints>),
+}
+
+/// The ip targets of a Service port from its endpoint objects: only
+/// endpoints that reference a Pod the controller knows are registered
+/// (endpoint_resolver.go:147-167), ready or with an unknown condition
+/// (:170-174); the port is the endpoint port named like the Service port
+/// (:141-144).
+pub fn endpoint_targets(
+    svc: &Service,
+    port: &ServicePort,
+    source: EndpointSource,
+    pods: &PodsByNamespace,
+) -> Vec<(String, i32)> {
+    let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
+    let known = |kind: Option<&str>, name: Option<&str>| {
+        kind == Some("Pod")
+            && pods
+                .get(ns)
+                .is_some_and(|ps| ps.iter().any(|p| p.metadata.name.as_deref() == name))
+    };
+    let named = |n: Option<&str>| port.name.is_none() || n == port.name.as_deref();
+    let mut out = Vec::new();
+    match source {
+        EndpointSource::Slices(slices) => {
+            for slice in slices {
+                let Some(p) = slice
+                    .ports
+                    .iter()
+                    .flatten()
+                    .find(|p| named(p.name.as_deref()))
+                else {
+                    continue;
+                };
+                for e in &slice.endpoints {
+                    let r = e.target_ref.as_ref();
+                    let ready = e.conditions.as_ref().and_then(|c| c.ready) != Some(false);
+                    if ready
+                        && known(
+                            r.and_then(|r| r.kind.as_deref()),
+                            r.and_then(|r| r.name.as_deref()),
+                        )
+                        && let (Some(ip), Some(n)) = (e.addresses.first(), p.port)
+                    {
+                        out.push((ip.clone(), n));
+                    }
+                }
+            }
+        }
+        EndpointSource::Endpoints(eps) => {
+            for subset in eps.iter().flat_map(|e| e.subsets.iter().flatten()) {
+                let Some(p) = subset
+                    .ports
+                    .iter()
+                    .flatten()
+                    .find(|p| named(p.name.as_deref()))
+                else {
+                    continue;
+                };
+                for a in subset.addresses.iter().flatten() {
+                    let r = a.target_ref.as_ref();
+                    if known(
+                        r.and_then(|r| r.kind.as_deref()),
+                        r.and_then(|r| r.name.as_deref()),
+                    ) {
+                        out.push((a.ip.clone(), p.port));
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 pub fn pods_by_namespace(pods: Vec<Pod>) -> PodsByNamespace {
     let mut m = PodsByNamespace::new();
     for p in pods {
