@@ -58,22 +58,7 @@ async fn txt_owner(sandbox: &Sandbox, name: &str) {
 
 /// A fast cutover: no soak, 1 s polls, no drain.
 fn fast<'a>(service: &'a str, preserve: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "cutover",
-        service,
-        "-n",
-        "web",
-        preserve,
-        "--soak",
-        "0s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--drain",
-        "0s",
-        "--yes",
-    ];
+    let mut args = switching::quick("cutover", service, "web", &[preserve]);
     args.extend_from_slice(extra);
     args
 }

@@ -24,23 +24,7 @@ fn hostname(svc: &Service) -> String {
 }
 
 fn fast<'a>(service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "migrate",
-        service,
-        "-n",
-        ns,
-        "--soak",
-        "0s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--drain",
-        "0s",
-        "--yes",
-    ];
-    args.extend_from_slice(extra);
-    args
+    crate::switching::quick("migrate", service, ns, extra)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,25 +17,7 @@ use std::time::Duration;
 
 const WWW: &str = "www.example.com.";
 
-fn fast<'a>(cmd: &'a str, service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        cmd,
-        service,
-        "-n",
-        ns,
-        "--soak",
-        "0s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--drain",
-        "0s",
-        "--yes",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
+use crate::switching::quick as fast;
 
 fn cutover<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = fast(

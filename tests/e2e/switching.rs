@@ -103,44 +103,11 @@ pub async fn create_alias(sandbox: &Sandbox, name: &str, nlb_dns: &str) {
         )
         .build()
         .expect("record");
-    sandbox
-        .aws_internal()
-        .r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&sandbox.world().hosted_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .changes(
-                    Change::builder()
-                        .action(ChangeAction::Create)
-                        .resource_record_set(rr)
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("create alias");
+    create_set(sandbox, &sandbox.world().hosted_zone_id, rr).await;
 }
 
-/// Creates one record set in a zone, as a user would.
-pub async fn create_record(
-    sandbox: &Sandbox,
-    zone_id: &str,
-    name: &str,
-    type_: RrType,
-    ttl: i64,
-    value: &str,
-) {
-    let rrs = ResourceRecordSet::builder()
-        .name(name)
-        .r#type(type_)
-        .ttl(ttl)
-        .resource_records(ResourceRecord::builder().value(value).build().expect("rr"))
-        .build()
-        .expect("rrs");
+/// One CREATE of one record set, as a user would send it.
+async fn create_set(sandbox: &Sandbox, zone_id: &str, rrs: ResourceRecordSet) {
     sandbox
         .aws_internal()
         .r53
@@ -161,6 +128,25 @@ pub async fn create_record(
         .send()
         .await
         .expect("create record");
+}
+
+/// Creates one record set in a zone, as a user would.
+pub async fn create_record(
+    sandbox: &Sandbox,
+    zone_id: &str,
+    name: &str,
+    type_: RrType,
+    ttl: i64,
+    value: &str,
+) {
+    let rrs = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(type_)
+        .ttl(ttl)
+        .resource_records(ResourceRecord::builder().value(value).build().expect("rr"))
+        .build()
+        .expect("rrs");
+    create_set(sandbox, zone_id, rrs).await;
 }
 
 pub async fn service(sandbox: &Sandbox, ns: &str, name: &str) -> Option<Service> {
@@ -205,6 +191,28 @@ pub async fn load_balancers(sandbox: &Sandbox) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A quick switch: `cmd SERVICE -n NS` with no soak, 1 s polls, a 60 s
+/// limit per wait, no drain, no prompt; then `extra`.
+pub fn quick<'a>(cmd: &'a str, service: &'a str, ns: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        cmd,
+        service,
+        "-n",
+        ns,
+        "--soak",
+        "0s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--drain",
+        "0s",
+        "--yes",
+    ];
+    args.extend_from_slice(extra);
+    args
 }
 
 /// Lets the controller stand-ins catch up with created and deleted Services.

@@ -284,9 +284,19 @@ impl ApiServer {
         uri: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), kube::Error> {
+        self.send_json(method, uri, "application/json", body).await
+    }
+
+    async fn send_json(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), kube::Error> {
         let mut b = Request::builder().method(method).uri(uri);
         if body.is_some() {
-            b = b.header(header::CONTENT_TYPE, "application/json");
+            b = b.header(header::CONTENT_TYPE, content_type);
         }
         let data = body.map(|v| Bytes::from(v.to_string())).unwrap_or_default();
         let req = b
@@ -350,21 +360,13 @@ impl ApiServer {
     }
 
     async fn call_merge(&self, object: &str, patch: &Value) -> Result<(u16, Value), kube::Error> {
-        let req = Request::builder()
-            .method(Method::PATCH)
-            .uri(object)
-            .header(header::CONTENT_TYPE, "application/merge-patch+json")
-            .body(Body::from(Bytes::from(patch.to_string())))
-            .map_err(|e| kube::Error::Service(Box::new(e)))?;
-        let resp = self.fake.send(req).await?;
-        let code = resp.status().as_u16();
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        Ok((code, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+        self.send_json(
+            Method::PATCH,
+            object,
+            "application/merge-patch+json",
+            Some(patch),
+        )
+        .await
     }
 
     /// An update of an object that is being deleted: no new finalizers; the
