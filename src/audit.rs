@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::observe::Snapshot;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// First LBC release with `external` + `nlb-target-type` and instance mode (domain.md §8.1).
 pub const LBC_MIN_IP_MODE: Version = Version::new(2, 2, 0);
@@ -909,6 +909,21 @@ fn load_balancer_findings(
                 format!("target group {} has no registered targets: the NLB fails open, and Route 53 counts it unhealthy", tg.name), // domain.md §5.1, §7.3
                 "check that the Service selects ready pods and that the controller registers them",
             ));
+        } else if healthy < total
+            && healthy > 0
+            && local_nodes_expected(snap, svc, tg, total - healthy)
+        {
+            let podless = total.saturating_sub(local_pod_nodes(snap, svc).len());
+            findings.push(finding(
+                Severity::Info,
+                "local-nodes-without-pods",
+                key,
+                format!(
+                    "target group {}: {healthy}/{total} healthy; {podless} node(s) run no ready pod of the Service and fail the health check by design (externalTrafficPolicy: Local), so the NLB sends them nothing",
+                    tg.name
+                ),
+                "nothing to do; run a pod on every node (a DaemonSet) to use them",
+            ));
         } else if healthy < total {
             let detail: Vec<String> = counts
                 .iter()
@@ -949,6 +964,43 @@ fn load_balancer_findings(
             "pass --zone to search another hosted zone, or give clients a record you control",
         ));
     }
+}
+
+/// The nodes that run a ready pod of the Service.
+fn local_pod_nodes<'a>(snap: &'a Snapshot, svc: &crate::model::ServiceInfo) -> BTreeSet<&'a str> {
+    if svc.selector.is_empty() {
+        return BTreeSet::new();
+    }
+    snap.pods
+        .iter()
+        .filter(|p| p.namespace == svc.namespace && p.ready)
+        .filter(|p| svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+        .filter_map(|p| p.node_name.as_deref())
+        .collect()
+}
+
+/// Whether `not_healthy` instance targets of a Local Service are the nodes
+/// without a ready pod: kube-proxy fails their NodePort health check by
+/// design ("If the traffic policy is Local and there are no node-local
+/// endpoints, the kube-proxy does not forward any traffic").
+fn local_nodes_expected(
+    snap: &Snapshot,
+    svc: &crate::model::ServiceInfo,
+    tg: &TargetGroup,
+    not_healthy: usize,
+) -> bool {
+    if !svc.traffic_policy_local() || tg.target_type.as_deref() != Some("instance") {
+        return false;
+    }
+    let only_unhealthy = tg
+        .targets
+        .iter()
+        .all(|t| t.state == "healthy" || t.state == "unhealthy");
+    let podless = tg
+        .targets
+        .len()
+        .saturating_sub(local_pod_nodes(snap, svc).len());
+    only_unhealthy && not_healthy <= podless
 }
 
 /// With `externalTrafficPolicy: Local` and instance targets the NLB spreads

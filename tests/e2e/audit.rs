@@ -96,11 +96,20 @@ fn a_legacy_local_service_with_uneven_pods() {
     let tgs = s["targetGroups"].as_array().expect("tgs");
     assert_eq!(tgs.len(), 1);
     assert_eq!(tgs[0]["targetType"], "instance");
-    assert_eq!(tgs[0]["targets"]["healthy"], 3, "{s:#}");
+    // The node without a pod fails kube-proxy's NodePort health check.
+    assert_eq!(tgs[0]["targets"]["healthy"], 2, "{s:#}");
+    assert_eq!(tgs[0]["targets"]["unhealthy"], 1, "{s:#}");
     assert_eq!(s["dnsRecords"][0]["name"], "checkout.example.com");
     assert_eq!(s["dnsRecords"][0]["type"], "A");
     assert_eq!(s["dnsRecords"][0]["alias"], true);
-    assert_eq!(codes(s), vec!["legacy-in-tree-nlb", "uneven-local-pods"]);
+    assert_eq!(
+        codes(s),
+        vec![
+            "legacy-in-tree-nlb",
+            "local-nodes-without-pods",
+            "uneven-local-pods"
+        ]
+    );
 }
 
 #[test]
@@ -210,7 +219,7 @@ fn the_table_shows_one_row_per_service_and_every_finding_with_its_fix() {
         .find(|l| l.starts_with("shop ") && l.contains("checkout"))
         .expect("checkout row");
     assert!(row.contains("in-tree-nlb"), "{row}");
-    assert!(row.contains("3/3"), "{row}");
+    assert!(row.contains("2/3"), "{row}");
     assert!(row.contains("checkout.example.com (A)"), "{row}");
     assert!(
         out.contains("[warning] shop/checkout uneven-local-pods"),

@@ -18,6 +18,8 @@ The app is wrapped in a small middleware that adds, under ``/_sandbox/``:
                                         "description": ..}}; DescribeTargetHealth
                                         reports these instead of moto's answer
 * ``DELETE /_sandbox/target-health`` -> clears the overrides
+* ``POST /_sandbox/nodeport-health`` -> JSON {"<instance>:<nodePort>": bool}: the
+                                        whole set of Local NodePort health answers
 * ``POST /_sandbox/lifecycle``       -> JSON {"scale": f, "initial_checks": n|null,
                                         "settle": bool}: how long targets stay
                                         ``initial`` and ``draining`` (see below)
@@ -68,12 +70,24 @@ INTERNAL_KEY = "SANDBOXINTERNAL"
 _orig_health_for = elbv2_models.FakeTargetGroup.health_for
 
 
+# NodePort health checks of Services with externalTrafficPolicy: Local: kube-proxy
+# answers them only on nodes that run a ready endpoint ("If the traffic policy
+# is Local and there are no node-local endpoints, the kube-proxy does not
+# forward any traffic", kubernetes.io docs, services-networking/service.md).
+# The LBC stand-in keeps this set ("instance:port" -> bool) up to date.
+NODEPORT = {}
+
+
 def _health_for(self, target, ec2_backend):
     status = _orig_health_for(self, target, ec2_backend)
+    key = "%s:%s" % (status.instance_id, status.port)
     with LOCK:
-        override = HEALTH.get("%s:%s" % (status.instance_id, status.port))
+        override = HEALTH.get(key)
         if override is None:
             override = HEALTH.get(str(status.instance_id))
+        if override is None and NODEPORT.get(key) is False and status.status == "healthy":
+            override = {"state": "unhealthy", "reason": "Target.FailedHealthChecks",
+                        "description": "Health checks failed"}
     if override is None:
         return status
     return elbv2_models.FakeHealthStatus(
@@ -554,6 +568,14 @@ class SandboxMiddleware:
             if method == "GET":
                 with LOCK:
                     return _json(start_response, "200 OK", list(FAULTS))
+        if path == "/_sandbox/nodeport-health" and method == "POST":
+            state = _read_json(environ, body)
+            if not isinstance(state, dict):
+                return _json(start_response, "400 Bad Request", {"error": "expected a JSON object"})
+            with LOCK:
+                NODEPORT.clear()
+                NODEPORT.update({k: bool(v) for k, v in state.items()})
+            return _json(start_response, "200 OK", {"ok": True})
         if path == "/_sandbox/lifecycle":
             if method == "POST":
                 opts = _read_json(environ, body)

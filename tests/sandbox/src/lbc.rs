@@ -33,6 +33,7 @@ use crate::finalizer;
 use crate::hash;
 use crate::lbc_config::{self, ControllerConfig};
 use crate::model::{self, ann, ns_name, ports};
+use crate::networking;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use kube::ResourceExt;
@@ -107,6 +108,12 @@ struct LbcState {
     intree: BTreeMap<String, (String, String, Vec<String>)>,
     /// When each Service (by UID) was first seen being deleted.
     deleting_since: HashMap<String, Instant>,
+    /// The labelled rules last written, per security group.
+    sg_rules: BTreeMap<String, BTreeSet<networking::Perm>>,
+    /// The Local NodePort health last sent to moto.
+    nodeport_health: Option<BTreeMap<String, bool>>,
+    /// EC2 instances, read once per full pass.
+    instances: Vec<networking::Instance>,
 }
 
 /// The stand-in. Cheap to share (`Arc`).
@@ -118,6 +125,7 @@ pub struct Lbc {
     enabled: AtomicBool,
     delay: Mutex<Duration>,
     cleanup_delay: Mutex<Duration>,
+    moto_port: std::sync::OnceLock<u16>,
     state: tokio::sync::Mutex<LbcState>,
 }
 
@@ -166,6 +174,7 @@ impl Lbc {
             enabled: AtomicBool::new(enabled),
             delay: Mutex::new(Duration::ZERO),
             cleanup_delay: Mutex::new(Duration::ZERO),
+            moto_port: std::sync::OnceLock::new(),
             state: tokio::sync::Mutex::new(LbcState::default()),
         }
     }
@@ -267,6 +276,155 @@ impl Lbc {
         }
     }
 
+    /// The networking manager's part: every binding's rules, aggregated per
+    /// target security group (see [`crate::networking`]).
+    async fn sync_rules(
+        &self,
+        st: &mut LbcState,
+        tgbs: &[TargetGroupBinding],
+        pods: &[Pod],
+        full: bool,
+    ) -> Result<(), Error> {
+        let mut want: BTreeMap<String, BTreeSet<networking::Perm>> = BTreeMap::new();
+        for tgb in tgbs
+            .iter()
+            .filter(|t| t.metadata.deletion_timestamp.is_none())
+        {
+            let perms = networking::binding_perms(tgb.spec.networking.as_ref());
+            if perms.is_empty() {
+                continue;
+            }
+            let Some(arn) = tgb.spec.target_group_arn.as_deref() else {
+                continue;
+            };
+            for (target, _) in st.applied.get(arn).into_iter().flatten() {
+                let Some(i) = networking::instance_of(target, &st.instances, pods) else {
+                    continue;
+                };
+                for g in &i.groups {
+                    want.entry(g.clone())
+                        .or_default()
+                        .extend(perms.iter().cloned());
+                }
+            }
+        }
+        if !full && want == st.sg_rules {
+            return Ok(());
+        }
+        let groups: BTreeSet<String> = want.keys().chain(st.sg_rules.keys()).cloned().collect();
+        let none = BTreeSet::new();
+        for g in groups {
+            networking::reconcile_group(&self.aws, &g, want.get(&g).unwrap_or(&none)).await?;
+        }
+        st.sg_rules = want;
+        Ok(())
+    }
+
+    /// Listeners on an NLB the controller manages that it did not build are
+    /// deleted (pkg/deploy/elbv2/listener_synthesizer.go:75-79).
+    async fn prune_listeners(&self, st: &LbcState, report: &mut ReconcileReport) {
+        for p in st.provisioned.values() {
+            if let Err(e) = delete_listeners_except(&self.aws, &p.arn, |l| {
+                p.listener_arns
+                    .iter()
+                    .any(|a| Some(a.as_str()) == l.listener_arn())
+            })
+            .await
+            {
+                report.errors.push(format!("listeners of {}: {e}", p.arn));
+            }
+        }
+    }
+
+    /// The in-tree provider's sync of its NLBs (cloud-provider-aws
+    /// `ensureLoadBalancerv2`): listeners on ports the Service does not have
+    /// are deleted (aws_loadbalancer.go:401-412), and targets it did not
+    /// register are deregistered (`ensureTargetGroupTargets`, :879-905).
+    async fn intree_sync(
+        &self,
+        st: &LbcState,
+        services: &[Service],
+        nodes: &[Node],
+        report: &mut ReconcileReport,
+    ) {
+        let instances = model::all_instances(nodes);
+        for (key, (uid, arn, tgs)) in &st.intree {
+            let Some(svc) = services
+                .iter()
+                .find(|s| model::key(s) == *key && s.metadata.uid.as_deref() == Some(uid.as_str()))
+            else {
+                continue;
+            };
+            let ports: Vec<i32> = ports(svc).iter().map(|p| p.port).collect();
+            if let Err(e) = delete_listeners_except(&self.aws, arn, |l| {
+                l.port().is_some_and(|p| ports.contains(&p))
+            })
+            .await
+            {
+                report
+                    .errors
+                    .push(format!("in-tree listeners of {key}: {e}"));
+            }
+            for tg in tgs {
+                if let Err(e) = self.intree_targets(tg, &instances).await {
+                    report.errors.push(format!("in-tree targets of {key}: {e}"));
+                }
+            }
+        }
+    }
+
+    async fn intree_targets(&self, tg: &str, instances: &[String]) -> Result<(), Error> {
+        let out = self
+            .aws
+            .elb
+            .describe_target_groups()
+            .target_group_arns(tg)
+            .send()
+            .await
+            .map_err(aws_err("DescribeTargetGroups"))?;
+        let Some(port) = out.target_groups().first().and_then(|t| t.port()) else {
+            return Ok(());
+        };
+        let current = aws::registered_targets(&self.aws, tg).await?;
+        let desired: BTreeSet<(String, i32)> =
+            instances.iter().map(|i| (i.clone(), port)).collect();
+        let foreign: BTreeSet<(String, i32)> = current.difference(&desired).cloned().collect();
+        if !foreign.is_empty() {
+            let keep: BTreeSet<(String, i32)> = current.intersection(&desired).cloned().collect();
+            aws::sync_targets(&self.aws, tg, &current, &keep).await?;
+        }
+        Ok(())
+    }
+
+    /// kube-proxy's answer to NodePort health checks of Local Services.
+    async fn nodeport_health(
+        &self,
+        st: &mut LbcState,
+        services: &[Service],
+        pods: &model::PodsByNamespace,
+        nodes: &[Node],
+        report: &mut ReconcileReport,
+    ) {
+        let health = networking::local_nodeport_health(services, pods, nodes);
+        if st.nodeport_health.as_ref() == Some(&health) {
+            return;
+        }
+        let Some(port) = self.moto_port.get() else {
+            return;
+        };
+        let body = serde_json::to_string(&health).unwrap_or_default();
+        match crate::moto::http_call(*port, "POST", "/_sandbox/nodeport-health", Some(&body)).await
+        {
+            Ok(_) => st.nodeport_health = Some(health),
+            Err(e) => report.errors.push(format!("NodePort health: {e}")),
+        }
+    }
+
+    /// Where moto's sandbox endpoints are (set once by the sandbox).
+    pub fn set_moto_port(&self, port: u16) {
+        let _ = self.moto_port.set(port);
+    }
+
     /// The controller's flags, from its Deployment (absent: the defaults).
     async fn config(&self) -> Result<ControllerConfig, Error> {
         let dep = Api::<Deployment>::namespaced(self.kube.clone(), lbc_config::NAMESPACE)
@@ -322,13 +480,6 @@ impl Lbc {
             .list(&ListParams::default())
             .await?
             .items;
-        // The in-tree service controller's part: it runs whether or not the
-        // LBC is installed.
-        self.intree_cleanup(&mut st, &services, &mut report).await;
-        if !self.is_enabled() {
-            return Ok(report);
-        }
-        let cfg = self.config().await?;
         let pods = model::pods_by_namespace(
             Api::<Pod>::all(self.kube.clone())
                 .list(&ListParams::default())
@@ -339,6 +490,21 @@ impl Lbc {
             .list(&ListParams::default())
             .await?
             .items;
+        if full || st.instances.is_empty() {
+            st.instances = networking::instances(&self.aws).await?;
+        }
+        // The in-tree service controller's and kube-proxy's parts: they run
+        // whether or not the LBC is installed.
+        self.intree_cleanup(&mut st, &services, &mut report).await;
+        if full {
+            self.intree_sync(&st, &services, &nodes, &mut report).await;
+        }
+        self.nodeport_health(&mut st, &services, &pods, &nodes, &mut report)
+            .await;
+        if !self.is_enabled() {
+            return Ok(report);
+        }
+        let cfg = self.config().await?;
         let by_key: BTreeMap<String, &Service> = services
             .iter()
             .map(|s| {
@@ -459,6 +625,14 @@ impl Lbc {
                     tgb.metadata.name.as_deref().unwrap_or_default()
                 ));
             }
+        }
+        // 4. the bindings' networking rules, and no listener it did not build
+        let all_pods: Vec<Pod> = pods.values().flatten().cloned().collect();
+        if let Err(e) = self.sync_rules(&mut st, &tgbs, &all_pods, full).await {
+            report.errors.push(format!("security group rules: {e}"));
+        }
+        if full {
+            self.prune_listeners(&st, &mut report).await;
         }
         Ok(report)
     }
@@ -1304,4 +1478,33 @@ impl Lbc {
         }
         Ok(())
     }
+}
+
+/// Deletes every listener of `lb` that `keep` rejects; an NLB already gone
+/// has none.
+async fn delete_listeners_except(
+    aws: &AwsClients,
+    lb: &str,
+    keep: impl Fn(&aws_sdk_elasticloadbalancingv2::types::Listener) -> bool,
+) -> Result<(), Error> {
+    let Ok(out) = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+    else {
+        return Ok(());
+    };
+    for l in out.listeners().iter().filter(|l| !keep(l)) {
+        if let Some(arn) = l.listener_arn() {
+            aws.elb
+                .delete_listener()
+                .listener_arn(arn)
+                .send()
+                .await
+                .map_err(aws_err("DeleteListener"))?;
+        }
+    }
+    Ok(())
 }

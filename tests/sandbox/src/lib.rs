@@ -24,6 +24,7 @@ pub mod lbc;
 pub mod lbc_config;
 pub mod model;
 pub mod moto;
+pub mod networking;
 pub mod table;
 pub mod world;
 
@@ -176,6 +177,7 @@ impl Sandbox {
             Vec::new(),
             opts.lbc_version.is_some(),
         ));
+        lbc.set_moto_port(moto.port());
         let (world, namespaces) = world::seed(
             &internal_aws,
             &fake,
@@ -460,6 +462,27 @@ impl Sandbox {
             .call("DELETE", "/_sandbox/faults", None)
             .await
             .map(|_| ())
+    }
+
+    /// Whether a connection from `client_ip` to port `listener_port` of the
+    /// NLB `lb_arn` reaches node `instance_id`: the NLB's and the node's
+    /// security groups, with the source address the target group's
+    /// preserve_client_ip gives it ([`networking::reaches`]).
+    pub async fn reaches(
+        &self,
+        lb_arn: &str,
+        listener_port: i32,
+        client_ip: &str,
+        instance_id: &str,
+    ) -> Result<bool, Error> {
+        networking::reaches(
+            &self.internal_aws,
+            lb_arn,
+            listener_port,
+            client_ip,
+            instance_id,
+        )
+        .await
     }
 
     /// Creates a Service (through the API server, so node ports are

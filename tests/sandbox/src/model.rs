@@ -123,25 +123,20 @@ fn pod_ready(p: &Pod) -> bool {
             .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
-/// Ready pods selected by the Service, with their IP and the resolved target port.
-/// `pods` is indexed by namespace (see [`pods_by_namespace`]).
-pub fn ready_pod_targets(
-    svc: &Service,
-    port: &ServicePort,
-    pods: &PodsByNamespace,
-) -> Vec<(String, i32)> {
+/// The ready pods a Service's selector picks (none without a selector).
+pub fn ready_pods_selected<'a>(svc: &Service, pods: &'a PodsByNamespace) -> Vec<&'a Pod> {
     let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
-    let Some(selector) = svc.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+    let Some(selector) = svc
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .filter(|s| !s.is_empty())
+    else {
         return Vec::new();
     };
-    if selector.is_empty() {
-        return Vec::new();
-    }
-    let Some(in_ns) = pods.get(ns) else {
-        return Vec::new();
-    };
-    let mut out: Vec<(String, i32)> = in_ns
-        .iter()
+    pods.get(ns)
+        .into_iter()
+        .flatten()
         .filter(|p| {
             let l = p.metadata.labels.as_ref();
             selector
@@ -149,6 +144,18 @@ pub fn ready_pod_targets(
                 .all(|(k, v)| l.and_then(|l| l.get(k)) == Some(v))
         })
         .filter(|p| pod_ready(p))
+        .collect()
+}
+
+/// Ready pods selected by the Service, with their IP and the resolved target port.
+/// `pods` is indexed by namespace (see [`pods_by_namespace`]).
+pub fn ready_pod_targets(
+    svc: &Service,
+    port: &ServicePort,
+    pods: &PodsByNamespace,
+) -> Vec<(String, i32)> {
+    let mut out: Vec<(String, i32)> = ready_pods_selected(svc, pods)
+        .into_iter()
         .filter_map(|p| {
             let ip = p.status.as_ref()?.pod_ip.clone()?;
             let tp = target_port(port, p)?;

@@ -294,6 +294,10 @@ impl Moto {
         &self.endpoint
     }
 
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// A plain HTTP/1.1 request to moto (used for `/_sandbox/*` and `/moto-api/*`).
     /// Returns the body on 2xx.
     pub async fn call(
