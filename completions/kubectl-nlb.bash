@@ -315,7 +315,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__subcmd__nlb__subcmd__bind__subcmd__hostnetwork)
-            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --create-load-balancer --scheme --subnets --target-type --source-cidr --source-sg --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-o -y -n -s -v -h -V --port --target-group-arn --target-group-name --create-target-group --load-balancer --create-load-balancer --scheme --subnets --target-type --source-cidr --source-sg --preserve-client-ip --cluster-name --output --dry-run --yes --timeout --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +355,10 @@ _kubectl__nlb() {
                     ;;
                 --source-sg)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-client-ip)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --cluster-name)

@@ -87,6 +87,8 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 ip\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l source-cidr -d 'Allow traffic from this CIDR (repeatable; default: the load balancer\'s security groups or subnets)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l source-sg -d 'Allow traffic from this security group (repeatable)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l preserve-client-ip -d 'preserve_client_ip.enabled of the target groups it creates (default: AWS\'s, on for instance targets and UDP)' -r -f -a "true\t''
+false\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l cluster-name -d 'The cluster name the controller runs with (default: read from its --cluster-name)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -s o -l output -d 'Print the manifests instead of applying them' -r -f -a "yaml\t''
 json\t''"

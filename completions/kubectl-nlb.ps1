@@ -94,6 +94,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
             [CompletionResult]::new('--target-type', '--target-type', [CompletionResultType]::ParameterName, 'instance: nodes on the Service''s NodePort; ip: node IPs on the pod port')
             [CompletionResult]::new('--source-cidr', '--source-cidr', [CompletionResultType]::ParameterName, 'Allow traffic from this CIDR (repeatable; default: the load balancer''s security groups or subnets)')
             [CompletionResult]::new('--source-sg', '--source-sg', [CompletionResultType]::ParameterName, 'Allow traffic from this security group (repeatable)')
+            [CompletionResult]::new('--preserve-client-ip', '--preserve-client-ip', [CompletionResultType]::ParameterName, 'preserve_client_ip.enabled of the target groups it creates (default: AWS''s, on for instance targets and UDP)')
             [CompletionResult]::new('--cluster-name', '--cluster-name', [CompletionResultType]::ParameterName, 'The cluster name the controller runs with (default: read from its --cluster-name)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the manifests instead of applying them')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the manifests instead of applying them')

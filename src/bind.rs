@@ -2,6 +2,10 @@
 //! the Services of its namespace and the target group, decide the Service, the
 //! target group and the TargetGroupBinding to have (domain.md §4).
 
+pub mod ownership;
+pub mod placement;
+pub mod traffic;
+
 use crate::annotations as ann;
 use crate::classify::{self, Owner, TargetType};
 use crate::model::{LoadBalancer, PodInfo, ServiceInfo, TargetGroup};
@@ -45,6 +49,9 @@ pub struct Workload {
     /// `spec.selector.matchLabels`.
     pub selector: BTreeMap<String, String>,
     pub node_selector: BTreeMap<String, String>,
+    /// Required node affinity: any term, each with all its expressions.
+    pub affinity_terms: Vec<Vec<placement::MatchExpr>>,
+    pub tolerations: Vec<placement::Toleration>,
     pub ports: Vec<ContainerPort>,
 }
 
@@ -55,6 +62,7 @@ pub struct NodeInfo {
     pub instance_id: Option<String>,
     pub internal_ip: Option<String>,
     pub ready: bool,
+    pub taints: Vec<placement::Taint>,
 }
 
 /// A TargetGroupBinding that already exists anywhere in the cluster.
@@ -83,6 +91,9 @@ pub struct Request {
     pub target_type: TargetType,
     pub source_cidrs: Vec<String>,
     pub source_sgs: Vec<String>,
+    /// `preserve_client_ip.enabled` for target groups the plan creates
+    /// (`None`: AWS's default).
+    pub preserve_client_ip: Option<bool>,
     /// The cluster name the LBC runs with (`--cluster-name`), for the tag its IAM policy needs.
     pub cluster: Option<String>,
 }
@@ -101,8 +112,11 @@ pub struct World {
     pub load_balancer: Option<LoadBalancer>,
     /// CIDRs of the load balancer's subnets.
     pub load_balancer_subnet_cidrs: Vec<String>,
-    /// The VPC of the nodes (from EC2).
+    /// The VPC of the nodes (from EC2), and its CIDR blocks.
     pub vpc_id: Option<String>,
+    pub vpc_cidrs: Vec<String>,
+    /// Tags of the load balancer and the target group, by ARN.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
     /// `--create-load-balancer`: the NLB to create (or reuse, by name).
     pub new_load_balancer: Option<NewLoadBalancer>,
     /// Target groups that already carry the names `--create-target-group`
@@ -119,6 +133,8 @@ pub struct NewLoadBalancer {
     pub subnet_cidrs: Vec<String>,
     /// It exists from an earlier run and will be reused.
     pub exists: bool,
+    /// Its security groups, when it exists.
+    pub security_groups: Vec<String>,
 }
 
 /// The load balancer name kubectl nlb creates for a workload.
@@ -154,6 +170,8 @@ pub enum TargetGroupStep {
         /// Add a listener on this load balancer forwarding to the new group:
         /// an ARN, or the name of the NLB this plan creates.
         listener_on: Option<String>,
+        /// `preserve_client_ip.enabled` to set on it.
+        preserve_client_ip: bool,
     },
 }
 
@@ -164,10 +182,15 @@ pub struct PortPlan {
     pub service_port: i32,
     pub target_group: TargetGroupStep,
     pub binding_name: String,
-    /// Where networking rules come from, for the plan's explanation.
-    pub sources: Vec<Value>,
+    /// The binding's networking rules.
+    pub rules: Vec<traffic::Rule>,
+    /// The health-check port when the target group checks another port
+    /// than the traffic one.
+    pub health_check_port: Option<i32>,
     /// Targets expected once bound: instance ids, or node IPs for ip targets.
     pub expected_targets: Vec<String>,
+    /// Registered targets that will not be healthy, by target id, with why.
+    pub expected_unhealthy: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +204,8 @@ pub struct Plan {
     pub node_selector: BTreeMap<String, String>,
     /// Target id (instance id or node IP) → node name, for reporting.
     pub target_nodes: BTreeMap<String, String>,
+    /// Who may reach the NLB the plan creates (its security group's inbound).
+    pub new_lb_inbound: Vec<traffic::From>,
     /// Every choice the plan made, said plainly.
     pub notes: Vec<String>,
 }
@@ -209,6 +234,12 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
         ));
     }
     let ports = select_ports(req, w, &what)?;
+    refuse_owned(world)?;
+    if req.preserve_client_ip.is_some() && req.target == TargetChoice::Existing {
+        return fail(
+            "--preserve-client-ip sets the attribute of a target group the tool creates (--create-target-group); change an existing group's attribute with kubectl nlb cutover or in AWS".into(),
+        );
+    }
 
     let nodes = eligible_nodes(&world.nodes, &w.node_selector);
     if nodes.is_empty() {
@@ -247,10 +278,64 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
         ServiceStep::Reuse { name } | ServiceStep::Create { name, .. } => name.clone(),
     };
 
+    let local = match &service {
+        ServiceStep::Create { .. } => req.target_type == TargetType::Instance,
+        ServiceStep::Reuse { name } => {
+            req.target_type == TargetType::Instance
+                && world
+                    .services
+                    .iter()
+                    .any(|s| s.name == *name && s.traffic_policy_local())
+        }
+    };
+    let unhealthy: BTreeMap<String, String> = if req.target_type == TargetType::Instance {
+        placement::expected_unhealthy(&nodes, w, &world.pods, local)
+            .into_iter()
+            .filter_map(|(node, why)| {
+                let id = world
+                    .nodes
+                    .iter()
+                    .find(|n| n.name == node)?
+                    .instance_id
+                    .clone()?;
+                Some((id, why))
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
     let mut port_plans = Vec::new();
+    let mut new_lb_inbound = Vec::new();
     for p in &ports {
         let target_group = target_group_step(req, world, p, &what)?;
-        let sources = sources(req, world, &what)?;
+        let preserve = match &target_group {
+            TargetGroupStep::Create {
+                preserve_client_ip, ..
+            } => *preserve_client_ip,
+            TargetGroupStep::Existing { .. } => world
+                .target_group
+                .as_ref()
+                .and_then(|tg| {
+                    tg.attribute_bool("preserve_client_ip.enabled").or(Some(
+                        traffic::default_preserve(
+                            tg.target_type.as_deref() == Some("instance"),
+                            tg.protocol.as_deref().unwrap_or("TCP"),
+                        ),
+                    ))
+                })
+                .unwrap_or(true),
+        };
+        let decided = traffic::decide(&traffic_inputs(req, world, preserve), &what)?;
+        if !notes.contains(&decided.note) {
+            notes.push(decided.note.clone());
+        }
+        new_lb_inbound = decided.new_lb_inbound;
+        let health_check_port = world
+            .target_group
+            .as_ref()
+            .filter(|_| req.target == TargetChoice::Existing)
+            .and_then(|tg| tg.health_check.port.as_deref())
+            .and_then(|p| p.parse::<i32>().ok());
         let service_port = match &service {
             ServiceStep::Reuse { .. } => world
                 .services
@@ -265,8 +350,10 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
             service_port,
             binding_name: dns_label(&format!("{}-{}", w.name, p.label())),
             target_group,
-            sources,
+            rules: decided.rules,
+            health_check_port,
             expected_targets: expected.clone(),
+            expected_unhealthy: unhealthy.clone(),
         });
     }
     if let Some(lb) = &world.new_load_balancer {
@@ -284,20 +371,15 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
             )
         });
     }
-    if req.source_cidrs.is_empty() && req.source_sgs.is_empty() && world.new_load_balancer.is_none()
-    {
-        notes.push(match &world.load_balancer {
-            Some(lb) if !lb.security_groups.is_empty() => format!(
-                "networking: allow the load balancer's security groups ({}) to the targets",
-                lb.security_groups.join(", ")
-            ),
-            _ => format!(
-                "networking: allow the load balancer's subnets ({}) to the targets",
-                world.load_balancer_subnet_cidrs.join(", ")
-            ),
-        });
+    if !unhealthy.is_empty() {
+        notes.push(format!(
+            "targets: {} of the {} registered nodes will not be healthy (externalTrafficPolicy: Local and no ready pod there); the wait expects only the others",
+            unhealthy.len(),
+            expected.len()
+        ));
     }
     Ok(Plan {
+        new_lb_inbound,
         namespace: w.namespace.clone(),
         workload: format!("{}/{}", w.kind, w.name),
         target_type: req.target_type,
@@ -601,55 +683,61 @@ fn target_group_step(
                     .as_ref()
                     .map(|lb| lb.arn.clone())
                     .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone())),
+                preserve_client_ip: req.preserve_client_ip.unwrap_or_else(|| {
+                    traffic::default_preserve(req.target_type == TargetType::Instance, protocol)
+                }),
             })
         }
     }
 }
 
-/// `networking.ingress[].from`: the user's sources, else the load balancer's
-/// security groups, else its subnets' CIDRs; never 0.0.0.0/0 unless asked.
-fn sources(req: &Request, world: &World, what: &str) -> Result<Vec<Value>, PlanError> {
-    let mut from: Vec<Value> = req
-        .source_cidrs
-        .iter()
-        .map(|c| json!({"ipBlock": {"cidr": c}}))
-        .chain(
-            req.source_sgs
-                .iter()
-                .map(|g| json!({"securityGroup": {"groupID": g}})),
-        )
-        .collect();
-    if !from.is_empty() {
-        return Ok(from);
-    }
-    if let Some(lb) = &world.new_load_balancer {
-        // A new NLB is created without security groups: allow its subnets.
-        from = lb
-            .subnet_cidrs
-            .iter()
-            .map(|c| json!({"ipBlock": {"cidr": c}}))
-            .collect();
-    } else if let Some(lb) = &world.load_balancer {
-        if !lb.security_groups.is_empty() {
-            from = lb
-                .security_groups
-                .iter()
-                .map(|g| json!({"securityGroup": {"groupID": g}}))
-                .collect();
-        } else {
-            from = world
-                .load_balancer_subnet_cidrs
-                .iter()
-                .map(|c| json!({"ipBlock": {"cidr": c}}))
-                .collect();
+/// What the traffic decision needs from the request and the world.
+fn traffic_inputs<'a>(req: &'a Request, world: &'a World, preserve: bool) -> traffic::Inputs<'a> {
+    let front = match (&world.new_load_balancer, &world.load_balancer) {
+        (Some(lb), _) if !lb.exists || lb.security_groups.is_empty() => {
+            traffic::Front::New { scheme: &lb.scheme }
         }
+        (Some(lb), _) => traffic::Front::Existing {
+            groups: &lb.security_groups,
+            subnet_cidrs: &lb.subnet_cidrs,
+            scheme: Some(&lb.scheme),
+        },
+        (None, Some(lb)) => traffic::Front::Existing {
+            groups: &lb.security_groups,
+            subnet_cidrs: &world.load_balancer_subnet_cidrs,
+            scheme: lb.scheme.as_deref(),
+        },
+        (None, None) => traffic::Front::Unknown,
+    };
+    traffic::Inputs {
+        front,
+        preserve,
+        vpc_cidrs: &world.vpc_cidrs,
+        user_cidrs: &req.source_cidrs,
+        user_groups: &req.source_sgs,
     }
-    if from.is_empty() {
+}
+
+/// Refuses a load balancer or target group that a controller owns.
+fn refuse_owned(world: &World) -> Result<(), PlanError> {
+    let owner = |arn: &str| world.tags.get(arn).and_then(ownership::owner);
+    if let Some(tg) = &world.target_group
+        && let Some(who) = owner(&tg.arn)
+    {
         return fail(format!(
-            "no load balancer is known for the binding of {what}, so the traffic sources cannot be derived: pass --source-cidr or --source-sg (without networking rules the controller opens no port and traffic fails)"
+            "target group {} belongs to {who}, which registers its own targets and removes others, so the binding would be fought over; bind a target group of your own (--create-target-group)",
+            tg.name
         ));
     }
-    Ok(from)
+    if let Some(lb) = &world.load_balancer
+        && let Some(who) = owner(&lb.arn)
+    {
+        return fail(format!(
+            "load balancer {} is managed by {who}, which deletes listeners it did not build on its next reconcile, so the binding's listener would disappear; pass --create-load-balancer for an NLB of the binding's own",
+            lb.name
+        ));
+    }
+    Ok(())
 }
 
 /// The TargetGroupBinding manifest for one port. `node_port` is the Service's
@@ -660,21 +748,49 @@ pub fn binding_manifest(
     arn: &str,
     node_port: Option<i32>,
     service: &str,
+    new_lb_group: Option<&str>,
 ) -> Value {
     let rule_port = match plan.target_type {
         // For instance targets the rule port must be the numeric NodePort (domain.md §4.1, §4.5).
         TargetType::Instance => node_port.map(|p| json!(p)),
         TargetType::Ip => Some(json!(port.port.container_port)),
     };
-    let mut rule_ports = json!({"protocol": if port.port.protocol.eq_ignore_ascii_case("UDP") { "UDP" } else { "TCP" }});
-    if let Some(p) = rule_port {
-        rule_ports["port"] = p;
-    }
+    let protocol = if port.port.protocol.eq_ignore_ascii_case("UDP") {
+        "UDP"
+    } else {
+        "TCP"
+    };
+    let ingress: Vec<Value> = port
+        .rules
+        .iter()
+        .map(|rule| {
+            // Health checks are TCP (or HTTP) on the traffic port unless
+            // the target group names another one.
+            let mut ports = json!({"protocol": if rule.health_check { "TCP" } else { protocol }});
+            let p = match (rule.health_check, port.health_check_port) {
+                (true, Some(hc)) => Some(json!(hc)),
+                _ => rule_port.clone(),
+            };
+            if let Some(p) = p {
+                ports["port"] = p;
+            }
+            let from: Vec<Value> = rule
+                .from
+                .iter()
+                .map(|f| match f {
+                    traffic::From::Cidr(c) => json!({"ipBlock": {"cidr": c}}),
+                    traffic::From::Group(g) => json!({"securityGroup": {"groupID": g}}),
+                    traffic::From::NewLbGroup => json!({"securityGroup": {"groupID": new_lb_group.unwrap_or("<security group of the new NLB, created on apply>")}}),
+                })
+                .collect();
+            json!({"from": from, "ports": [ports]})
+        })
+        .collect();
     let mut spec = json!({
         "targetGroupARN": arn,
         "targetType": plan.target_type.as_str(),
         "serviceRef": {"name": service, "port": port.service_port},
-        "networking": {"ingress": [{"from": port.sources, "ports": [rule_ports]}]},
+        "networking": {"ingress": ingress},
     });
     if plan.target_type == TargetType::Instance && !plan.node_selector.is_empty() {
         spec["nodeSelector"] = json!({"matchLabels": plan.node_selector});
@@ -727,7 +843,6 @@ mod tests {
                 name: "edge-proxy".into(),
                 host_network: true,
                 selector: [("app".to_string(), "edge-proxy".to_string())].into(),
-                node_selector: BTreeMap::new(),
                 ports: vec![
                     ContainerPort {
                         name: Some("http".into()),
@@ -742,6 +857,7 @@ mod tests {
                         protocol: "TCP".into(),
                     },
                 ],
+                ..Default::default()
             },
             nodes: (0..3)
                 .map(|i| NodeInfo {
@@ -750,6 +866,7 @@ mod tests {
                     instance_id: Some(format!("i-{i}")),
                     internal_ip: Some(format!("10.0.{i}.4")),
                     ready: true,
+                    ..Default::default()
                 })
                 .collect(),
             target_group: Some(TargetGroup {
@@ -764,10 +881,20 @@ mod tests {
             }),
             load_balancer: Some(LoadBalancer {
                 arn: "arn:lb/1".into(),
+                name: "web".into(),
+                scheme: Some("internal".into()),
                 ..Default::default()
             }),
             load_balancer_subnet_cidrs: vec!["10.0.0.0/20".into(), "10.0.16.0/20".into()],
             vpc_id: Some("vpc-1".into()),
+            vpc_cidrs: vec!["10.0.0.0/16".into()],
+            pods: (0..3)
+                .map(|i| PodInfo {
+                    node_name: Some(format!("n{i}")),
+                    ready: true,
+                    ..Default::default()
+                })
+                .collect(),
             ..Default::default()
         }
     }
@@ -779,6 +906,7 @@ mod tests {
             target_type: TargetType::Instance,
             source_cidrs: vec![],
             source_sgs: vec![],
+            preserve_client_ip: None,
             cluster: Some("sandbox".into()),
         }
     }
@@ -801,17 +929,16 @@ mod tests {
         let p = &plan.ports[0];
         assert_eq!(p.service_port, 80);
         assert_eq!(p.expected_targets, vec!["i-0", "i-1", "i-2"]);
-        let tgb = binding_manifest(&plan, p, "arn:tg/web", Some(31080), name);
+        let tgb = binding_manifest(&plan, p, "arn:tg/web", Some(31080), name, None);
         assert_eq!(tgb["spec"]["serviceRef"]["port"], 80);
         assert_eq!(tgb["spec"]["targetType"], "instance");
-        assert_eq!(
-            tgb["spec"]["networking"]["ingress"][0]["ports"][0]["port"],
-            31080
-        );
-        assert_eq!(
-            tgb["spec"]["networking"]["ingress"][0]["from"][1]["ipBlock"]["cidr"],
-            "10.0.16.0/20"
-        );
+        let ingress = &tgb["spec"]["networking"]["ingress"];
+        // Instance targets keep the client address: the clients (an internal
+        // NLB's VPC) for traffic, the NLB's subnets for health checks.
+        assert_eq!(ingress[0]["ports"][0]["port"], 31080);
+        assert_eq!(ingress[0]["from"][0]["ipBlock"]["cidr"], "10.0.0.0/16");
+        assert_eq!(ingress[1]["from"][1]["ipBlock"]["cidr"], "10.0.16.0/20");
+        assert_eq!(ingress[1]["ports"][0]["port"], 31080);
         assert!(tgb["spec"].get("nodeSelector").is_none());
     }
 
@@ -823,9 +950,69 @@ mod tests {
         }
         let plan = plan(&request(), &w).expect("plan");
         assert_eq!(
-            plan.ports[0].sources,
-            vec![json!({"securityGroup": {"groupID": "sg-1"}})]
+            plan.ports[0].rules[0].from,
+            vec![traffic::From::Group("sg-1".into())]
         );
+    }
+
+    #[test]
+    fn an_internet_facing_nlb_without_groups_needs_the_clients_named() {
+        let mut w = world();
+        if let Some(lb) = w.load_balancer.as_mut() {
+            lb.scheme = Some("internet-facing".into());
+        }
+        let err = plan(&request(), &w).unwrap_err();
+        assert!(err.0.contains("--source-cidr 0.0.0.0/0"), "{}", err.0);
+    }
+
+    #[test]
+    fn load_balancers_and_target_groups_a_controller_owns_are_refused() {
+        let mut w = world();
+        w.tags.insert(
+            "arn:lb/1".into(),
+            [(
+                "service.k8s.aws/stack".to_string(),
+                "web/frontend".to_string(),
+            )]
+            .into(),
+        );
+        let err = plan(&request(), &w).unwrap_err();
+        assert!(
+            err.0
+                .contains("AWS Load Balancer Controller for Service web/frontend"),
+            "{}",
+            err.0
+        );
+        let mut w = world();
+        w.tags.insert(
+            "arn:tg/web".into(),
+            [(
+                "kubernetes.io/service-name".to_string(),
+                "shop/checkout".to_string(),
+            )]
+            .into(),
+        );
+        let err = plan(&request(), &w).unwrap_err();
+        assert!(
+            err.0
+                .contains("in-tree cloud provider for Service shop/checkout"),
+            "{}",
+            err.0
+        );
+    }
+
+    #[test]
+    fn with_local_nodes_without_a_pod_are_expected_unhealthy() {
+        let mut w = world();
+        w.pods.truncate(1);
+        let plan = plan(&request(), &w).expect("plan");
+        let p = &plan.ports[0];
+        assert_eq!(p.expected_targets, vec!["i-0", "i-1", "i-2"]);
+        assert_eq!(
+            p.expected_unhealthy.keys().collect::<Vec<_>>(),
+            ["i-1", "i-2"]
+        );
+        assert!(p.expected_unhealthy["i-1"].contains("no ready pod"));
     }
 
     #[test]
@@ -834,8 +1021,8 @@ mod tests {
         req.source_cidrs = vec!["192.0.2.0/24".into()];
         let plan_ = plan(&req, &world()).expect("plan");
         assert_eq!(
-            plan_.ports[0].sources,
-            vec![json!({"ipBlock": {"cidr": "192.0.2.0/24"}})]
+            plan_.ports[0].rules[0].from,
+            vec![traffic::From::Cidr("192.0.2.0/24".into())]
         );
         let mut w = world();
         w.load_balancer = None;
@@ -862,7 +1049,7 @@ mod tests {
         };
         assert_eq!(manifest["spec"]["type"], "ClusterIP");
         assert_eq!(plan.ports[0].expected_targets, vec!["10.0.1.4"]);
-        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", None, "s");
+        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", None, "s", None);
         assert!(tgb["spec"].get("nodeSelector").is_none());
         assert_eq!(
             tgb["spec"]["networking"]["ingress"][0]["ports"][0]["port"],
@@ -876,7 +1063,7 @@ mod tests {
         w.workload.node_selector = [("zone".to_string(), "z1".to_string())].into();
         let plan = plan(&request(), &w).expect("plan");
         assert_eq!(plan.ports[0].expected_targets, vec!["i-1"]);
-        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", Some(1), "s");
+        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", Some(1), "s", None);
         assert_eq!(tgb["spec"]["nodeSelector"]["matchLabels"]["zone"], "z1");
     }
 
@@ -998,7 +1185,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_load_balancer_gets_listeners_and_its_subnets_as_sources() {
+    fn a_new_load_balancer_gets_listeners_and_a_security_group_of_its_own() {
         let mut req = request();
         req.target = TargetChoice::Create;
         let mut w = world();
@@ -1009,15 +1196,30 @@ mod tests {
             subnets: vec!["subnet-a".into()],
             subnet_cidrs: vec!["10.0.0.0/20".into()],
             exists: false,
+            security_groups: vec![],
         });
         let plan = plan(&req, &w).expect("plan");
-        let TargetGroupStep::Create { listener_on, .. } = &plan.ports[0].target_group else {
+        let TargetGroupStep::Create {
+            listener_on,
+            preserve_client_ip,
+            ..
+        } = &plan.ports[0].target_group
+        else {
             panic!("create");
         };
         assert_eq!(listener_on.as_deref(), Some("hn-edge-edge-proxy"));
+        assert!(*preserve_client_ip, "AWS's default for instance targets");
+        // The nodes admit the NLB's own group; the group admits the clients
+        // (an internal NLB: the VPC).
+        assert_eq!(plan.ports[0].rules[0].from, vec![traffic::From::NewLbGroup]);
         assert_eq!(
-            plan.ports[0].sources,
-            vec![json!({"ipBlock": {"cidr": "10.0.0.0/20"}})]
+            plan.new_lb_inbound,
+            vec![traffic::From::Cidr("10.0.0.0/16".into())]
+        );
+        let tgb = binding_manifest(&plan, &plan.ports[0], "arn", Some(1), "s", Some("sg-new"));
+        assert_eq!(
+            tgb["spec"]["networking"]["ingress"][0]["from"][0]["securityGroup"]["groupID"],
+            "sg-new"
         );
         assert_eq!(
             load_balancer_name("edge", "edge-proxy"),

@@ -494,6 +494,9 @@ pub struct BindArgs {
     /// Allow traffic from this security group (repeatable)
     #[arg(long = "source-sg", value_name = "ID")]
     pub source_sgs: Vec<String>,
+    /// preserve_client_ip.enabled of the target groups it creates (default: AWS's, on for instance targets and UDP)
+    #[arg(long, value_name = "BOOL", action = ArgAction::Set, value_parser = clap::value_parser!(bool))]
+    pub preserve_client_ip: Option<bool>,
     /// The cluster name the controller runs with (default: read from its --cluster-name)
     #[arg(long, value_name = "NAME")]
     pub cluster_name: Option<String>,

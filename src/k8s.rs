@@ -256,7 +256,19 @@ impl Kube {
                 name: name.to_string(),
                 host_network: pod.host_network.unwrap_or(false),
                 selector: selector.match_labels.unwrap_or_default(),
-                node_selector: pod.node_selector.unwrap_or_default(),
+                node_selector: pod.node_selector.clone().unwrap_or_default(),
+                affinity_terms: Self::affinity_terms(&pod),
+                tolerations: pod
+                    .tolerations
+                    .iter()
+                    .flatten()
+                    .map(|t| crate::bind::placement::Toleration {
+                        key: t.key.clone(),
+                        operator: t.operator.clone(),
+                        value: t.value.clone(),
+                        effect: t.effect.clone(),
+                    })
+                    .collect(),
                 ports: pod
                     .containers
                     .iter()
@@ -270,6 +282,36 @@ impl Kube {
                     .collect(),
             }
         }))
+    }
+
+    /// The pod template's required node affinity, as match expressions per term.
+    fn affinity_terms(
+        pod: &k8s_openapi::api::core::v1::PodSpec,
+    ) -> Vec<Vec<crate::bind::placement::MatchExpr>> {
+        pod.affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|n| {
+                n.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+            .map(|r| {
+                r.node_selector_terms
+                    .iter()
+                    .map(|t| {
+                        t.match_expressions
+                            .iter()
+                            .flatten()
+                            .map(|e| crate::bind::placement::MatchExpr {
+                                key: e.key.clone(),
+                                operator: e.operator.clone(),
+                                values: e.values.clone().unwrap_or_default(),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Pods of a namespace matching `selector` (`k=v,k2=v2`).
@@ -293,6 +335,18 @@ impl Kube {
         let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(self.client.clone());
         self.list_mapped("list nodes", &api, ListParams::default(), |n| {
             let status = n.status.unwrap_or_default();
+            let taints = n
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| crate::bind::placement::Taint {
+                    key: t.key,
+                    value: t.value,
+                    effect: t.effect,
+                })
+                .collect();
             Some(crate::bind::NodeInfo {
                 name: n.metadata.name.unwrap_or_default(),
                 labels: n.metadata.labels.unwrap_or_default(),
@@ -311,6 +365,7 @@ impl Kube {
                     .unwrap_or_default()
                     .iter()
                     .any(|c| c.type_ == "Ready" && c.status == "True"),
+                taints,
             })
         })
         .await

@@ -110,3 +110,125 @@ impl Ec2 {
         Ok(subnets)
     }
 }
+
+/// One inbound permission of a security group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    pub protocol: String,
+    pub port: i32,
+    /// A CIDR, or a security group id (`sg-…`).
+    pub source: String,
+    pub description: String,
+}
+
+impl Ec2 {
+    /// The CIDR blocks of a VPC.
+    pub async fn vpc_cidrs(&self, vpc: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_vpcs()
+            .vpc_ids(vpc)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeVpcs", &self.endpoint, e))?;
+        Ok(out
+            .vpcs()
+            .iter()
+            .flat_map(|v| {
+                v.cidr_block_association_set()
+                    .iter()
+                    .filter_map(|a| a.cidr_block().map(str::to_string))
+                    .chain(v.cidr_block().map(str::to_string))
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect())
+    }
+
+    /// The id of the security group of that name in the VPC, created (with
+    /// tags) if there is none; and whether it was created.
+    pub async fn ensure_security_group(
+        &self,
+        name: &str,
+        vpc: &str,
+        description: &str,
+        tags: &[(String, String)],
+    ) -> Result<(String, bool), AwsError> {
+        use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+        let found = self
+            .client
+            .describe_security_groups()
+            .filters(Filter::builder().name("group-name").values(name).build())
+            .filters(Filter::builder().name("vpc-id").values(vpc).build())
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeSecurityGroups", &self.endpoint, e))?;
+        if let Some(id) = found.security_groups().first().and_then(|g| g.group_id()) {
+            return Ok((id.to_string(), false));
+        }
+        let spec = TagSpecification::builder()
+            .resource_type(ResourceType::SecurityGroup)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build();
+        let out = self
+            .client
+            .create_security_group()
+            .group_name(name)
+            .description(description)
+            .vpc_id(vpc)
+            .tag_specifications(spec)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateSecurityGroup", &self.endpoint, e))?;
+        Ok((out.group_id().unwrap_or_default().to_string(), true))
+    }
+
+    /// Adds the permissions a group lacks (one already there is fine).
+    pub async fn authorize_inbound(&self, group: &str, rules: &[Inbound]) -> Result<(), AwsError> {
+        use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
+        for r in rules {
+            let b = IpPermission::builder()
+                .ip_protocol(r.protocol.to_ascii_lowercase())
+                .from_port(r.port)
+                .to_port(r.port);
+            let perm = if r.source.starts_with("sg-") {
+                b.user_id_group_pairs(
+                    UserIdGroupPair::builder()
+                        .group_id(&r.source)
+                        .description(&r.description)
+                        .build(),
+                )
+            } else {
+                b.ip_ranges(
+                    IpRange::builder()
+                        .cidr_ip(&r.source)
+                        .description(&r.description)
+                        .build(),
+                )
+            }
+            .build();
+            match self
+                .client
+                .authorize_security_group_ingress()
+                .group_id(group)
+                .ip_permissions(perm)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) => {
+                    let e = sdk_error("AuthorizeSecurityGroupIngress", &self.endpoint, e);
+                    if !matches!(&e, AwsError::Api { code, .. } if code == "InvalidPermission.Duplicate")
+                    {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -282,6 +282,59 @@ impl Elbv2 {
         Ok((arn, true))
     }
 
+    /// The tags of load balancers and target groups, by ARN: one call per 20.
+    pub async fn tags(
+        &self,
+        arns: &[String],
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+        let mut out = BTreeMap::new();
+        for chunk in arns.chunks(20) {
+            let resp = self
+                .client
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTags", &self.endpoint, e))?;
+            for d in resp.tag_descriptions() {
+                let tags = d
+                    .tags()
+                    .iter()
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_string(),
+                            t.value().unwrap_or_default().to_string(),
+                        ))
+                    })
+                    .collect();
+                out.insert(d.resource_arn().unwrap_or_default().to_string(), tags);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets one attribute of a target group.
+    pub async fn set_target_group_attribute(
+        &self,
+        arn: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .modify_target_group_attributes()
+            .target_group_arn(arn)
+            .attributes(
+                aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                    .key(key)
+                    .value(value)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error("ModifyTargetGroupAttributes", &self.endpoint, e))?;
+        Ok(())
+    }
+
     /// A load balancer's attributes; `None` once it no longer exists.
     pub async fn load_balancer_attributes(
         &self,
@@ -389,6 +442,7 @@ impl Elbv2 {
         name: &str,
         scheme: &str,
         subnets: &[String],
+        security_groups: &[String],
         tags: &[(String, String)],
     ) -> Result<(String, bool), AwsError> {
         use aws_sdk_elasticloadbalancingv2::types::{LoadBalancerSchemeEnum, LoadBalancerTypeEnum};
@@ -402,6 +456,7 @@ impl Elbv2 {
             .r#type(LoadBalancerTypeEnum::Network)
             .scheme(LoadBalancerSchemeEnum::from(scheme))
             .set_subnets(Some(subnets.to_vec()))
+            .set_security_groups((!security_groups.is_empty()).then(|| security_groups.to_vec()))
             .set_tags(Some(elb_tags(tags)))
             .send()
             .await

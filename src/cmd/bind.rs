@@ -75,6 +75,7 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
         target_type,
         source_cidrs: args.source_cidrs.clone(),
         source_sgs: args.source_sgs.clone(),
+        preserve_client_ip: args.preserve_client_ip,
         cluster: args.cluster_name.clone().or(world.1),
     };
     let plan = bind::plan(&request, &world.0).map_err(|e| Error::Invalid(e.0))?;
@@ -200,6 +201,24 @@ async fn observe(
         }
     }
     let vpc_id = vpcs.into_iter().next();
+    let vpc_cidrs = match &vpc_id {
+        Some(vpc) => ctx.aws.ec2.vpc_cidrs(vpc).await?,
+        None => Vec::new(),
+    };
+    let owned_arns: Vec<String> = target_group
+        .iter()
+        .map(|tg| tg.arn.clone())
+        .chain(load_balancer.iter().map(|lb| lb.arn.clone()))
+        .collect();
+    let tags = if owned_arns.is_empty() {
+        Default::default()
+    } else {
+        elbv2.tags(&owned_arns).await?
+    };
+    let mut target_group = target_group;
+    if let Some(tg) = target_group.as_mut() {
+        tg.attributes = elbv2.attributes(&tg.arn).await?;
+    }
     let new_load_balancer = match (&vpc_id, args.create_load_balancer) {
         (Some(vpc), true) => Some(new_load_balancer(ctx, args, &workload, vpc).await?),
         _ => None,
@@ -219,6 +238,8 @@ async fn observe(
             load_balancer,
             load_balancer_subnet_cidrs,
             vpc_id,
+            vpc_cidrs,
+            tags,
             new_load_balancer,
             created_earlier,
         },
@@ -249,6 +270,7 @@ async fn new_load_balancer(
             subnet_cidrs: cidrs.into_iter().map(|s| s.cidr).collect(),
             subnets,
             exists: true,
+            security_groups: lb.security_groups,
         });
     }
     // The subnet tags the LBC and the in-tree provider use to pick subnets.
@@ -282,6 +304,7 @@ async fn new_load_balancer(
         subnets: subnets.iter().map(|s| s.id.clone()).collect(),
         subnet_cidrs: subnets.into_iter().map(|s| s.cidr).collect(),
         exists: false,
+        security_groups: Vec::new(),
     })
 }
 
@@ -316,6 +339,7 @@ async fn manifests(ctx: &Context, plan: &Plan) -> Result<Vec<Value>, Error> {
             &arn,
             node_port,
             &service_name,
+            None,
         ));
     }
     Ok(out)
@@ -403,6 +427,14 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
             p.service_port,
             p.expected_targets.join(", ")
         )?;
+        for (target, why) in &p.expected_unhealthy {
+            let node = plan
+                .target_nodes
+                .get(target)
+                .map(String::as_str)
+                .unwrap_or("-");
+            writeln!(out, "      {target} ({node}) will be unhealthy: {why}")?;
+        }
     }
     for note in &plan.notes {
         writeln!(out, "  note: {note}")?;
@@ -418,6 +450,7 @@ async fn apply(
     out: &mut dyn Write,
 ) -> Result<Vec<String>, Error> {
     let mut new_lb_arn = None;
+    let mut new_lb_sg: Option<String> = None;
     if let Some(lb) = new_lb {
         let tags = plan
             .ports
@@ -427,10 +460,23 @@ async fn apply(
                 TargetGroupStep::Existing { .. } => None,
             })
             .unwrap_or_default();
+        let group = if lb.exists && !lb.security_groups.is_empty() {
+            lb.security_groups.first().cloned()
+        } else if lb.exists {
+            None
+        } else {
+            Some(new_lb_group(ctx, plan, lb, &tags, out).await?)
+        };
         let (arn, created) = ctx
             .aws
             .elbv2
-            .ensure_network_load_balancer(&lb.name, &lb.scheme, &lb.subnets, &tags)
+            .ensure_network_load_balancer(
+                &lb.name,
+                &lb.scheme,
+                &lb.subnets,
+                group.as_slice(),
+                &tags,
+            )
             .await?;
         writeln!(
             out,
@@ -439,6 +485,7 @@ async fn apply(
             if created { "created" } else { "unchanged" }
         )?;
         new_lb_arn = Some(arn);
+        new_lb_sg = group;
     }
     let mut arns = Vec::new();
     for p in &plan.ports {
@@ -451,6 +498,7 @@ async fn apply(
                 vpc_id,
                 tags,
                 listener_on,
+                preserve_client_ip,
                 ..
             } => {
                 let (arn, created) = ctx
@@ -470,6 +518,14 @@ async fn apply(
                     "target group {name} {}",
                     if created { "created" } else { "unchanged" }
                 )?;
+                ctx.aws
+                    .elbv2
+                    .set_target_group_attribute(
+                        &arn,
+                        "preserve_client_ip.enabled",
+                        &preserve_client_ip.to_string(),
+                    )
+                    .await?;
                 if let Some(lb) = listener_on {
                     // The plan names a load balancer it creates by name; use its ARN.
                     let lb = match (&new_lb_arn, new_lb) {
@@ -513,7 +569,8 @@ async fn apply(
                 plan.namespace, p.service_port
             )));
         }
-        let manifest = bind::binding_manifest(plan, p, arn, node_port, &service_name);
+        let manifest =
+            bind::binding_manifest(plan, p, arn, node_port, &service_name, new_lb_sg.as_deref());
         match ctx
             .kube
             .binding_spec(&plan.namespace, &p.binding_name)
@@ -545,7 +602,71 @@ async fn apply(
     Ok(arns)
 }
 
-/// Polls target health until every expected target is registered and healthy.
+/// The security group `--create-load-balancer` gives its NLB, as the LBC
+/// does since v2.6: named after the NLB, admitting the plan's clients on
+/// the listener ports; re-runs find it by name.
+async fn new_lb_group(
+    ctx: &Context,
+    plan: &Plan,
+    lb: &bind::NewLoadBalancer,
+    tags: &[(String, String)],
+    out: &mut dyn Write,
+) -> Result<String, Error> {
+    let vpc = plan
+        .ports
+        .iter()
+        .find_map(|p| match &p.target_group {
+            TargetGroupStep::Create { vpc_id, .. } => Some(vpc_id.clone()),
+            TargetGroupStep::Existing { .. } => None,
+        })
+        .unwrap_or_default();
+    let (id, created) = ctx
+        .aws
+        .ec2
+        .ensure_security_group(
+            &lb.name,
+            &vpc,
+            &format!("kubectl nlb bind-hostnetwork: NLB {}", lb.name),
+            tags,
+        )
+        .await?;
+    let rules: Vec<crate::aws::ec2::Inbound> = plan
+        .ports
+        .iter()
+        .flat_map(|p| {
+            plan.new_lb_inbound.iter().filter_map(move |f| {
+                let source = match f {
+                    bind::traffic::From::Cidr(c) => c.clone(),
+                    bind::traffic::From::Group(g) => g.clone(),
+                    bind::traffic::From::NewLbGroup => return None,
+                };
+                Some(crate::aws::ec2::Inbound {
+                    protocol: if p.port.protocol.eq_ignore_ascii_case("UDP") {
+                        "udp"
+                    } else {
+                        "tcp"
+                    }
+                    .into(),
+                    port: p.port.container_port,
+                    source,
+                    description: format!("{}: {}", bind::PROVENANCE, plan.workload),
+                })
+            })
+        })
+        .collect();
+    ctx.aws.ec2.authorize_inbound(&id, &rules).await?;
+    writeln!(
+        out,
+        "security group {} ({id}) {}",
+        lb.name,
+        if created { "created" } else { "unchanged" }
+    )?;
+    Ok(id)
+}
+
+/// Polls target health until every target expected to be healthy is: the
+/// nodes a Local Service cannot serve from are registered and reported,
+/// not waited for.
 async fn wait_healthy(
     ctx: &Context,
     ui: &Ui,
@@ -554,7 +675,14 @@ async fn wait_healthy(
     timeout: Duration,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let expected: usize = plan.ports.iter().map(|p| p.expected_targets.len()).sum();
+    let wanted = |p: &bind::PortPlan| -> BTreeSet<String> {
+        p.expected_targets
+            .iter()
+            .filter(|t| !p.expected_unhealthy.contains_key(*t))
+            .cloned()
+            .collect()
+    };
+    let expected: usize = plan.ports.iter().map(|p| wanted(p).len()).sum();
     let bar = ui.bar(expected as u64, "targets healthy");
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -562,7 +690,7 @@ async fn wait_healthy(
         let mut rows = Vec::new();
         for (p, arn) in plan.ports.iter().zip(arns) {
             let health = ctx.aws.elbv2.health(arn).await?;
-            let wanted: BTreeSet<&str> = p.expected_targets.iter().map(String::as_str).collect();
+            let want = wanted(p);
             for t in &health {
                 rows.push(vec![
                     p.binding_name.clone(),
@@ -573,18 +701,26 @@ async fn wait_healthy(
                     t.id.clone(),
                     t.port.map(|n| n.to_string()).unwrap_or_default(),
                     t.state.clone(),
+                    match p.expected_unhealthy.get(&t.id) {
+                        Some(why) => format!("unhealthy: {why}"),
+                        None => "healthy".into(),
+                    },
                 ]);
             }
             healthy_total += health
                 .iter()
-                .filter(|t| t.state == "healthy" && wanted.contains(t.id.as_str()))
+                .filter(|t| t.state == "healthy" && want.contains(&t.id))
                 .count();
         }
         bar.set_position(healthy_total as u64);
         if healthy_total >= expected {
             bar.finish_and_clear();
             writeln!(out)?;
-            render::table(out, &["BINDING", "NODE", "TARGET", "PORT", "STATE"], &rows)?;
+            render::table(
+                out,
+                &["BINDING", "NODE", "TARGET", "PORT", "STATE", "EXPECTED"],
+                &rows,
+            )?;
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

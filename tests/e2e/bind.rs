@@ -45,7 +45,10 @@ async fn make_target_group(
 }
 
 /// What the cluster and moto hold, to show a failed command changed nothing.
-async fn inventory(sandbox: &Sandbox) -> (usize, usize, usize) {
+/// Counts of what a refused command must not have touched: Services,
+/// bindings, target groups, load balancers, listeners, security groups and
+/// their rules.
+async fn inventory(sandbox: &Sandbox) -> String {
     let services = Api::<Service>::all(sandbox.kube_client())
         .list(&ListParams::default())
         .await
@@ -58,16 +61,43 @@ async fn inventory(sandbox: &Sandbox) -> (usize, usize, usize) {
         .expect("tgbs")
         .items
         .len();
-    let groups = sandbox
-        .aws_internal()
-        .elb
+    let elb = &sandbox.aws_internal().elb;
+    let groups = elb
         .describe_target_groups()
         .send()
         .await
         .expect("tgs")
         .target_groups()
         .len();
-    (services, bindings, groups)
+    let lbs = elb.describe_load_balancers().send().await.expect("lbs");
+    let mut listeners = 0;
+    for lb in lbs.load_balancers() {
+        listeners += elb
+            .describe_listeners()
+            .load_balancer_arn(lb.load_balancer_arn().unwrap_or_default())
+            .send()
+            .await
+            .expect("listeners")
+            .listeners()
+            .len();
+    }
+    let sgs = sandbox
+        .aws_internal()
+        .ec2
+        .describe_security_groups()
+        .send()
+        .await
+        .expect("sgs");
+    let rules: usize = sgs
+        .security_groups()
+        .iter()
+        .map(|g| g.ip_permissions().len())
+        .sum();
+    format!(
+        "services {services}, bindings {bindings}, target groups {groups}, load balancers {}, listeners {listeners}, security groups {}, rules {rules}",
+        lbs.load_balancers().len(),
+        sgs.security_groups().len()
+    )
 }
 
 async fn health(sandbox: &Sandbox, arn: &str) -> Vec<(String, i32, String)> {
@@ -230,6 +260,22 @@ async fn a_daemonset_binds_to_an_existing_target_group() {
 }
 
 /// A hostNetwork Deployment pinned to one zone, with its pods.
+/// A plain internal NLB made by hand, in every subnet; returns its name.
+async fn user_nlb(sandbox: &Sandbox, name: &str) -> String {
+    sandbox
+        .aws_internal()
+        .elb
+        .create_load_balancer()
+        .name(name)
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .set_subnets(Some(sandbox.world().subnet_ids()))
+        .send()
+        .await
+        .expect("user NLB");
+    name.to_string()
+}
+
 async fn seed_pinned_deployment(sandbox: &Sandbox) -> String {
     let node = sandbox.world().nodes[1].clone();
     let labels = json!({"app": "ingress"});
@@ -276,11 +322,9 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
     .expect("sandbox");
     let env = Env::of(&sandbox);
     let zone = seed_pinned_deployment(&sandbox).await;
-    let nlb = sandbox
-        .world()
-        .service("web", "frontend")
-        .and_then(|s| s.nlb_name.clone())
-        .expect("frontend NLB");
+    // An NLB of the user's own: no controller would delete the listener
+    // the binding adds (the LBC's and the in-tree provider's do).
+    let nlb = user_nlb(&sandbox, "user-edge").await;
 
     let apply_args = [
         "bind-hostnetwork",
@@ -394,17 +438,22 @@ async fn a_pinned_deployment_gets_a_new_tagged_target_group_behind_an_nlb() {
         "{tags:?}"
     );
 
-    // Networking from the NLB's security groups; only the pinned zone's node is a target.
+    // The user's internal NLB has no security group and instance targets
+    // keep the client address: the VPC for traffic, the NLB's subnets for the
+    // health checks. Only the pinned zone's node is a target.
     let tgb = tgb_api(&sandbox, Some("edge"))
         .get("ingress-https")
         .await
         .expect("tgb");
-    let from = &tgb.data["spec"]["networking"]["ingress"][0]["from"];
-    assert!(
-        from[0]["securityGroup"]["groupID"]
-            .as_str()
-            .is_some_and(|g| g.starts_with("sg-")),
-        "{from}"
+    let ingress = &tgb.data["spec"]["networking"]["ingress"];
+    assert_eq!(
+        ingress[0]["from"][0]["ipBlock"]["cidr"], "10.0.0.0/16",
+        "{ingress}"
+    );
+    assert_eq!(
+        ingress[1]["from"].as_array().map(Vec::len),
+        Some(3),
+        "{ingress}"
     );
     let node = sandbox.world().nodes[1].instance_id.clone();
     let targets: Vec<String> = health(&sandbox, &arn)
@@ -509,10 +558,40 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         &other_vpc,
     )
     .await;
-    let bound = sandbox
+    // A target group of the user's own, already bound in another namespace.
+    let bound = make_target_group(
+        &sandbox,
+        "bound-ip",
+        elb::types::TargetTypeEnum::Ip,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    let other: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
+        "metadata": {"name": "someone-elses", "namespace": "web"},
+        "spec": {"targetGroupARN": bound, "targetType": "ip", "serviceRef": {"name": "frontend", "port": 80}},
+    }))
+    .expect("tgb");
+    tgb_api(&sandbox, Some("web"))
+        .create(&PostParams::default(), &other)
+        .await
+        .expect("create tgb");
+    let lbc_tg = sandbox
         .world()
         .service("web", "frontend")
         .expect("frontend")
+        .target_group_arns[0]
+        .clone();
+    let lbc_nlb = sandbox
+        .world()
+        .service("web", "frontend")
+        .and_then(|s| s.nlb_name.clone())
+        .expect("nlb");
+    let intree_tg = sandbox
+        .world()
+        .service("shop", "checkout")
+        .expect("checkout")
         .target_group_arns[0]
         .clone();
     // A hostNetwork Deployment whose node selector matches no node.
@@ -614,7 +693,41 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
                 "--target-group-arn",
                 &bound,
             ],
-            "is already bound by TargetGroupBinding web/",
+            "is already bound by TargetGroupBinding web/someone-elses",
+        ),
+        // What a controller owns (fidelity review A3).
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-type",
+                "ip",
+                "--target-group-arn",
+                &lbc_tg,
+            ],
+            "belongs to the AWS Load Balancer Controller for Service web/frontend",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-arn",
+                &intree_tg,
+            ],
+            "belongs to the in-tree cloud provider for Service shop/checkout",
+        ),
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--create-target-group",
+                "--load-balancer",
+                &lbc_nlb,
+            ],
+            "is managed by the AWS Load Balancer Controller for Service web/frontend",
         ),
         (
             vec![
@@ -786,7 +899,9 @@ async fn a_new_load_balancer_and_target_group_in_one_command() {
     );
     assert_eq!(inventory(&sandbox).await, before);
 
-    let args = [
+    // Internet-facing, instance targets (the client address is kept), no
+    // source: who may connect is not known, so nothing is made (review A2).
+    let mut args = vec![
         "bind-hostnetwork",
         "ds/edge-proxy",
         "-n",
@@ -801,20 +916,25 @@ async fn a_new_load_balancer_and_target_group_in_one_command() {
         "--timeout",
         "30s",
     ];
+    let refused = run(&env, &args).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--source-cidr 0.0.0.0/0"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(inventory(&sandbox).await, before, "nothing made");
+
+    args.extend(["--source-cidr", "203.0.113.0/24"]);
     let out = run(&env, &args).await;
     assert_eq!(out.code, 0, "stderr:\n{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("load balancer hn-edge-edge-proxy created"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("listener TCP:443 created"),
-        "{}",
-        out.stdout
-    );
-
+    for line in [
+        "security group hn-edge-edge-proxy",
+        "load balancer hn-edge-edge-proxy created",
+        "listener TCP:443 created",
+    ] {
+        assert!(out.stdout.contains(line), "{line}: {}", out.stdout);
+    }
     let elb = &sandbox.aws_internal().elb;
     let lb = elb
         .describe_load_balancers()
@@ -826,9 +946,15 @@ async fn a_new_load_balancer_and_target_group_in_one_command() {
         .clone();
     assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
     assert_eq!(lb.availability_zones().len(), 3);
+    assert_eq!(
+        lb.security_groups().len(),
+        1,
+        "an NLB security group of its own"
+    );
+    let lb_arn = lb.load_balancer_arn().expect("arn").to_string();
     let listeners = elb
         .describe_listeners()
-        .load_balancer_arn(lb.load_balancer_arn().expect("arn"))
+        .load_balancer_arn(&lb_arn)
         .send()
         .await
         .expect("listeners");
@@ -837,44 +963,191 @@ async fn a_new_load_balancer_and_target_group_in_one_command() {
         .expect("forward")
         .to_string();
     assert_eq!(listeners.listeners()[0].port(), Some(443));
-
-    // Sources: the new NLB's subnets (it has no security groups).
     let tgb = tgb_api(&sandbox, Some("edge"))
         .get("edge-proxy-https")
         .await
         .expect("tgb");
     assert_eq!(tgb.data["spec"]["targetGroupARN"], tg_arn.as_str());
-    let mut cidrs: Vec<String> = tgb.data["spec"]["networking"]["ingress"][0]["from"]
-        .as_array()
-        .expect("from")
-        .iter()
-        .filter_map(|f| f["ipBlock"]["cidr"].as_str().map(str::to_string))
-        .collect();
-    cidrs.sort();
-    let mut subnet_cidrs: Vec<String> = sandbox
-        .world()
-        .subnets
-        .iter()
-        .map(|s| s.cidr.clone())
-        .collect();
-    subnet_cidrs.sort();
-    assert_eq!(cidrs, subnet_cidrs);
+    assert_eq!(
+        tgb.data["spec"]["networking"]["ingress"][0]["from"][0]["securityGroup"]["groupID"],
+        lb.security_groups()[0]
+    );
+    // Give the controller a pass to write the binding's rules, then ask the
+    // sandbox what gets through: every serving node from the allowed range,
+    // none from elsewhere.
+    sandbox.reconcile().await.expect("reconcile");
+    for node in &sandbox.world().nodes {
+        assert!(
+            sandbox
+                .reaches(&lb_arn, 443, "203.0.113.10", &node.instance_id)
+                .await
+                .expect("reach"),
+            "{} from the allowed range",
+            node.name
+        );
+        assert!(
+            !sandbox
+                .reaches(&lb_arn, 443, "198.51.100.7", &node.instance_id)
+                .await
+                .expect("reach"),
+            "{} from elsewhere",
+            node.name
+        );
+    }
     assert_eq!(health(&sandbox, &tg_arn).await.len(), 3);
 
     let before = inventory(&sandbox).await;
     let again = run(&env, &args).await;
     assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(
-        again
-            .stdout
-            .contains("load balancer hn-edge-edge-proxy unchanged"),
-        "{}",
-        again.stdout
-    );
-    assert!(
-        again.stdout.contains("listener TCP:443 unchanged"),
-        "{}",
-        again.stdout
-    );
+    for line in [
+        "load balancer hn-edge-edge-proxy unchanged",
+        "listener TCP:443 unchanged",
+    ] {
+        assert!(again.stdout.contains(line), "{line}: {}", again.stdout);
+    }
     assert_eq!(inventory(&sandbox).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_nlb_admits_the_vpc_by_default() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let subnets = sandbox.world().subnet_ids().join(",");
+    let out = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "ds/edge-proxy",
+            "-n",
+            "edge",
+            "--port",
+            "http",
+            "--create-target-group",
+            "--create-load-balancer",
+            "--subnets",
+            &subnets,
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lb = sandbox
+        .aws_internal()
+        .elb
+        .describe_load_balancers()
+        .names("hn-edge-edge-proxy")
+        .send()
+        .await
+        .expect("lb")
+        .load_balancers()[0]
+        .clone();
+    let lb_arn = lb.load_balancer_arn().expect("arn").to_string();
+    sandbox.reconcile().await.expect("reconcile");
+    let node = &sandbox.world().nodes[0];
+    assert!(
+        sandbox
+            .reaches(&lb_arn, 80, "10.0.40.9", &node.instance_id)
+            .await
+            .expect("reach")
+    );
+    assert!(
+        !sandbox
+            .reaches(&lb_arn, 80, "203.0.113.10", &node.instance_id)
+            .await
+            .expect("reach")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_on_three_nodes_with_local_waits_only_for_its_node() {
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    // One host-network pod, on node a; no node selector, so every node is
+    // registered and two fail kube-proxy's Local health check (review A9).
+    let node = sandbox.world().nodes[0].clone();
+    let labels = json!({"app": "solo"});
+    let deployment: Deployment = serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "solo", "namespace": "edge", "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": {"hostNetwork": true,
+                     "containers": [{"name": "c", "image": "x", "ports": [{"name": "http", "containerPort": 9080, "hostPort": 9080}]}]}}},
+    }))
+    .expect("deployment");
+    Api::<Deployment>::namespaced(sandbox.kube_client(), "edge")
+        .create(&PostParams::default(), &deployment)
+        .await
+        .expect("deployment");
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "solo-0", "namespace": "edge", "labels": labels},
+        "spec": {"hostNetwork": true, "nodeName": node.name, "containers": [{"name": "c", "image": "x", "ports": [{"name": "http", "containerPort": 9080}]}]},
+        "status": {"phase": "Running", "podIP": node.private_ip, "hostIP": node.private_ip,
+                   "conditions": [{"type": "Ready", "status": "True"}]},
+    }))
+    .expect("pod");
+    Api::<Pod>::namespaced(sandbox.kube_client(), "edge")
+        .create(&PostParams::default(), &pod)
+        .await
+        .expect("pod");
+    let out = run(
+        &env,
+        &[
+            "bind-hostnetwork",
+            "deploy/solo",
+            "-n",
+            "edge",
+            "--create-target-group",
+            "--create-load-balancer",
+            "--scheme",
+            "internet-facing",
+            "--source-cidr",
+            "0.0.0.0/0",
+            "--yes",
+            "--timeout",
+            "30s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    let others: Vec<&str> = sandbox.world().nodes[1..]
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    let table: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("solo-http"))
+        .collect();
+    assert_eq!(table.len(), 3, "{}", out.stdout);
+    for line in &table {
+        if line.contains(&node.name) {
+            assert!(
+                line.contains("healthy") && line.ends_with("healthy"),
+                "{line}"
+            );
+        } else {
+            assert!(others.iter().any(|o| line.contains(o)), "{line}");
+            assert!(
+                line.contains("unhealthy: no ready pod of the workload runs there"),
+                "{line}"
+            );
+        }
+    }
 }

@@ -661,3 +661,157 @@ async fn per_port_attributes_need_lbc_v2_14_and_udp_cannot_turn_preservation_off
         }
     }
 }
+
+async fn listener_ports(sb: &Sandbox, lb: &str) -> Vec<i32> {
+    let mut ports: Vec<i32> = sb
+        .aws_internal()
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap()
+        .listeners()
+        .iter()
+        .filter_map(|l| l.port())
+        .collect();
+    ports.sort();
+    ports
+}
+
+async fn add_listener(sb: &Sandbox, lb: &str, tg: &str, port: i32) {
+    sb.aws_internal()
+        .elb
+        .create_listener()
+        .load_balancer_arn(lb)
+        .protocol(elb::types::ProtocolEnum::Tcp)
+        .port(port)
+        .default_actions(
+            elb::types::Action::builder()
+                .r#type(elb::types::ActionTypeEnum::Forward)
+                .target_group_arn(tg)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controllers_delete_what_they_did_not_build_on_their_nlbs() {
+    let sb = start(SandboxOptions::default()).await;
+    let w = sb.world().clone();
+    for (ns, name) in [("web", "frontend"), ("shop", "checkout")] {
+        let s = w.service(ns, name).unwrap();
+        let (lb, tg) = (s.nlb_arn.clone().unwrap(), s.target_group_arns[0].clone());
+        let before = listener_ports(&sb, &lb).await;
+        add_listener(&sb, &lb, &tg, 9999).await;
+        sb.reconcile().await.unwrap();
+        assert_eq!(
+            listener_ports(&sb, &lb).await,
+            before,
+            "{ns}/{name}: the extra listener is gone"
+        );
+    }
+    // The in-tree provider deregisters targets it did not register.
+    let checkout = w.service("shop", "checkout").unwrap();
+    let tg = checkout.target_group_arns[0].clone();
+    sb.aws_internal()
+        .elb
+        .register_targets()
+        .target_group_arn(&tg)
+        .targets(
+            elb::types::TargetDescription::builder()
+                .id(&w.nodes[0].instance_id)
+                .port(31999)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sb.reconcile().await.unwrap();
+    let out = sb
+        .aws_internal()
+        .elb
+        .describe_target_health()
+        .target_group_arn(&tg)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !out.target_health_descriptions().iter().any(|d| {
+            d.target().and_then(|t| t.port()) == Some(31999)
+                && d.target_health()
+                    .and_then(|h| h.state())
+                    .map(|s| s.as_str())
+                    != Some("draining")
+        }),
+        "{out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binding_rules_go_to_the_nodes_security_groups_and_leave_with_the_binding() {
+    let sb = start(SandboxOptions::default()).await;
+    let w = sb.world().clone();
+    let edge: Api<Service> = Api::namespaced(sb.kube_client(), "edge");
+    let svc: Service = serde_json::from_value(json!({
+        "metadata": {"name": "edge-np"},
+        "spec": {"type": "NodePort", "selector": {"app": "edge-proxy"}, "externalTrafficPolicy": "Cluster",
+                 "ports": [{"name": "http", "port": 80, "targetPort": 80}]},
+    }))
+    .unwrap();
+    let svc = edge.create(&PostParams::default(), &svc).await.unwrap();
+    let node_port = svc.spec.unwrap().ports.unwrap()[0].node_port.unwrap();
+    let tg = sb
+        .aws_internal()
+        .elb
+        .create_target_group()
+        .name("rules")
+        .protocol(elb::types::ProtocolEnum::Tcp)
+        .port(node_port)
+        .vpc_id(&w.vpc_id)
+        .target_type(elb::types::TargetTypeEnum::Instance)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+    let tgbs: Api<nlb_sandbox::TargetGroupBinding> = Api::namespaced(sb.kube_client(), "edge");
+    let tgb: nlb_sandbox::TargetGroupBinding = serde_json::from_value(json!({
+        "apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
+        "metadata": {"name": "rules"},
+        "spec": {"targetGroupARN": tg, "targetType": "instance", "serviceRef": {"name": "edge-np", "port": 80},
+                 "networking": {"ingress": [{"from": [{"ipBlock": {"cidr": "198.51.100.0/24"}}],
+                                             "ports": [{"protocol": "TCP", "port": node_port}]}]}},
+    }))
+    .unwrap();
+    tgbs.create(&PostParams::default(), &tgb).await.unwrap();
+    sb.reconcile().await.unwrap();
+    let instances = nlb_sandbox::networking::instances(sb.aws_internal())
+        .await
+        .unwrap();
+    let group = instances[0].groups[0].clone();
+    let ours = nlb_sandbox::networking::Perm {
+        protocol: "tcp".into(),
+        port: node_port,
+        source: nlb_sandbox::networking::Source::Cidr("198.51.100.0/24".into()),
+    };
+    let rules = nlb_sandbox::networking::labelled_perms(sb.aws_internal(), &group)
+        .await
+        .unwrap();
+    assert!(rules.contains(&ours), "{rules:?}");
+    // The seeded LBC Services' bindings keep theirs; this one's goes with it.
+    let others = rules.len() - 1;
+    tgbs.delete("rules", &DeleteParams::default())
+        .await
+        .unwrap();
+    sb.reconcile().await.unwrap();
+    let rules = nlb_sandbox::networking::labelled_perms(sb.aws_internal(), &group)
+        .await
+        .unwrap();
+    assert!(!rules.contains(&ours), "{rules:?}");
+    assert_eq!(rules.len(), others, "{rules:?}");
+}

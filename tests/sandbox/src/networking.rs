@@ -108,10 +108,21 @@ pub async fn instances(aws: &AwsClients) -> Result<Vec<Instance>, Error> {
             id: i.instance_id().unwrap_or_default().to_string(),
             private_ip: i.private_ip_address().unwrap_or_default().to_string(),
             subnet_id: i.subnet_id().unwrap_or_default().to_string(),
+            // The groups of its interfaces: the LBC adds rules to the ENI's
+            // groups (and moto lists a default-group instance's group only there).
             groups: i
                 .security_groups()
                 .iter()
-                .filter_map(|g| g.group_id().map(str::to_string))
+                .filter_map(|g| g.group_id())
+                .chain(
+                    i.network_interfaces()
+                        .iter()
+                        .flat_map(|n| n.groups())
+                        .filter_map(|g| g.group_id()),
+                )
+                .map(str::to_string)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect(),
         })
         .collect())
