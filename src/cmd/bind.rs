@@ -113,6 +113,7 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
     write_plan(&mut err, &plan)?;
     drop(err);
     ui.confirm("Apply this plan?", args.yes)?;
+    let mut out = crate::ui::Narration::default();
     let arns = apply(&ctx, &plan, world.0.new_load_balancer.as_ref(), &mut out).await?;
     wait_healthy(&ctx, ui, &plan, &arns, timeout, &mut out).await
 }

@@ -304,6 +304,7 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
         write_plan(&mut err, &journal, &obs)?;
     }
     ui.confirm("Start this cutover?", a.yes)?;
+    let mut out = crate::ui::Narration::default();
     let mut stored = Stored::new(journal);
     stored.save(&ctx).await.map_err(|e| match e {
         Error::Invalid(m) if m.contains("changed under us") => Error::Invalid(format!(

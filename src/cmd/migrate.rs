@@ -797,6 +797,7 @@ async fn single(
         }
     }
     ui.confirm("Start this migration?", a.yes)?;
+    let mut out = crate::ui::Narration::default();
     if gate_label {
         ctx.kube
             .label_namespace(&ns, ann::READINESS_GATE_LABEL, "enabled")

@@ -1548,7 +1548,7 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
     }
     ui.confirm("Resume?", a.yes)?;
     s.journal.retry(now());
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::ui::Narration::default();
     drive(&ctx, ui, &mut s, &mut out).await
 }
 
@@ -1579,6 +1579,6 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
         )?;
     }
     ui.confirm("Abort?", a.yes)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::ui::Narration::default();
     undo(&ctx, ui, &mut s, &mut out).await
 }

@@ -135,3 +135,37 @@ impl Drop for Progress {
         self.bar.finish_and_clear();
     }
 }
+
+/// Where a mutating command narrates what it did: stdout, until stdout is
+/// closed (a pipe into `head`); then stderr, and the command carries on. A
+/// switch must never stop half-way, nor exit 0, because its reader left.
+#[derive(Debug, Default)]
+pub struct Narration {
+    to_stderr: bool,
+}
+
+impl std::io::Write for Narration {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.to_stderr {
+            match std::io::stdout().write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.to_stderr = true,
+                other => return other,
+            }
+        }
+        std::io::stderr().write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.to_stderr {
+            return std::io::stderr().flush();
+        }
+        match std::io::stdout().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.to_stderr = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod cli;
 mod cutover;
 mod dist;
 mod fidelity;
+mod hardening;
 mod migrate;
 mod sandbox;
 mod semantics;

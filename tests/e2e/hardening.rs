@@ -1,0 +1,218 @@
+//! Defects found trying the tool as a user would (shared/reference/qa-findings.md),
+//! each pinned by the test named after what it proves.
+
+use crate::switching::{config_map_exists, quick, records, sandbox, service};
+use crate::util::{Env, command, run};
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+
+/// Runs the binary, reads `keep` bytes (or the first line with `None`) of
+/// its stdout, then closes it, as `| head` does; returns (exit code, stderr).
+async fn with_stdout_closed(env: &Env, args: &[&str], keep: Option<usize>) -> (i32, String) {
+    let env = env.clone();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = command(&env, &args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        match keep {
+            Some(n) => {
+                let mut buf = vec![0u8; n];
+                let _ = BufReader::new(stdout).read_exact(&mut buf);
+            }
+            None => {
+                let mut line = String::new();
+                let _ = BufReader::new(stdout).read_line(&mut line);
+            }
+        }
+        let mut err = String::new();
+        let _ = child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err);
+        let status = child.wait().expect("wait");
+        (status.code().unwrap_or(-1), err)
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_mid_switch_neither_stops_it_nor_fakes_success() {
+    // qa D-L1: `cutover … | head -1` exited 0 at wait-ready and left the
+    // parallel Service behind.
+    let (sb, env) = sandbox().await;
+    let args = quick(
+        "cutover",
+        "frontend",
+        "web",
+        &[
+            "--preserve-client-ip=false",
+            "--weights",
+            "50,100",
+            "--finalize",
+        ],
+    );
+    let (code, stderr) = with_stdout_closed(&env, &args, None).await;
+    assert_eq!(code, 0, "{stderr}");
+    // The rest of the story went to stderr, and it is true.
+    assert!(
+        stderr.contains("done: clients use web/frontend-cip-off"),
+        "{stderr}"
+    );
+    assert!(service(&sb, "web", "frontend").await.is_none());
+    assert!(!config_map_exists(&sb, "web", "kubectl-nlb-switch-frontend").await);
+    let sets = records(&sb, "www.example.com.").await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_output_into_a_closed_pipe_exits_0_in_every_format() {
+    // qa D-M12: `audit -A -o json | head -c 10` exited 1.
+    let env = crate::util::shared();
+    for format in ["json", "yaml", "table"] {
+        let mut args = vec!["audit", "-A"];
+        if format != "table" {
+            args.extend(["-o", format]);
+        }
+        let (code, stderr) = with_stdout_closed(env, &args, Some(10)).await;
+        assert_eq!(code, 0, "{format}: {stderr}");
+        assert!(!stderr.contains("error"), "{format}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_durations_are_refused_before_anything_is_done() {
+    // qa D-W3: --timeout/--soak near u64::MAX panicked after the first writes.
+    let (sb, env) = sandbox().await;
+    let before = crate::switching::inventory(&sb).await;
+    for flag in [
+        "--timeout",
+        "--soak",
+        "--drain",
+        "--interval",
+        "--initial-grace",
+    ] {
+        for value in ["18446744073709551615", "300000000000y", "8d"] {
+            let r = run(
+                &env,
+                &[
+                    "cutover",
+                    "frontend",
+                    "-n",
+                    "web",
+                    "--preserve-client-ip=false",
+                    flag,
+                    value,
+                    "--yes",
+                ],
+            )
+            .await;
+            crate::util::assert_one_line_error(&r, flag);
+            assert!(
+                r.stderr.contains("7d") || r.stderr.contains("not a duration"),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+    assert_eq!(crate::switching::inventory(&sb).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_soak_lasts_what_was_asked_even_with_a_longer_interval() {
+    // qa D-W1: --soak 20s --interval 1m soaked 0 s.
+    let (_sb, env) = sandbox().await;
+    let args = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "100",
+        "--soak",
+        "3s",
+        "--interval",
+        "1m",
+        "--timeout",
+        "60s",
+        "--yes",
+    ];
+    let started = std::time::Instant::now();
+    let r = run(&env, &args).await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
+    // qa D-W2: deleting the new Service mid-soak left 10% of answers on a
+    // deleted NLB and exited 1.
+    let (sb, env) = sandbox().await;
+    let args: Vec<String> = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "10,100",
+        "--soak",
+        "30s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let runner = {
+        let env = env.clone();
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&env, &args).await
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let sets = records(&sb, "www.example.com.").await;
+        if sets.iter().any(|r| r.weight() == Some(10)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never at 10%: {sets:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    kube::Api::<k8s_openapi::api::core::v1::Service>::namespaced(sb.kube_client(), "web")
+        .delete("frontend-cip-off", &Default::default())
+        .await
+        .expect("delete");
+    let r = runner.await.expect("join");
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    assert_eq!(
+        crate::switching::weights(
+            &sb,
+            "www.example.com.",
+            "web",
+            "frontend",
+            "frontend-cip-off"
+        )
+        .await,
+        (100, 0)
+    );
+}
