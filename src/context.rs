@@ -247,7 +247,14 @@ async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
                 .build(),
         );
     if let Some(profile) = &args.profile {
-        loader = loader.profile_name(profile);
+        check_profile_exists(profile)?;
+        // --profile wins over credentials in the environment, as in the AWS
+        // CLI and boto3: the default chain would try the environment first.
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
     }
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
@@ -280,9 +287,69 @@ async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
     })
 }
 
+/// The shared config and credentials files, as the AWS CLI finds them.
+fn profile_files() -> [std::path::PathBuf; 2] {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let file = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| home.join(".aws").join(default))
+    };
+    [
+        file("AWS_CONFIG_FILE", "config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    ]
+}
+
+/// Whether a profile is defined: `[profile NAME]` (or `[default]`) in the
+/// config file, `[NAME]` in the credentials file.
+fn profile_defined(profile: &str, config: &str, credentials: &str) -> bool {
+    let sections = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter_map(|l| l.strip_prefix('[')?.strip_suffix(']'))
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let in_config = sections(config)
+        .iter()
+        .any(|s| *s == format!("profile {profile}") || (profile == "default" && s == "default"));
+    in_config || sections(credentials).iter().any(|s| s == profile)
+}
+
+/// An unknown `--profile` is an error naming it and the files read, as the
+/// AWS CLI's "The config profile (NAME) could not be found".
+fn check_profile_exists(profile: &str) -> Result<(), AwsError> {
+    let [config, credentials] = profile_files();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    if profile_defined(profile, &read(&config), &read(&credentials)) {
+        return Ok(());
+    }
+    Err(AwsError::UnknownProfile {
+        profile: profile.to_string(),
+        files: format!("{} or {}", config.display(), credentials.display()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profiles_are_found_in_either_file() {
+        let config = "[default]\nregion = x\n[profile  other ]\n";
+        let creds = "[creds-only]\naws_access_key_id = A\n";
+        assert!(profile_defined("other", config, creds));
+        assert!(profile_defined("default", config, ""));
+        assert!(profile_defined("creds-only", "", creds));
+        assert!(!profile_defined("nosuch", config, creds));
+        assert!(
+            !profile_defined("other", "[other]", ""),
+            "config sections say profile"
+        );
+    }
 
     #[test]
     fn request_timeouts_read_like_kubectl() {

@@ -17,6 +17,10 @@ pub enum AwsError {
         "no usable AWS credentials: {0}; configure them as for the AWS CLI (aws configure, AWS_PROFILE, SSO or IRSA)"
     )]
     NoCredentials(String),
+    #[error(
+        "the AWS profile \"{profile}\" is not defined in {files}; list profiles with `aws configure list-profiles`, or leave out --profile"
+    )]
+    UnknownProfile { profile: String, files: String },
     #[error("cannot reach AWS at {endpoint} ({op}): {reason}")]
     Unreachable {
         op: &'static str,

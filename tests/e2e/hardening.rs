@@ -216,3 +216,33 @@ async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
         (100, 0)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_wins_over_environment_credentials_and_an_unknown_one_is_named() {
+    // qa D-W4: with AWS_ACCESS_KEY_ID set, --profile was ignored.
+    let sb = nlb_sandbox::Sandbox::start(Default::default())
+        .await
+        .expect("sandbox");
+    let env = Env::of(&sb);
+    let dir = sb.state_dir().join("aws");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        "[profile other]\naws_access_key_id = OTHERKEY\naws_secret_access_key = other-secret\nregion = us-west-2\n",
+    )
+    .expect("config");
+    let env = env.with("AWS_CONFIG_FILE", Some(&config.display().to_string()));
+    sb.reset_aws_requests().await.expect("reset");
+    let r = run(&env, &["audit", "-n", "web", "--profile", "other"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(sb.aws_access_keys().await.expect("keys"), ["OTHERKEY"]);
+
+    let r = run(&env, &["audit", "-n", "web", "--profile", "nosuch"]).await;
+    crate::util::assert_one_line_error(&r, "the AWS profile \"nosuch\" is not defined in");
+    assert!(
+        r.stderr.contains(&config.display().to_string()),
+        "{}",
+        r.stderr
+    );
+}

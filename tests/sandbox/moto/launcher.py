@@ -7,7 +7,8 @@ runs until stdin closes or SIGTERM/SIGINT arrives.
 The app is wrapped in a small middleware that adds, under ``/_sandbox/``:
 
 * ``GET  /_sandbox/requests``        -> JSON list of {service, action, count}
-* ``POST /_sandbox/requests/reset``  -> clears the counters
+* ``POST /_sandbox/requests/reset``  -> clears the counters and the keys
+* ``GET  /_sandbox/access-keys``     -> JSON list of the access key ids seen
 * ``POST /_sandbox/faults``          -> JSON list of {service, action, status,
                                         code, message, times}; the next
                                         ``times`` matching requests fail with
@@ -61,6 +62,8 @@ FAULTS = []  # dicts with service, action, status, code, message, times
 HEALTH = {}  # "id" or "id:port" -> {"state", "reason", "description"}
 
 SCOPE_RE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
+KEY_RE = re.compile(r"Credential=([^/]+)/")
+KEYS = set()  # access key ids the product signed with
 # Requests signed with this access key come from the sandbox itself (seeding,
 # the LBC stand-in): they are neither counted nor subject to faults.
 INTERNAL_KEY = "SANDBOXINTERNAL"
@@ -511,10 +514,13 @@ class SandboxMiddleware:
             return self.app(environ, start_response)
         service = _service(environ)
         action = _action(environ, service, body)
+        key = KEY_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
         fault = None
         with LOCK:
-            key = (service, action)
-            COUNTS[key] = COUNTS.get(key, 0) + 1
+            if key:
+                KEYS.add(key.group(1))
+            counted = (service, action)
+            COUNTS[counted] = COUNTS.get(counted, 0) + 1
             for f in FAULTS:
                 if f["times"] > 0 and _canon(f["service"]) == service and f["action"] in (action, "*"):
                     f["times"] -= 1
@@ -539,9 +545,13 @@ class SandboxMiddleware:
                     for (s, a), c in sorted(COUNTS.items())
                 ]
             return _json(start_response, "200 OK", items)
+        if path == "/_sandbox/access-keys" and method == "GET":
+            with LOCK:
+                return _json(start_response, "200 OK", sorted(KEYS))
         if path == "/_sandbox/requests/reset" and method == "POST":
             with LOCK:
                 COUNTS.clear()
+                KEYS.clear()
             return _json(start_response, "200 OK", {"ok": True})
         if path == "/_sandbox/faults":
             if method == "DELETE":

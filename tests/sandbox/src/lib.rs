@@ -416,6 +416,14 @@ impl Sandbox {
             .unwrap_or_default())
     }
 
+    /// The access key ids AWS requests were signed with (not the
+    /// sandbox's own), since start or the last reset.
+    pub async fn aws_access_keys(&self) -> Result<Vec<String>, Error> {
+        let body = self.moto.call("GET", "/_sandbox/access-keys", None).await?;
+        serde_json::from_str(&body)
+            .map_err(|e| Error::Moto(format!("bad /_sandbox/access-keys answer: {e}")))
+    }
+
     pub async fn reset_aws_requests(&self) -> Result<(), Error> {
         self.moto
             .call("POST", "/_sandbox/requests/reset", None)
