@@ -19,7 +19,16 @@ const CLUSTER_WAIT: Duration = Duration::from_secs(3);
 pub fn script(shell: clap_complete::Shell) -> Vec<u8> {
     // Into a buffer: clap_complete panics when its writer fails (a closed pipe).
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "kubectl-nlb", &mut buf);
+    let mut cmd = Cli::command().bin_name("kubectl-nlb");
+    clap_complete::generate(shell, &mut cmd, "kubectl-nlb", &mut buf);
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete 4.6's bash script names a subcommand's case from the
+        // root name with '-' made "__" while walking the words, but with '-'
+        // made "__subcmd__" where it dispatches, so for `kubectl-nlb` nothing
+        // after the first word completed (qa D-W9). Make them agree.
+        let text = String::from_utf8_lossy(&buf).replace("kubectl__subcmd__nlb", "kubectl__nlb");
+        return text.into_bytes();
+    }
     buf
 }
 

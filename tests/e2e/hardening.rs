@@ -246,3 +246,46 @@ async fn profile_wins_over_environment_credentials_and_an_unknown_one_is_named()
         r.stderr
     );
 }
+
+/// What bash completes for `words` (the last one being completed), with
+/// the script `kubectl-nlb completion bash` prints, as bash itself runs it.
+fn bash_completes(words: &[&str]) -> String {
+    let script = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-nlb"))
+        .args(["completion", "bash"])
+        .output()
+        .expect("completion");
+    let dir = std::env::temp_dir().join(format!("kubectl-nlb-bash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("kubectl-nlb.bash");
+    std::fs::write(&file, &script.stdout).expect("script");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let n = words.len();
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _kubectl__nlb kubectl-nlb '{}' '{}'; echo \"${{COMPREPLY[*]}}\"",
+        file.display(),
+        quoted.join(" "),
+        n - 1,
+        words[n - 1],
+        words[n - 2],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("bash");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn bash_completes_flags_and_values_after_the_subcommand() {
+    // qa D-W9: only the first word completed.
+    assert_eq!(bash_completes(&["kubectl-nlb", "au"]), "audit");
+    assert_eq!(
+        bash_completes(&["kubectl-nlb", "cutover", "--pre"]),
+        "--preserve-client-ip"
+    );
+    assert_eq!(
+        bash_completes(&["kubectl-nlb", "audit", "-o", ""]),
+        "table yaml json"
+    );
+    assert!(bash_completes(&["kubectl-nlb", "cutover", ""]).contains("resume"));
+}
