@@ -26,11 +26,23 @@ pub struct Identifiers {
 }
 
 impl Identifiers {
+    /// `kubectl-nlb:<namespace>/<service>`; past Route 53's 128 characters,
+    /// a prefix and a hash of the whole, so that two long names never share
+    /// one (qa D-W6: both were cut to the same 128).
     pub fn for_services(namespace: &str, old: &str, new: &str) -> Identifiers {
         let id = |name: &str| {
-            let mut id = format!("kubectl-nlb:{namespace}/{name}");
-            id.truncate(128);
-            id
+            let full = format!("kubectl-nlb:{namespace}/{name}");
+            if full.len() <= 128 {
+                return full;
+            }
+            let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+            let cut = (0..=110)
+                .rev()
+                .find(|i| full.is_char_boundary(*i))
+                .unwrap_or(0);
+            format!("{}~{hash:016x}", &full[..cut])
         };
         Identifiers {
             old: id(old),
@@ -392,7 +404,15 @@ mod tests {
         assert_eq!(ids.old, "kubectl-nlb:web/frontend");
         assert_eq!(ids.new, "kubectl-nlb:web/frontend-cip-off");
         let long = Identifiers::for_services(&"n".repeat(63), &"a".repeat(63), &"b".repeat(63));
-        assert_eq!(long.old.len(), 128);
+        assert!(long.old.len() <= 128 && long.new.len() <= 128);
+        // Names that differ only past the cut still get distinct identifiers.
+        let (a, b) = (
+            format!("q{}", "x".repeat(53)),
+            format!("q{}-cip-off", "x".repeat(53)),
+        );
+        let ids = Identifiers::for_services(&"n".repeat(63), &a, &b);
+        assert_ne!(ids.old, ids.new);
+        assert!(ids.old.starts_with("kubectl-nlb:nnn"));
     }
 
     #[test]

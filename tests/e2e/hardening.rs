@@ -289,3 +289,81 @@ fn bash_completes_flags_and_values_after_the_subcommand() {
     );
     assert!(bash_completes(&["kubectl-nlb", "cutover", ""]).contains("resume"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_namespace_and_service_names_get_distinct_set_identifiers() {
+    // qa D-W6: both identifiers were cut to the same 128 characters and the
+    // switch failed at convert-records.
+    use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+    use kube::api::{Api, ListParams, PostParams};
+    let (sb, env) = sandbox().await;
+    let ns = "n".repeat(63);
+    let name = format!("q{}", "x".repeat(53));
+    let k = sb.kube_client();
+    Api::<Namespace>::all(k.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(serde_json::json!({"metadata": {"name": ns}})).unwrap(),
+        )
+        .await
+        .expect("namespace");
+    for p in Api::<Pod>::namespaced(k.clone(), "web")
+        .list(&ListParams::default().labels("app=frontend"))
+        .await
+        .unwrap()
+        .items
+    {
+        let mut copy = serde_json::json!({"metadata": {"name": p.metadata.name, "namespace": ns, "labels": p.metadata.labels}});
+        copy["spec"] = serde_json::to_value(&p.spec).unwrap();
+        copy["status"] = serde_json::to_value(&p.status).unwrap();
+        Api::<Pod>::namespaced(k.clone(), &ns)
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(copy).unwrap(),
+            )
+            .await
+            .expect("pod");
+    }
+    let svc: Service = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "annotations": {
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+            "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true"}},
+        "spec": {"type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb", "selector": {"app": "frontend"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+    }))
+    .unwrap();
+    Api::<Service>::namespaced(k.clone(), &ns)
+        .create(&PostParams::default(), &svc)
+        .await
+        .expect("service");
+    let mut host = None;
+    for _ in 0..100 {
+        host = service(&sb, &ns, &name)
+            .await
+            .and_then(|s| crate::switching::hostname(&s));
+        if host.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    crate::switching::create_alias(&sb, "long.example.com", &host.expect("hostname")).await;
+    sb.settle_targets().await.expect("settle");
+    let r = run(
+        &env,
+        &quick(
+            "cutover",
+            &name,
+            &ns,
+            &[
+                "--preserve-client-ip=false",
+                "--weights",
+                "100",
+                "--finalize",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(records(&sb, "long.example.com.").await.len(), 1);
+}
