@@ -647,8 +647,24 @@ fn emit(
         }
         Some(ManifestOutput::Yaml) => {
             // Manifests on stdout, one document per translated Service; the
-            // plans and refusals on stderr.
+            // plans and refusals on stderr. A blocked translation is never
+            // emitted: stdout stays empty and the command fails, as with -f
+            // (qa D-W7: applying it would have given a Service new addresses).
             let mut err = std::io::stderr().lock();
+            let blocked = check_blocked(outcomes.iter().filter_map(|o| match o {
+                Outcome::Planned(pj) => Some((pj.0.source.as_str(), &pj.0.translation)),
+                Outcome::Refused { .. } => None,
+            }));
+            if blocked.is_err() {
+                for o in outcomes {
+                    if let Outcome::Planned(pj) = o
+                        && pj.0.translation.is_blocked()
+                    {
+                        write_report(&mut err, &pj.0.source, &pj.0.translation)?;
+                    }
+                }
+                return blocked;
+            }
             let mut first = true;
             for o in outcomes {
                 match o {

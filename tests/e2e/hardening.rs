@@ -367,3 +367,19 @@ async fn long_namespace_and_service_names_get_distinct_set_identifiers() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(records(&sb, "long.example.com.").await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_all_as_yaml_never_emits_a_blocked_translation() {
+    // qa D-W7: `migrate -A -o yaml > all.yaml` exited 0 with static-eip's
+    // manifest, whose report has the static-addresses error.
+    let r = run(crate::util::shared(), &["migrate", "-A", "-o", "yaml"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(
+            "error: cannot migrate as it is: service web/static-eip (static-addresses)"
+        ),
+        "{last}"
+    );
+}
