@@ -444,6 +444,25 @@ impl Kube {
     }
 
     /// The `spec` of a TargetGroupBinding, if it exists.
+    /// Replaces fields of a TargetGroupBinding's spec (a JSON merge patch).
+    pub async fn patch_binding_spec(
+        &self,
+        namespace: &str,
+        name: &str,
+        spec: &serde_json::Value,
+    ) -> Result<(), KubeError> {
+        let api: Api<kube::api::DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &tgb_resource());
+        api.patch(
+            name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({ "spec": spec })),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| self.err(&format!("patch targetgroupbinding {namespace}/{name}"), e))
+    }
+
     pub async fn binding_spec(
         &self,
         namespace: &str,

@@ -43,9 +43,39 @@ pub fn parse_workload(text: &str) -> Result<(&'static str, &str), Error> {
     Ok((kind, name))
 }
 
+/// `--source-cidr` must be an IPv4 or IPv6 block, `--source-sg` a group id:
+/// checked before anything is read or written (qa D-W5: `10.0.0.0/33` and
+/// `banana` reached the binding).
+fn check_sources(args: &BindArgs) -> Result<(), Error> {
+    for c in &args.source_cidrs {
+        let valid = c.split_once('/').is_some_and(|(addr, bits)| {
+            match (addr.parse::<std::net::IpAddr>(), bits.parse::<u8>()) {
+                (Ok(std::net::IpAddr::V4(_)), Ok(b)) => b <= 32,
+                (Ok(std::net::IpAddr::V6(_)), Ok(b)) => b <= 128,
+                _ => false,
+            }
+        });
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "--source-cidr {c}: not an address block; use e.g. 10.0.0.0/16, 203.0.113.7/32 or 2001:db8::/32"
+            )));
+        }
+    }
+    for g in &args.source_sgs {
+        let hex = g.strip_prefix("sg-").unwrap_or_default();
+        if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::Invalid(format!(
+                "--source-sg {g}: not a security group id; use e.g. sg-0123456789abcdef0"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Error> {
     // Everything that needs no peer is checked before the first request.
     let (kind, name) = parse_workload(&args.workload)?;
+    check_sources(args)?;
     let timeout = parse_request_timeout(&args.timeout)
         .map_err(|e| Error::Invalid(e.replace("--request-timeout", "--timeout")))?
         .unwrap_or(Duration::from_secs(300));
@@ -577,11 +607,41 @@ async fn apply(
             .binding_spec(&plan.namespace, &p.binding_name)
             .await?
         {
-            Some(spec) if spec["targetGroupARN"].as_str() == Some(arn.as_str()) => writeln!(
-                out,
-                "targetgroupbinding.elbv2.k8s.aws/{} unchanged",
-                p.binding_name
-            )?,
+            Some(spec) if spec["targetGroupARN"].as_str() == Some(arn.as_str()) => {
+                // A re-run with other flags applies the difference (qa D-W5:
+                // "unchanged" while the CIDR differed); targetGroupARN and
+                // serviceRef stay as they are.
+                let want = &manifest["spec"];
+                let mut changes = serde_json::Map::new();
+                for field in ["networking", "nodeSelector"] {
+                    if spec.get(field) != want.get(field) {
+                        changes.insert(
+                            field.into(),
+                            want.get(field).cloned().unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                if changes.is_empty() {
+                    writeln!(
+                        out,
+                        "targetgroupbinding.elbv2.k8s.aws/{} unchanged",
+                        p.binding_name
+                    )?;
+                } else {
+                    ctx.kube
+                        .patch_binding_spec(
+                            &plan.namespace,
+                            &p.binding_name,
+                            &Value::Object(changes),
+                        )
+                        .await?;
+                    writeln!(
+                        out,
+                        "targetgroupbinding.elbv2.k8s.aws/{} configured",
+                        p.binding_name
+                    )?;
+                }
+            }
             Some(spec) => {
                 return Err(Error::Invalid(format!(
                     "TargetGroupBinding {}/{} exists for another target group ({}); targetGroupARN is immutable, delete it first",

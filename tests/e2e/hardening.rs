@@ -383,3 +383,65 @@ async fn migrate_all_as_yaml_never_emits_a_blocked_translation() {
         "{last}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bind_sources_are_validated_first_and_a_re_run_applies_a_new_one() {
+    // qa D-W5: 10.0.0.0/33 went into the binding, and a re-run with another
+    // CIDR said "unchanged".
+    let (sb, env) = sandbox().await;
+    let bind = |cidr: &'static str| {
+        vec![
+            "bind-hostnetwork",
+            "daemonset/edge-proxy",
+            "-n",
+            "edge",
+            "--port",
+            "http",
+            "--create-target-group",
+            "--source-cidr",
+            cidr,
+            "--yes",
+            "--timeout",
+            "30s",
+        ]
+    };
+    let before = crate::switching::inventory(&sb).await;
+    for bad in ["10.0.0.0/33", "banana", "10.0.0.0", "2001:db8::/129"] {
+        let r = run(&env, &bind(bad)).await;
+        crate::util::assert_one_line_error(
+            &r,
+            &format!("--source-cidr {bad}: not an address block"),
+        );
+    }
+    assert_eq!(
+        crate::switching::inventory(&sb).await,
+        before,
+        "nothing changed"
+    );
+    let r = run(&env, &bind("10.0.0.0/16")).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&env, &bind("10.1.0.0/16")).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("targetgroupbinding.elbv2.k8s.aws/edge-proxy-http configured"),
+        "{}",
+        r.stdout
+    );
+    let tgb = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        sb.kube_client(),
+        "edge",
+        &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+            "elbv2.k8s.aws",
+            "v1beta1",
+            "TargetGroupBinding",
+        )),
+    )
+    .get("edge-proxy-http")
+    .await
+    .expect("tgb");
+    assert_eq!(
+        tgb.data["spec"]["networking"]["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+        "10.1.0.0/16"
+    );
+}
