@@ -144,8 +144,19 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
     drop(err);
     ui.confirm("Apply this plan?", args.yes)?;
     let mut out = crate::ui::Narration::default();
-    let arns = apply(&ctx, &plan, world.0.new_load_balancer.as_ref(), &mut out).await?;
-    wait_healthy(&ctx, ui, &plan, &arns, timeout, &mut out).await
+    let work = async {
+        let arns = apply(&ctx, &plan, world.0.new_load_balancer.as_ref(), &mut out).await?;
+        wait_healthy(&ctx, ui, &plan, &arns, timeout, &mut out).await
+    };
+    tokio::select! {
+        r = work => r,
+        // What was made stays and a re-run picks it up (every step reuses
+        // what exists): say so rather than ending silently (qa D-M13).
+        why = crate::ui::stop_requested() => Err(Error::Aborted(format!(
+            "{why}: what was created so far stays (see the lines above); run the same command again to finish the binding, or delete {} and the target groups it made to undo it",
+            plan.ports.iter().map(|p| format!("targetgroupbinding/{}", p.binding_name)).collect::<Vec<_>>().join(", ")
+        ))),
+    }
 }
 
 /// Reads what the plan needs; returns the plain world and the LBC's cluster name.

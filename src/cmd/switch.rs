@@ -180,8 +180,8 @@ pub async fn drive(
 ) -> Result<(), Error> {
     let result = tokio::select! {
         r = steps(ctx, ui, stored, out) => r,
-        _ = tokio::signal::ctrl_c() => Err(Error::Aborted(format!(
-            "interrupted during {}; nothing was rolled back: {}",
+        why = crate::ui::stop_requested() => Err(Error::Aborted(format!(
+            "{why} during {}; nothing was rolled back: {}",
             stored_phase(ctx, &stored.journal.old_service, &stored.journal.namespace).await,
             next_commands(&stored.journal)
         ))),

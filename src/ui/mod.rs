@@ -169,3 +169,24 @@ impl std::io::Write for Narration {
         }
     }
 }
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT), or SIGTERM
+/// (`timeout`, CI, a pod being stopped), both handled the same way: stop at
+/// a safe point and say how to go on (qa D-M13). Names the signal.
+pub async fn stop_requested() -> &'static str {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        _ = term => "terminated (SIGTERM)",
+    }
+}

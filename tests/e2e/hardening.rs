@@ -445,3 +445,119 @@ async fn bind_sources_are_validated_first_and_a_re_run_applies_a_new_one() {
         "10.1.0.0/16"
     );
 }
+
+/// Starts the binary, waits until `ready` holds, sends `signal`, and
+/// returns (exit code, stderr).
+async fn signalled<F, Fut>(env: &Env, args: &[&str], signal: &str, mut ready: F) -> (i32, String)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let child = command(env, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut waited = 0;
+    while !ready().await {
+        waited += 1;
+        assert!(waited < 300, "never ready for the signal");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_switch_at_a_safe_point_and_says_how_to_go_on() {
+    // qa D-M13: SIGTERM (timeout, CI) ended cutover and migrate silently.
+    let (sb, env) = sandbox().await;
+    sb.set_provisioning_delay(std::time::Duration::from_secs(600));
+    let args = quick(
+        "cutover",
+        "frontend",
+        "web",
+        &["--preserve-client-ip=false"],
+    );
+    let (code, stderr) = signalled(&env, &args, "-TERM", || async {
+        config_map_exists(&sb, "web", "kubectl-nlb-switch-frontend").await
+            && service(&sb, "web", "frontend-cip-off").await.is_some()
+    })
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("terminated (SIGTERM) during"), "{stderr}");
+    assert!(
+        stderr.contains("kubectl nlb cutover resume frontend -n web"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kubectl nlb cutover abort frontend -n web"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_bind_says_what_was_made_and_how_to_finish() {
+    // qa D-M13: SIGINT ended bind-hostnetwork silently.
+    let (sb, env) = sandbox().await;
+    for n in &sb.world().nodes {
+        sb.set_target_health(&n.instance_id, "unhealthy", "Target.FailedHealthChecks")
+            .await
+            .expect("override");
+    }
+    let args = [
+        "bind-hostnetwork",
+        "daemonset/edge-proxy",
+        "-n",
+        "edge",
+        "--port",
+        "http",
+        "--create-target-group",
+        "--source-cidr",
+        "10.0.0.0/16",
+        "--yes",
+        "--timeout",
+        "5m",
+    ];
+    let k = sb.kube_client();
+    let (code, stderr) = signalled(&env, &args, "-INT", || {
+        let k = k.clone();
+        async move {
+            kube::Api::<kube::api::DynamicObject>::namespaced_with(
+                k,
+                "edge",
+                &kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
+                    "elbv2.k8s.aws",
+                    "v1beta1",
+                    "TargetGroupBinding",
+                )),
+            )
+            .get_opt("edge-proxy-http")
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        }
+    })
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("interrupted: what was created so far stays"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+}
