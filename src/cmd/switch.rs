@@ -90,6 +90,11 @@ impl Stored {
 
     /// Writes the journal; a conflict means another process wrote it since.
     pub async fn save(&mut self, ctx: &Context) -> Result<(), Error> {
+        if let Some(d) = self.journal.driver.as_mut()
+            && d.id == me()
+        {
+            d.seen = now();
+        }
         let j = &self.journal;
         let name = journal_name(&j.old_service);
         let text = serde_json::to_string_pretty(j)
@@ -108,18 +113,66 @@ impl Stored {
             data: Some(BTreeMap::from([(JOURNAL_KEY.to_string(), text)])),
             ..Default::default()
         };
-        let written = ctx.kube.write_config_map(&cm).await.map_err(|e| match e {
-            crate::k8s::KubeError::Api { code: 409, .. } => Error::Invalid(format!(
-                "configmap {}/{name} changed under us: another kubectl nlb is driving this switch (or one started first); see `kubectl nlb {} status {} -n {}`",
-                j.namespace,
-                j.kind.command(),
-                j.old_service,
-                j.namespace
-            )),
-            other => other.into(),
-        })?;
+        let written = match ctx.kube.write_config_map(&cm).await {
+            Ok(w) => w,
+            // 409: written by another since it was read; 404 on a replace:
+            // deleted since (an abort ends by deleting it).
+            Err(crate::k8s::KubeError::Api { code, .. })
+                if code == 409 || (code == 404 && self.resource_version.is_some()) =>
+            {
+                return Err(self.conflict(ctx).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.resource_version = written.metadata.resource_version;
         Ok(())
+    }
+
+    /// Why the journal changed under this process: an abort (it then stops
+    /// here, qa D-M2), or another driver.
+    async fn conflict(&self, ctx: &Context) -> Error {
+        let j = &self.journal;
+        let aborted = match load(ctx, &j.namespace, &j.old_service).await {
+            Ok(None) => true,
+            Ok(Some(s)) => s.journal.aborting(),
+            Err(_) => false,
+        };
+        if aborted {
+            return Error::Aborted(format!(
+                "the {} of {}/{} was aborted while this process drove it; it stopped here and changed nothing more",
+                j.kind.command(),
+                j.namespace,
+                j.old_service
+            ));
+        }
+        Error::Invalid(format!(
+            "configmap {}/{} changed under us: another kubectl nlb is driving this switch (or one started first); see `kubectl nlb {} status {} -n {}`",
+            j.namespace,
+            journal_name(&j.old_service),
+            j.kind.command(),
+            j.old_service,
+            j.namespace
+        ))
+    }
+
+    /// Keeps this process's lease on the switch fresh during long waits.
+    async fn heartbeat(&mut self, ctx: &Context) -> Result<(), Error> {
+        let stale = self
+            .journal
+            .driver
+            .as_ref()
+            .is_some_and(|d| d.id == me() && now().saturating_sub(d.seen) >= 15);
+        if stale { self.save(ctx).await } else { Ok(()) }
+    }
+
+    /// Takes the lease: this process drives the switch from now on.
+    fn take_lease(&mut self) {
+        self.journal.driver = Some(switch::journal::Driver {
+            id: me().to_string(),
+            host: host(),
+            pid: std::process::id(),
+            seen: now(),
+        });
     }
 
     async fn begin(&mut self, ctx: &Context, step: &Step) -> Result<(), Error> {
@@ -135,6 +188,36 @@ impl Stored {
         fault_point(&step.label(), "done");
         Ok(())
     }
+}
+
+/// This machine's name, to tell whether a driver's pid can be checked here.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_default()
+}
+
+/// Whether a process of this machine is running (a crashed driver leaves
+/// its lease behind; a pid that is gone frees it).
+fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+/// This process, as a journal's driver.
+fn me() -> &'static str {
+    static ME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        format!("{}-{nanos:x}", std::process::id())
+    })
 }
 
 /// Test hook: `KUBECTL_NLB_FAULT_EXIT_AT=shift-50:began` makes the process
@@ -178,6 +261,7 @@ pub async fn drive(
     stored: &mut Stored,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
+    stored.take_lease();
     let result = tokio::select! {
         r = steps(ctx, ui, stored, out) => r,
         why = crate::ui::stop_requested() => Err(Error::Aborted(format!(
@@ -186,6 +270,7 @@ pub async fn drive(
             next_commands(&stored.journal)
         ))),
     };
+    release_lease(ctx, stored).await;
     // A Kubernetes or AWS error mid-switch leaves a journalled, resumable
     // state: say where it stopped and how to go on, not only what failed.
     result.map_err(|e| match e {
@@ -196,6 +281,23 @@ pub async fn drive(
         )),
         other => other,
     })
+}
+
+/// Gives the switch up when this process stops driving it, if its journal
+/// is still there and still names this process; best effort.
+async fn release_lease(ctx: &Context, stored: &mut Stored) {
+    let j = &stored.journal;
+    let ours = j.driver.as_ref().is_some_and(|d| d.id == me());
+    if !ours {
+        return;
+    }
+    if let Ok(Some(fresh)) = load(ctx, &j.namespace, &j.old_service).await
+        && fresh.journal.driver.as_ref().is_some_and(|d| d.id == me())
+        && fresh.resource_version == stored.resource_version
+    {
+        stored.journal.driver = None;
+        let _ = stored.save(ctx).await;
+    }
 }
 
 async fn stored_phase(ctx: &Context, svc: &str, ns: &str) -> String {
@@ -225,7 +327,7 @@ async fn steps(
             Step::Convert => convert(ctx, ui, stored, out).await?,
             Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
             Step::Collapse => collapse(ctx, ui, stored, out).await?,
-            Step::Drain => drain(ui, stored, out).await?,
+            Step::Drain => drain(ctx, ui, stored, out).await?,
             Step::DeleteOld => delete_old(ctx, ui, &stored.journal, out).await?,
         }
         stored.finish(ctx, &step).await?;
@@ -449,6 +551,7 @@ async fn wait_ready(
     let mut last_problem: String;
     let mut pause = POLL_READY_FIRST;
     loop {
+        stored.heartbeat(ctx).await?;
         let j = &stored.journal;
         sync_mirror(ctx, j).await?;
         match poll_ready(ctx, j, &mut stored.joining).await {
@@ -695,6 +798,7 @@ async fn shift(
     let end = deadline_in(j.settings.soak_secs);
     let progress = ui.spinner(&format!("soaking at {weight}%"));
     loop {
+        stored.heartbeat(ctx).await?;
         sync_mirror(ctx, &stored.journal).await?;
         let reading = match gate(ctx, &new_arn, rule, &mut stored.joining).await {
             Ok(r) => r,
@@ -754,13 +858,14 @@ async fn roll_back(
         .clone()
         .unwrap_or_else(|| "the health gate failed".into());
     writeln!(out, "health gate failed: {reason}; rolling back")?;
-    let j = &stored.journal;
-    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
-    apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
+    // Journal first: if the switch was aborted meanwhile the write fails
+    // and no record is touched under the abort's restore.
     stored.journal.last_gate = Some(reading);
     stored.journal.roll_back(reason.clone(), now());
     stored.save(ctx).await?;
     let j = &stored.journal;
+    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
+    apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
     Err(Error::Aborted(format!(
         "rolled back: {reason}. All DNS answers go to the old NLB again; service/{} is kept for inspection. Retry with `kubectl nlb {cmd} resume {svc} -n {ns}`, or clean up with `kubectl nlb {cmd} abort {svc} -n {ns}`",
         j.new_service,
@@ -815,7 +920,12 @@ async fn default_drain(ctx: &Context, j: &Journal) -> Result<u64, Error> {
     Ok(ttl.max(0) as u64 + delay.max(0) as u64)
 }
 
-async fn drain(ui: &Ui, stored: &mut Stored, out: &mut dyn Write) -> Result<(), Error> {
+async fn drain(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
     let until = stored.journal.drain_until.unwrap_or_else(now);
     let left = until.saturating_sub(now());
     if left > 0 {
@@ -824,6 +934,7 @@ async fn drain(ui: &Ui, stored: &mut Stored, out: &mut dyn Write) -> Result<(), 
         while start.elapsed() < secs(left) {
             tokio::time::sleep(Duration::from_secs(1).min(secs(left))).await;
             bar.set_position(start.elapsed().as_secs().min(left));
+            stored.heartbeat(ctx).await?;
         }
         bar.finish_and_clear();
     }
@@ -1495,6 +1606,20 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
         .transpose()?;
     let ctx = Context::build(global).await?;
     let mut s = stored(&ctx, &a.service).await?;
+    if let Some(d) = s.journal.driven_by_other(me(), &host(), now(), alive) {
+        return Err(Error::Invalid(format!(
+            "another kubectl nlb (pid {} on {}) is driving this {} (it wrote the journal {}s ago); let it finish, or stop it and resume then (a driver silent for {}s is taken to be gone)",
+            d.pid,
+            if d.host.is_empty() {
+                "this or another machine"
+            } else {
+                d.host.as_str()
+            },
+            s.journal.kind.command(),
+            now().saturating_sub(d.seen),
+            switch::journal::DRIVER_TTL_SECS
+        )));
+    }
     if let Some(old) = ctx
         .kube
         .service_object(&s.journal.namespace, &s.journal.old_service)

@@ -97,6 +97,19 @@ pub fn steps(settings: &Settings, moves_dns: bool) -> Vec<Step> {
     steps
 }
 
+/// Who drives a switch: one process at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Driver {
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+    /// When it last wrote the journal (seconds since the epoch).
+    pub seen: u64,
+}
+
+/// A driver that has not written for this long is taken to be gone.
+pub const DRIVER_TTL_SECS: u64 = 60;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: u64,
@@ -142,6 +155,9 @@ pub struct Journal {
     pub started_at: u64,
     pub updated_at: u64,
     pub last_gate: Option<Reading>,
+    /// The process driving the switch, and when it last said so.
+    #[serde(default)]
+    pub driver: Option<Driver>,
     pub events: Vec<Event>,
 }
 
@@ -199,6 +215,7 @@ impl Journal {
             started_at: now,
             updated_at: now,
             last_gate: None,
+            driver: None,
             events: Vec::new(),
         }
     }
@@ -276,6 +293,27 @@ impl Journal {
     }
 
     /// `resume` after a rollback: check the gate and shift again.
+    /// Another process that drove this switch within the lease and may
+    /// still be running: `alive` says whether a process on this host runs.
+    pub fn driven_by_other(
+        &self,
+        me: &str,
+        host: &str,
+        now: u64,
+        alive: impl Fn(u32) -> bool,
+    ) -> Option<&Driver> {
+        self.driver.as_ref().filter(|d| {
+            d.id != me
+                && now.saturating_sub(d.seen) < DRIVER_TTL_SECS
+                && (d.host != host || alive(d.pid))
+        })
+    }
+
+    /// Whether an abort was started on this journal.
+    pub fn aborting(&self) -> bool {
+        self.events.iter().any(|e| e.message == "abort began")
+    }
+
     pub fn retry(&mut self, now: u64) {
         if self.rolled_back.take().is_some() {
             self.note(now, "resumed after a rollback".into());
@@ -340,6 +378,56 @@ pub mod tests {
             },
             0,
         )
+    }
+
+    #[test]
+    fn a_lease_is_held_by_a_live_recent_driver_of_another_process() {
+        let mut j = Journal::new(
+            Start {
+                kind: Kind::Cutover,
+                namespace: "web".into(),
+                old_service: "a".into(),
+                old_uid: "u".into(),
+                new_service: "b".into(),
+                new_manifest: serde_json::Value::Null,
+                old_lb: LbTarget {
+                    dns_name: "x".into(),
+                    canonical_hosted_zone_id: "Z".into(),
+                },
+                old_lb_arn: "arn".into(),
+                records: vec![],
+                expect_attributes: BTreeMap::new(),
+                mirror_endpoints: false,
+                settings: settings(&[100], false),
+            },
+            0,
+        );
+        assert!(j.driven_by_other("me", "h", 100, |_| true).is_none());
+        j.driver = Some(Driver {
+            id: "other".into(),
+            host: "h".into(),
+            pid: 7,
+            seen: 100,
+        });
+        assert!(j.driven_by_other("me", "h", 120, |_| true).is_some());
+        assert!(
+            j.driven_by_other("other", "h", 120, |_| true).is_none(),
+            "its own"
+        );
+        assert!(
+            j.driven_by_other("me", "h", 120, |_| false).is_none(),
+            "its process is gone"
+        );
+        assert!(
+            j.driven_by_other("me", "elsewhere", 120, |_| false)
+                .is_some(),
+            "another host: trust the lease"
+        );
+        assert!(
+            j.driven_by_other("me", "h", 100 + DRIVER_TTL_SECS, |_| true)
+                .is_none(),
+            "silent too long"
+        );
     }
 
     #[test]

@@ -973,10 +973,13 @@ async fn abort_while_another_process_drives_the_switch_stops_that_process() {
         .expect("join")
         .expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    // It stops on whichever it meets first: the journal it no longer owns,
-    // or the parallel NLB the abort removed.
-    assert!(stderr.contains("error: "), "{stderr}");
+    // It stops at its next journal write, whatever it meets first, and
+    // says the switch was aborted (exit 2), not how to resume it.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("was aborted while this process drove it"),
+        "{stderr}"
+    );
     // The driver wrote nothing after the abort: the original record stands.
     assert_eq!(records(&sandbox, WWW).await, original);
     assert!(!service_exists(&sandbox, "frontend-cip-off").await);

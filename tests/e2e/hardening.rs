@@ -561,3 +561,70 @@ async fn ctrl_c_during_a_bind_says_what_was_made_and_how_to_finish() {
     );
     assert!(stderr.contains("run the same command again"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_driver_per_switch_and_an_aborted_driver_says_so() {
+    // qa D-M2: a second resume drove the same switch, and a resume that
+    // outlived an abort ended with "continue with resume".
+    let (sb, env) = sandbox().await;
+    let args: Vec<String> = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "10,100",
+        "--soak",
+        "8s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let first = {
+        let env = env.clone();
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&env, &args).await
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !records(&sb, "www.example.com.")
+        .await
+        .iter()
+        .any(|r| r.weight() == Some(10))
+    {
+        assert!(std::time::Instant::now() < deadline, "never at 10%");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let second = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    crate::util::assert_one_line_error(&second, "another kubectl nlb (pid");
+    let abort = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(abort.code, 0, "{}", abort.stderr);
+    let first = first.await.expect("join");
+    assert_eq!(first.code, 2, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first
+            .stderr
+            .contains("was aborted while this process drove it"),
+        "{}",
+        first.stderr
+    );
+    assert!(!first.stderr.contains("continue with"), "{}", first.stderr);
+    let sets = records(&sb, "www.example.com.").await;
+    assert_eq!(sets.len(), 1, "the original record only: {sets:?}");
+    assert_eq!(sets[0].set_identifier(), None);
+}
