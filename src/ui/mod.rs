@@ -36,7 +36,10 @@ impl Ui {
     pub fn spinner(&self, message: &str) -> Progress {
         let bar = if self.stderr_tty {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            // `wide_msg`: cut to the terminal's width. A wrapped line is
+            // one the clear on drop misses, left on screen after Ctrl-C
+            // (qa D-C5).
+            if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}") {
                 bar.set_style(style);
             }
             bar.enable_steady_tick(Duration::from_millis(120));
@@ -99,12 +102,13 @@ impl Ui {
             .map_err(|e| crate::error::Error::Invalid(format!("reading the answer: {e}")))
     }
 
-    /// A bar on stderr counting toward `total`; invisible when stderr is not a terminal.
-    pub fn bar(&self, total: u64, message: &str) -> ProgressBar {
+    /// A bar on stderr counting toward `total`; invisible when stderr is not
+    /// a terminal; cleared when dropped, as a spinner is.
+    pub fn bar(&self, total: u64, message: &str) -> Progress {
         let bar = if self.stderr_tty {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+                ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}] {wide_msg}")
             {
                 bar.set_style(style);
             }
@@ -113,7 +117,7 @@ impl Ui {
             ProgressBar::hidden()
         };
         bar.set_message(message.to_string());
-        bar
+        Progress { bar }
     }
 }
 
@@ -127,6 +131,16 @@ impl Progress {
         let message = message.into();
         tracing::debug!("{message}");
         self.bar.set_message(message);
+    }
+}
+
+impl Progress {
+    pub fn set_position(&self, position: u64) {
+        self.bar.set_position(position);
+    }
+
+    pub fn finish_and_clear(&self) {
+        self.bar.finish_and_clear();
     }
 }
 
