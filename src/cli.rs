@@ -260,6 +260,12 @@ pub struct ResumeArgs {
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Carry on from the records as Route 53 holds them, after someone else edited them
+    #[arg(long)]
+    pub adopt: bool,
+    /// Print what it would do (client) and change nothing; there is no server dry run here
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
+    pub dry_run: DryRun,
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -273,6 +279,9 @@ pub struct AbortArgs {
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Print what it would do (client) and change nothing; there is no server dry run here
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
+    pub dry_run: DryRun,
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
     pub yes: bool,

@@ -49,34 +49,42 @@ pub struct Stored {
 
 pub async fn load(ctx: &Context, ns: &str, old_service: &str) -> Result<Option<Stored>, Error> {
     let name = journal_name(old_service);
-    let Some(cm) = ctx.kube.config_map(ns, &name).await? else {
-        return Ok(None);
+    match ctx.kube.config_map(ns, &name).await? {
+        Some(cm) => from_config_map(ns, old_service, cm).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The journal a ConfigMap holds; every verb reads it here, so a damaged one
+/// gets the same message, with the way out, everywhere (qa D-M3).
+fn from_config_map(ns: &str, old_service: &str, cm: ConfigMap) -> Result<Stored, Error> {
+    let name = journal_name(old_service);
+    let by_hand = format!(
+        "the records stay as they are until then; a switch's weighted records carry SetIdentifiers beginning `kubectl-nlb:{ns}/{old_service}`, should you restore them by hand"
+    );
+    let Some(text) = cm.data.as_ref().and_then(|d| d.get(JOURNAL_KEY)) else {
+        return Err(Error::Invalid(format!(
+            "configmap {ns}/{name} has no {JOURNAL_KEY}: it was not written by kubectl nlb, or was edited. If no switch of service {ns}/{old_service} is running, delete it with `kubectl delete configmap {name} -n {ns}`"
+        )));
     };
-    let text = cm
-        .data
-        .as_ref()
-        .and_then(|d| d.get(JOURNAL_KEY))
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "configmap {ns}/{name} has no {JOURNAL_KEY}; it was not written by kubectl nlb, or was edited: delete it if no switch is running"
-            ))
-        })?;
-    let journal: Journal = serde_json::from_str(text).map_err(|e| {
+    let journal = switch::journal::parse(text).map_err(|e| {
+        let fix = match e {
+            switch::journal::Unreadable::Newer { .. } => {
+                "then run the same command again".to_string()
+            }
+            _ => format!(
+                "repair it with `kubectl edit configmap {name} -n {ns}` (key {JOURNAL_KEY}) and run the command again; {by_hand}"
+            ),
+        };
         Error::Invalid(format!(
-            "configmap {ns}/{name}: the journal cannot be read ({e}); it may come from a newer kubectl nlb"
+            "configmap {ns}/{name} holds the journal of a switch of service {ns}/{old_service}, but {e}; {fix}"
         ))
     })?;
-    if journal.version > switch::journal::VERSION {
-        return Err(Error::Invalid(format!(
-            "configmap {ns}/{name} holds a version {} journal; upgrade kubectl nlb to resume it",
-            journal.version
-        )));
-    }
-    Ok(Some(Stored {
+    Ok(Stored {
         journal,
         resource_version: cm.metadata.resource_version,
         joining: Default::default(),
-    }))
+    })
 }
 
 impl Stored {
@@ -775,6 +783,9 @@ async fn shift(
 ) -> Result<(), Error> {
     let rule = rule(&stored.journal);
     let new_arn = stored.journal.new_lb_arn.clone().unwrap_or_default();
+    // Route 53 must hold what this switch wrote: the previous step's weights,
+    // or this step's if it was applied before an interruption.
+    check_drift(ctx, stored, &written_weights(&stored.journal, weight)).await?;
     // The gate before the step: never raise the weight of an unhealthy NLB.
     let reading = gate(ctx, &new_arn, rule, &mut stored.joining).await?;
     if !reading.ok {
@@ -827,14 +838,83 @@ async fn shift(
         tokio::time::sleep(interval.min(left)).await;
     }
     drop(progress);
-    let summary = stored
-        .journal
+    // Say what Route 53 serves after the soak, not what was asked: an edit
+    // made meanwhile stops the switch here rather than after the next step.
+    let current = check_drift(ctx, stored, &[weight]).await?;
+    let j = &stored.journal;
+    let live = switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
+    let summary = j
         .last_gate
         .as_ref()
         .map(Reading::summary)
         .unwrap_or_default();
-    writeln!(out, "{weight}% on the new NLB; targets: {summary}")?;
+    writeln!(
+        out,
+        "{weight}% on the new NLB (Route 53 answers: {live}); targets: {summary}"
+    )?;
     Ok(())
+}
+
+/// The weights Route 53 may hold for the new NLB when `weight` is next: the
+/// last step's, or `weight` itself if it was written before an interruption.
+/// After a rollback, whatever step the rollback interrupted, since the
+/// journal records the rollback before its write.
+fn written_weights(j: &Journal, weight: u8) -> Vec<u8> {
+    let mut out = vec![j.weight().unwrap_or(0), weight];
+    if j.rolled_back.is_some() {
+        out.extend(j.settings.weights.iter().copied());
+    }
+    out
+}
+
+/// Stops the switch when someone else edited its records since it wrote
+/// them (qa D-W8), unless `resume --adopt` asked to carry on from them.
+/// Returns the records as Route 53 holds them.
+async fn check_drift(
+    ctx: &Context,
+    stored: &mut Stored,
+    expected: &[u8],
+) -> Result<Vec<DnsRecord>, Error> {
+    let j = &stored.journal;
+    let current = current_records(ctx, j).await?;
+    let Some(drift) = switch::dns::drift(&j.original_records, &current, &j.ids, expected) else {
+        return Ok(current);
+    };
+    let what = drift.what;
+    if j.adopt && drift.adoptable {
+        stored.journal.adopt = false;
+        stored.journal.note(now(), format!("adopted: {what}"));
+        return Ok(current);
+    }
+    let found: Vec<String> = current
+        .iter()
+        .map(|r| {
+            format!(
+                "{}",
+                Change {
+                    action: switch::Action::Upsert,
+                    record: r.clone(),
+                }
+            )
+            .trim_start_matches("Upsert ")
+            .to_string()
+        })
+        .collect();
+    let (cmd, svc, ns) = (j.kind.command(), &j.old_service, &j.namespace);
+    let fix = if drift.adoptable {
+        format!(
+            "carry on from the weights Route 53 holds with `kubectl nlb {cmd} resume {svc} -n {ns} --adopt`, or undo with `kubectl nlb {cmd} abort {svc} -n {ns}`"
+        )
+    } else {
+        format!(
+            "remove by hand what this switch did not write, then continue with `kubectl nlb {cmd} resume {svc} -n {ns}` or undo with `kubectl nlb {cmd} abort {svc} -n {ns}`"
+        )
+    };
+    Err(Error::Invalid(format!(
+        "the records changed since this switch wrote them: {what} (found: {}). The switch stopped at {}; {fix}",
+        found.join("; "),
+        j.phase()
+    )))
 }
 
 /// `secs` from now; durations are bounded when parsed, and this never
@@ -885,7 +965,7 @@ async fn collapse(
     let new = new_lb(j)?;
     let current = current_records(ctx, j).await?;
     let batch = switch::dns::collapse(&j.original_records, &current, new, &j.ids)
-        .map_err(Error::Invalid)?;
+        .map_err(|e| Error::Invalid(format!("{e}, then {}", next_commands(j))))?;
     apply(ctx, ui, j, "records point at the new NLB only", &batch, out).await?;
     let drain = match j.settings.drain_secs {
         Some(d) => d,
@@ -1182,7 +1262,15 @@ async fn restore_records(
     loop {
         let current = current_records(ctx, j).await?;
         let batch = switch::dns::restore(&j.original_records, &current, j.new_lb.as_ref(), &j.ids)
-            .map_err(Error::Invalid)?;
+            .map_err(|e| {
+                // qa D-M11: say which command to run again, not "the command".
+                Error::Invalid(format!(
+                    "{e}, then run `kubectl nlb {} abort {} -n {}` again; nothing was changed",
+                    j.kind.command(),
+                    j.old_service,
+                    j.namespace
+                ))
+            })?;
         match apply(ctx, ui, j, "original records restored", &batch, out).await {
             Err(Error::Aws(e)) if attempt < 3 && e.is_stale_change() => {
                 attempt += 1;
@@ -1195,10 +1283,21 @@ async fn restore_records(
 }
 
 /// What `status` prints in the table form.
-pub fn status_lines(j: &Journal, at: u64) -> Vec<(String, String)> {
-    let weight = match j.weight() {
+pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(String, String)> {
+    let asked = match j.weight() {
         None => "records not converted yet".into(),
         Some(w) => format!("old {} / new {w}", 100 - w),
+    };
+    // What Route 53 serves comes first; the journal's weights are what the
+    // last finished step wrote, and differ during a step or after an edit.
+    let weight = match live {
+        Ok(live) if live == asked => live,
+        Ok(live) if j.weight().is_none() && live == "the original record" => {
+            format!("{live} (not converted yet)")
+        }
+        Ok(live) => format!("{live} (as Route 53 answers; the journal: {asked})"),
+        Err(why) if j.original_records.is_empty() => why,
+        Err(why) => format!("{asked} (the journal's; Route 53 could not be read: {why})"),
     };
     let mut lines = vec![
         (
@@ -1556,6 +1655,19 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
 
 // --- the verbs over a journal: status, resume, abort (cutover and migrate) ---
 
+/// `--dry-run` of resume and abort: what they would do, from the journal
+/// (qa D-M4: the refusal to run unconfirmed pointed at a flag they lacked).
+/// No server dry run: the steps are Route 53 and AWS calls, not API objects.
+fn client_dry_run(mode: crate::cli::DryRun, verb: &str) -> Result<bool, Error> {
+    match mode {
+        crate::cli::DryRun::None => Ok(false),
+        crate::cli::DryRun::Client => Ok(true),
+        crate::cli::DryRun::Server => Err(Error::Invalid(format!(
+            "{verb} has no server dry run (its steps are AWS calls, not API objects the server could validate): use --dry-run=client"
+        ))),
+    }
+}
+
 pub async fn stored(ctx: &Context, service: &str) -> Result<Stored, Error> {
     let ns = &ctx.namespace;
     load(ctx, ns, service).await?.ok_or_else(|| {
@@ -1568,34 +1680,42 @@ pub async fn stored(ctx: &Context, service: &str) -> Result<Stored, Error> {
 
 pub async fn status(global: &GlobalArgs, a: &SwitchRef) -> Result<(), Error> {
     let (kube, _, ns) = crate::context::kube_client(global).await?;
-    let ctx_ns = ns.clone();
     let name = journal_name(&a.service);
-    let cm = kube.config_map(&ns, &name).await?;
-    let Some(text) = cm
-        .and_then(|c| c.data)
-        .and_then(|d| d.get("journal.json").cloned())
-    else {
+    let Some(cm) = kube.config_map(&ns, &name).await? else {
         return Err(Error::Invalid(format!(
-            "no cutover or migration of service {ctx_ns}/{} is in progress (no configmap {ctx_ns}/{name})",
+            "no cutover or migration of service {ns}/{} is in progress (no configmap {ns}/{name})",
             a.service
         )));
     };
-    let journal: Journal = serde_json::from_str(&text).map_err(|e| {
-        Error::Invalid(format!(
-            "configmap {ctx_ns}/{name}: the journal cannot be read ({e})"
-        ))
-    })?;
+    let journal = from_config_map(&ns, &a.service, cm)?.journal;
     let mut out = std::io::stdout().lock();
     match a.output {
         Output::Json => render::json(&mut out, &journal)?,
         Output::Yaml => render::yaml(&mut out, &journal)?,
         Output::Table => {
-            for (k, v) in status_lines(&journal, now()) {
+            let live = live_records(global, &journal).await;
+            for (k, v) in status_lines(&journal, now(), live) {
                 writeln!(out, "{:<11} {v}", format!("{k}:"))?;
             }
         }
     }
     Ok(())
+}
+
+/// What Route 53 answers now for the switch's records (qa D-M1), or why it
+/// could not be read: `status` still shows the journal then.
+async fn live_records(global: &GlobalArgs, j: &Journal) -> Result<String, String> {
+    if j.original_records.is_empty() {
+        return Err("no records to move".into());
+    }
+    let ctx = Context::build(global).await.map_err(|e| e.to_string())?;
+    let current = current_records(&ctx, j).await.map_err(|e| e.to_string())?;
+    Ok(switch::dns::live(
+        &j.original_records,
+        &current,
+        &j.ids,
+        j.new_lb.as_ref(),
+    ))
 }
 
 pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), Error> {
@@ -1628,9 +1748,15 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
     {
         refuse_if_old_is_going(&s.journal, &old, "resume")?;
     }
-    ui.check_confirmable(a.yes)?;
+    let dry_run = client_dry_run(a.dry_run, "resume")?;
+    if !dry_run {
+        ui.check_confirmable(a.yes)?;
+    }
     if a.finalize {
         s.journal.settings.finalize = true;
+    }
+    if a.adopt {
+        s.journal.adopt = true;
     }
     if let Some(t) = timeout {
         s.journal.settings.timeout_secs = t.as_secs().max(1);
@@ -1645,10 +1771,16 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
         return Ok(());
     }
     {
-        let mut err = std::io::stderr().lock();
+        // The plan goes to stdout for a dry run, to stderr before a prompt.
+        let mut err: Box<dyn Write> = if dry_run {
+            Box::new(std::io::stdout().lock())
+        } else {
+            Box::new(std::io::stderr().lock())
+        };
         writeln!(
             err,
-            "Resuming {} of {}/{}: {}",
+            "{} {} of {}/{}: {}",
+            if dry_run { "Would resume" } else { "Resuming" },
             s.journal.kind.command(),
             s.journal.namespace,
             s.journal.old_service,
@@ -1671,6 +1803,9 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
             }
         )?;
     }
+    if dry_run {
+        return Ok(());
+    }
     ui.confirm("Resume?", a.yes)?;
     s.journal.retry(now());
     let mut out = crate::ui::Narration::default();
@@ -1688,12 +1823,20 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
     if let Some(t) = timeout {
         s.journal.settings.timeout_secs = t.as_secs().max(1);
     }
-    ui.check_confirmable(a.yes)?;
+    let dry_run = client_dry_run(a.dry_run, "abort")?;
+    if !dry_run {
+        ui.check_confirmable(a.yes)?;
+    }
     {
-        let mut err = std::io::stderr().lock();
+        let mut err: Box<dyn Write> = if dry_run {
+            Box::new(std::io::stdout().lock())
+        } else {
+            Box::new(std::io::stderr().lock())
+        };
         writeln!(
             err,
-            "Abort {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
+            "{} {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
+            if dry_run { "Would abort the" } else { "Abort" },
             s.journal.kind.command(),
             s.journal.namespace,
             s.journal.old_service,
@@ -1702,6 +1845,9 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
             s.journal.old_lb.dns_name,
             s.journal.new_service
         )?;
+    }
+    if dry_run {
+        return Ok(());
     }
     ui.confirm("Abort?", a.yes)?;
     let mut out = crate::ui::Narration::default();

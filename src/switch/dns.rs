@@ -208,7 +208,7 @@ fn removable(
             out.push(r.clone());
         } else if !r.same_as(original) {
             return Err(format!(
-                "{} {} has a record this tool did not write ({}); fix it by hand, then run the command again",
+                "{} {} has a record this tool did not write ({}); remove it by hand",
                 r.name,
                 r.type_,
                 r.set_identifier
@@ -270,7 +270,7 @@ pub fn collapse(
         for r in &set {
             if !ids.is_ours(r) {
                 return Err(format!(
-                    "{} {} has a record this tool did not write; fix it by hand, then run the command again",
+                    "{} {} has a record this tool did not write; remove it by hand",
                     r.name, r.type_
                 ));
             }
@@ -285,6 +285,114 @@ pub fn collapse(
         });
     }
     Ok(changes)
+}
+
+/// How Route 53 differs from what a switch wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    pub what: String,
+    /// Whether the next step can carry on from it: only when our pair holds
+    /// other weights; not when it is gone (weighted records cannot sit beside
+    /// a simple one) nor beside a record of someone else's.
+    pub adoptable: bool,
+}
+
+/// What differs between Route 53 and what this switch wrote, if anything:
+/// for each original, exactly our weighted pair, with the new NLB at one of
+/// `expected` (qa D-W8: edits between steps were silently overwritten).
+pub fn drift(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    ids: &Identifiers,
+    expected: &[u8],
+) -> Option<Drift> {
+    let found = |what: String, adoptable| Some(Drift { what, adoptable });
+    let weights = observed_weights(originals, current, ids);
+    for (original, w) in originals.iter().zip(weights) {
+        let set = same_set(original, current);
+        if let Some(r) = set.iter().find(|r| !ids.is_ours(r)) {
+            return found(
+                format!(
+                    "{} {} has a record this switch did not write ({})",
+                    original.name,
+                    original.type_,
+                    r.set_identifier
+                        .as_deref()
+                        .map(|id| format!("SetIdentifier {id}"))
+                        .unwrap_or_else(|| "a simple record".into())
+                ),
+                // Not adoptable: collapse and restore both refuse a record
+                // they did not write, so the switch could not end with it.
+                false,
+            );
+        }
+        match w {
+            None => {
+                return found(
+                    format!(
+                        "{} {}: the weighted pair this switch wrote is no longer there",
+                        original.name, original.type_
+                    ),
+                    false,
+                );
+            }
+            Some((old, new))
+                if !expected
+                    .iter()
+                    .any(|e| new == i64::from(*e) && old == 100 - i64::from(*e)) =>
+            {
+                return found(
+                    format!(
+                        "{} {} is weighted old {old} / new {new}, not what this switch wrote",
+                        original.name, original.type_
+                    ),
+                    true,
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// What Route 53 answers now for a switch, in words, for progress lines and
+/// `status` (qa D-M1: the journal's weights are what was asked, not what is
+/// served). One phrase when every original is in the same state.
+pub fn live(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    ids: &Identifiers,
+    new: Option<&LbTarget>,
+) -> String {
+    let weights = observed_weights(originals, current, ids);
+    let each: Vec<String> = originals
+        .iter()
+        .zip(weights)
+        .map(|(o, w)| {
+            let set = same_set(o, current);
+            let only = |r: &DnsRecord| set.len() == 1 && set[0].same_as(r);
+            match w {
+                Some((old, new)) if set.len() == 2 => format!("old {old} / new {new}"),
+                _ if only(o) => "the original record".to_string(),
+                _ if new.is_some_and(|n| only(&pointing_at(o, n))) => {
+                    "one record to the new NLB".to_string()
+                }
+                _ if set.is_empty() => "no record".to_string(),
+                _ => format!("{} records, not the switch's pair", set.len()),
+            }
+        })
+        .collect();
+    let mut distinct = each.clone();
+    distinct.dedup();
+    match distinct.as_slice() {
+        [one] => one.clone(),
+        _ => originals
+            .iter()
+            .zip(&each)
+            .map(|(o, e)| format!("{} {}: {e}", o.name, o.type_))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 /// The weights Route 53 holds now for our pair, as (old, new) per original;
@@ -469,6 +577,36 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn edits_made_by_others_between_steps_are_found() {
+        let old = lb("old-1.elb.amazonaws.com", "ZNLB");
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let originals = vec![alias("www.example.com.", "old-1.elb.amazonaws.com")];
+        let mut current = originals.clone();
+        apply(&mut current, &convert(&originals, &old, &new, &ids()));
+        apply(&mut current, &shift(&originals, &old, &new, &ids(), 10));
+        assert_eq!(drift(&originals, &current, &ids(), &[10, 50]), None);
+        // Someone set 70/30.
+        let mut edited = current.clone();
+        apply(&mut edited, &shift(&originals, &old, &new, &ids(), 30));
+        let d = drift(&originals, &edited, &ids(), &[10, 50]).unwrap();
+        assert!(d.what.contains("old 70 / new 30") && d.adoptable, "{d:?}");
+        // A third weighted record.
+        let mut extra = current.clone();
+        let mut manual = current[0].clone();
+        manual.set_identifier = Some("manual".into());
+        manual.weight = Some(5);
+        extra.push(manual);
+        let d = drift(&originals, &extra, &ids(), &[10]).unwrap();
+        assert!(
+            d.what.contains("SetIdentifier manual") && !d.adoptable,
+            "{d:?}"
+        );
+        // The pair replaced by the original.
+        let d = drift(&originals, &originals, &ids(), &[10]).unwrap();
+        assert!(d.what.contains("a simple record") && !d.adoptable, "{d:?}");
     }
 
     #[test]

@@ -158,7 +158,40 @@ pub struct Journal {
     /// The process driving the switch, and when it last said so.
     #[serde(default)]
     pub driver: Option<Driver>,
+    /// `resume --adopt`: take the records as Route 53 holds them at the next
+    /// step, once.
+    #[serde(default)]
+    pub adopt: bool,
     pub events: Vec<Event>,
+}
+
+/// Why a stored journal cannot be used (qa D-M3: one message for three
+/// different problems, and none said how to get out of them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    #[error("it is not valid JSON (line {line}, column {column}): it was edited or cut short")]
+    Syntax { line: usize, column: usize },
+    #[error(
+        "it is a version {found} journal and this kubectl nlb understands version {VERSION}: upgrade kubectl nlb"
+    )]
+    Newer { found: u64 },
+    #[error("it does not have the shape of a journal ({0}): it was edited")]
+    Shape(String),
+}
+
+/// Reads a stored journal, telling apart a damaged one from a newer one.
+pub fn parse(text: &str) -> Result<Journal, Unreadable> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Unreadable::Syntax {
+        line: e.line(),
+        column: e.column(),
+    })?;
+    // The version first: a newer journal may have any shape.
+    if let Some(found) = value.get("version").and_then(serde_json::Value::as_u64)
+        && found > u64::from(VERSION)
+    {
+        return Err(Unreadable::Newer { found });
+    }
+    serde_json::from_value(value).map_err(|e| Unreadable::Shape(e.to_string()))
 }
 
 /// What a command decides before a switch starts; the rest of the journal
@@ -216,6 +249,7 @@ impl Journal {
             updated_at: now,
             last_gate: None,
             driver: None,
+            adopt: false,
             events: Vec::new(),
         }
     }
@@ -538,6 +572,21 @@ pub mod tests {
         );
         assert_eq!(j.ids.new, "kubectl-nlb:web/frontend-cip-off");
         assert_eq!((j.done, j.version), (0, VERSION));
+    }
+
+    #[test]
+    fn a_damaged_a_newer_and_an_edited_journal_are_told_apart() {
+        let j = journal(&[10, 100], false);
+        let text = serde_json::to_string_pretty(&j).unwrap();
+        assert_eq!(parse(&text).unwrap(), j);
+        let cut = &text[..text.len() / 2];
+        assert!(matches!(parse(cut), Err(Unreadable::Syntax { .. })));
+        let newer = text.replacen("\"version\": 1", "\"version\": 99", 1);
+        assert_eq!(parse(&newer), Err(Unreadable::Newer { found: 99 }));
+        let newer_shape = r#"{"version": 2, "somethingElse": true}"#;
+        assert_eq!(parse(newer_shape), Err(Unreadable::Newer { found: 2 }));
+        let edited = text.replacen("\"done\"", "\"dune\"", 1);
+        assert!(matches!(parse(&edited), Err(Unreadable::Shape(m)) if m.contains("done")));
     }
 
     #[test]

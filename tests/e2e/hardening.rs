@@ -628,3 +628,483 @@ async fn one_driver_per_switch_and_an_aborted_driver_says_so() {
     assert_eq!(sets.len(), 1, "the original record only: {sets:?}");
     assert_eq!(sets[0].set_identifier(), None);
 }
+
+/// Sets the weights of the two record sets the tool wrote for `name`, as a
+/// user would in the console: one UPSERT of each set as Route 53 holds it.
+async fn reweigh(sb: &nlb_sandbox::Sandbox, name: &str, old: i64, new: i64) {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let changes: Vec<Change> = records(sb, name)
+        .await
+        .into_iter()
+        .filter_map(|r| {
+            let weight = match r.set_identifier()? {
+                id if id.ends_with("-cip-off") => new,
+                _ => old,
+            };
+            let set = aws_sdk_route53::types::ResourceRecordSet::builder()
+                .set_name(Some(r.name().to_string()))
+                .set_type(Some(r.r#type().clone()))
+                .set_set_identifier(r.set_identifier().map(str::to_string))
+                .weight(weight)
+                .set_alias_target(r.alias_target().cloned())
+                .set_ttl(r.ttl())
+                .set_resource_records(Some(r.resource_records().to_vec()).filter(|v| !v.is_empty()))
+                .build()
+                .ok()?;
+            Change::builder()
+                .action(ChangeAction::Upsert)
+                .resource_record_set(set)
+                .build()
+                .ok()
+        })
+        .collect();
+    assert_eq!(changes.len(), 2, "the weighted pair");
+    sb.aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sb.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("reweigh");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
+    // qa D-W8: a manual 70/30 set between steps was silently overwritten.
+    let (sb, env) = sandbox().await;
+    let args: Vec<String> = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "10,50,100",
+        "--soak",
+        "6s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let runner = {
+        let env = env.clone();
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&env, &args).await
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !records(&sb, "www.example.com.")
+        .await
+        .iter()
+        .any(|r| r.weight() == Some(10))
+    {
+        assert!(std::time::Instant::now() < deadline, "never at 10%");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    reweigh(&sb, "www.example.com.", 70, 30).await;
+    let r = runner.await.expect("join");
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    eprintln!("MSG {}", r.stderr.lines().last().unwrap_or_default());
+    assert!(r.stderr.contains("old 70 / new 30"), "{}", r.stderr);
+    assert!(r.stderr.contains("--adopt"), "{}", r.stderr);
+    let held = crate::switching::weights(
+        &sb,
+        "www.example.com.",
+        "web",
+        "frontend",
+        "frontend-cip-off",
+    )
+    .await;
+    assert_eq!(held, (70, 30), "the edit is left as it was");
+    // A plain resume stops the same way; --adopt carries on.
+    let again = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("old 70 / new 30"), "{}", again.stderr);
+    let adopted = run(
+        &env,
+        &[
+            "cutover", "resume", "frontend", "-n", "web", "--adopt", "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(adopted.code, 0, "{}\n{}", adopted.stdout, adopted.stderr);
+    let done = crate::switching::weights(
+        &sb,
+        "www.example.com.",
+        "web",
+        "frontend",
+        "frontend-cip-off",
+    )
+    .await;
+    assert_eq!(done, (0, 100), "the rest of the plan was carried out");
+}
+
+/// Adds (or with `Delete`, removes) a weighted record `manual` of weight 5
+/// beside the pair the tool wrote for `name`, pointing where the old one
+/// points, as someone testing a third target by hand would.
+async fn manual_record(
+    sb: &nlb_sandbox::Sandbox,
+    name: &str,
+    action: aws_sdk_route53::types::ChangeAction,
+) {
+    use aws_sdk_route53::types::{Change, ChangeBatch, ResourceRecordSet};
+    let sets = records(sb, name).await;
+    let old = sets
+        .iter()
+        .find(|r| r.set_identifier() == Some("kubectl-nlb:web/frontend"))
+        .expect("the old weighted record");
+    let set = ResourceRecordSet::builder()
+        .name(old.name())
+        .r#type(old.r#type().clone())
+        .set_identifier("manual")
+        .weight(5)
+        .set_alias_target(old.alias_target().cloned())
+        .build()
+        .expect("set");
+    sb.aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sb.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(action)
+                        .resource_record_set(set)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("manual record");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_command_to_run() {
+    // qa D-W8 (2): a third weighted record went unnoticed until the collapse;
+    // qa D-M11: the refusals then said "run the command again".
+    use aws_sdk_route53::types::ChangeAction;
+    let (sb, env) = sandbox().await;
+    let args: Vec<String> = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "10,100",
+        "--soak",
+        "6s",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--yes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let runner = {
+        let env = env.clone();
+        tokio::spawn(async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run(&env, &args).await
+        })
+    };
+    let www = "www.example.com.";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !records(&sb, www)
+        .await
+        .iter()
+        .any(|r| r.weight() == Some(10))
+    {
+        assert!(std::time::Instant::now() < deadline, "never at 10%");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    manual_record(&sb, www, ChangeAction::Create).await;
+    let stopped = runner.await.expect("join");
+    assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
+    assert!(
+        stopped.stderr.contains("SetIdentifier manual"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(!stopped.stderr.contains("--adopt"), "{}", stopped.stderr);
+    assert!(
+        !stopped.stdout.contains("10% on the new NLB"),
+        "no success line for a step whose records were edited: {}",
+        stopped.stdout
+    );
+    assert_eq!(records(&sb, www).await.len(), 3, "nothing was overwritten");
+
+    // Removed by hand: resume carries on, and says what Route 53 serves.
+    manual_record(&sb, www, ChangeAction::Delete).await;
+    let resumed = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed
+            .stdout
+            .contains("100% on the new NLB (Route 53 answers: old 0 / new 100)"),
+        "{}",
+        resumed.stdout
+    );
+
+    // Added again: the collapse and the abort refuse, naming what to run.
+    manual_record(&sb, www, ChangeAction::Create).await;
+    let before = crate::switching::inventory(&sb).await;
+    let finalize = run(
+        &env,
+        &[
+            "cutover",
+            "resume",
+            "frontend",
+            "-n",
+            "web",
+            "--finalize",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(finalize.code, 1, "{}\n{}", finalize.stdout, finalize.stderr);
+    assert!(
+        finalize
+            .stderr
+            .contains("continue with `kubectl nlb cutover resume frontend -n web`"),
+        "{}",
+        finalize.stderr
+    );
+    assert!(
+        !finalize.stderr.contains("the command again"),
+        "{}",
+        finalize.stderr
+    );
+    let abort = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(abort.code, 1, "{}\n{}", abort.stdout, abort.stderr);
+    assert!(
+        abort
+            .stderr
+            .contains("run `kubectl nlb cutover abort frontend -n web` again"),
+        "{}",
+        abort.stderr
+    );
+    let after = crate::switching::inventory(&sb).await;
+    assert_eq!(before, after, "the refusals changed nothing");
+    manual_record(&sb, www, ChangeAction::Delete).await;
+    let abort = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
+    let sets = records(&sb, www).await;
+    assert_eq!(sets.len(), 1, "the original record only: {sets:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_the_weights_route53_serves_not_the_journals() {
+    // qa D-M1: after SIGTERM during shift-10, status said old 100 / new 0
+    // while Route 53 served 90/10.
+    let (sb, env) = sandbox().await;
+    let args = [
+        "cutover",
+        "frontend",
+        "-n",
+        "web",
+        "--preserve-client-ip=false",
+        "--weights",
+        "10,100",
+        "--soak",
+        "10m",
+        "--interval",
+        "1s",
+        "--timeout",
+        "60s",
+        "--yes",
+    ];
+    let (code, stderr) = signalled(&env, &args, "-TERM", || async {
+        records(&sb, "www.example.com.")
+            .await
+            .iter()
+            .any(|r| r.weight() == Some(10))
+    })
+    .await;
+    assert_eq!(code, 2, "{stderr}");
+    let status = run(&env, &["cutover", "status", "frontend", "-n", "web"]).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Weights:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("old 90 / new 10 (as Route 53 answers; the journal: old 100 / new 0)"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_and_abort_have_a_client_dry_run_that_changes_nothing() {
+    // qa D-M4: unconfirmed resume and abort pointed at --dry-run=client,
+    // which neither accepted.
+    let (sb, env) = sandbox().await;
+    let start = run(
+        &env,
+        &quick(
+            "cutover",
+            "frontend",
+            "web",
+            &["--preserve-client-ip=false", "--weights", "100"],
+        ),
+    )
+    .await;
+    assert_eq!(start.code, 0, "{}", start.stderr);
+    let before = crate::switching::inventory(&sb).await;
+    let resume = run(
+        &env,
+        &[
+            "cutover",
+            "resume",
+            "frontend",
+            "-n",
+            "web",
+            "--finalize",
+            "--dry-run=client",
+        ],
+    )
+    .await;
+    assert_eq!(resume.code, 0, "{}", resume.stderr);
+    assert!(
+        resume
+            .stdout
+            .contains("Would resume cutover of web/frontend")
+            && resume.stdout.contains("collapse-records"),
+        "{}",
+        resume.stdout
+    );
+    let abort = run(
+        &env,
+        &[
+            "cutover",
+            "abort",
+            "frontend",
+            "-n",
+            "web",
+            "--dry-run=client",
+        ],
+    )
+    .await;
+    assert_eq!(abort.code, 0, "{}", abort.stderr);
+    assert!(
+        abort
+            .stdout
+            .contains("Would abort the cutover of web/frontend"),
+        "{}",
+        abort.stdout
+    );
+    let unconfirmed = run(&env, &["cutover", "abort", "frontend", "-n", "web"]).await;
+    crate::util::assert_one_line_error(&unconfirmed, "review them with --dry-run=client");
+    let server = run(
+        &env,
+        &[
+            "cutover",
+            "abort",
+            "frontend",
+            "-n",
+            "web",
+            "--dry-run=server",
+        ],
+    )
+    .await;
+    crate::util::assert_one_line_error(&server, "use --dry-run=client");
+    assert_eq!(before, crate::switching::inventory(&sb).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_journal_gets_one_message_with_the_way_out_from_every_verb() {
+    // qa D-M3: a corrupt journal, a ConfigMap without the key and a newer
+    // journal were reported three different ways, none with a way out.
+    use k8s_openapi::api::core::v1::ConfigMap;
+    let (sb, env) = sandbox().await;
+    let maps: kube::Api<ConfigMap> = kube::Api::namespaced(sb.kube_client(), "web");
+    let cases: [(Option<&str>, &[&str]); 3] = [
+        (
+            Some("{\"version\": 1, \"kind\": \"cutover\", "),
+            &[
+                "is not valid JSON (line 1",
+                "kubectl edit configmap kubectl-nlb-switch-frontend -n web",
+            ],
+        ),
+        (
+            Some("{\"version\": 99, \"kind\": \"teleport\"}"),
+            &["version 99 journal", "upgrade kubectl nlb"],
+        ),
+        (
+            None,
+            &[
+                "has no journal.json",
+                "kubectl delete configmap kubectl-nlb-switch-frontend -n web",
+            ],
+        ),
+    ];
+    for (text, needles) in cases {
+        let cm: ConfigMap = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "kubectl-nlb-switch-frontend", "namespace": "web"},
+            "data": match text {
+                Some(t) => serde_json::json!({"journal.json": t}),
+                None => serde_json::json!({"other": "x"}),
+            },
+        }))
+        .expect("configmap");
+        let _ = maps
+            .delete("kubectl-nlb-switch-frontend", &Default::default())
+            .await;
+        maps.create(&Default::default(), &cm).await.expect("create");
+        let before = crate::switching::inventory(&sb).await;
+        for args in [
+            &["cutover", "status", "frontend", "-n", "web"][..],
+            &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+            &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+            &quick(
+                "cutover",
+                "frontend",
+                "web",
+                &["--preserve-client-ip=false"],
+            ),
+        ] {
+            let r = run(&env, args).await;
+            for needle in needles {
+                crate::util::assert_one_line_error(&r, needle);
+            }
+        }
+        assert_eq!(before, crate::switching::inventory(&sb).await, "{text:?}");
+    }
+}
