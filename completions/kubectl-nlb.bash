@@ -698,7 +698,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__nlb__subcmd__cutover__subcmd__abort)
-            opts="-y -n -s -v -h -V --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --timeout --dry-run --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,6 +706,10 @@ _kubectl__nlb() {
             case "${prev}" in
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run)
+                    COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -861,7 +865,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__nlb__subcmd__cutover__subcmd__resume)
-            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --finalize --timeout --adopt --dry-run --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +873,10 @@ _kubectl__nlb() {
             case "${prev}" in
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run)
+                    COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -1394,7 +1402,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__nlb__subcmd__migrate__subcmd__abort)
-            opts="-y -n -s -v -h -V --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --timeout --dry-run --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1402,6 +1410,10 @@ _kubectl__nlb() {
             case "${prev}" in
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run)
+                    COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)
@@ -1557,7 +1569,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__nlb__subcmd__migrate__subcmd__resume)
-            opts="-y -n -s -v -h -V --finalize --timeout --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
+            opts="-y -n -s -v -h -V --finalize --timeout --adopt --dry-run --yes --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1565,6 +1577,10 @@ _kubectl__nlb() {
             case "${prev}" in
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dry-run)
+                    COMPREPLY=($(compgen -W "none client server" -- "${cur}"))
                     return 0
                     ;;
                 --kubeconfig)

@@ -187,6 +187,9 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l dry-run -d 'Print what it would do (client) and change nothing; there is no server dry run here' -r -f -a "none\t''
+client\t''
+server\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -204,12 +207,16 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __f
 always\t''
 never\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l finalize -d 'Also collapse the records, wait for the drain and delete the old Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l adopt -d 'Carry on from the records as Route 53 holds them, after someone else edited them'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Do not ask for confirmation'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l dry-run -d 'Print what it would do (client) and change nothing; there is no server dry run here' -r -f -a "none\t''
+client\t''
+server\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and __fish_seen_subcommand_from abort" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -307,6 +314,9 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l dry-run -d 'Print what it would do (client) and change nothing; there is no server dry run here' -r -f -a "none\t''
+client\t''
+server\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l cluster -d 'The kubeconfig cluster to use' -r
@@ -324,12 +334,16 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __f
 always\t''
 never\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l finalize -d 'Also collapse the records, wait for the drain and delete the old Service'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l adopt -d 'Carry on from the records as Route 53 holds them, after someone else edited them'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Do not ask for confirmation'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l timeout -d 'Wait this long at most for each step (e.g. 10m); default: as journalled' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l dry-run -d 'Print what it would do (client) and change nothing; there is no server dry run here' -r -f -a "none\t''
+client\t''
+server\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r -F
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l context -d 'The kubeconfig context to use' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand migrate; and __fish_seen_subcommand_from abort" -l cluster -d 'The kubeconfig cluster to use' -r
