@@ -221,11 +221,11 @@ _kubectl__nlb() {
             fi
             case "${prev}" in
                 --output)
-                    COMPREPLY=($(compgen -W "table yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide yaml json" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table yaml json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide yaml json" -- "${cur}"))
                     return 0
                     ;;
                 --zone)

@@ -51,6 +51,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "migrate" -d
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "completion" -d 'Print a shell completion script for kubectl-nlb'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t'Every column: scheme, NLB state, what the pods see as client address'
 yaml\t''
 json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l zone -d 'Hosted zone (id or name) to search for records; repeatable (default: every zone you can list)' -r
@@ -74,7 +75,7 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s A -l a
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l shallow -d 'Skip target-group attributes and target health: two AWS calls per target group (ELBv2 has no batch form), which dominate on large accounts'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -l insecure-skip-tls-verify -d 'Do not verify the API server\'s certificate (insecure)'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s v -l verbose -d 'Log more to stderr (-v, -vv, -vvv)'
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l port -d 'Container port (name or number) to bind; repeatable (default: every port)' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork" -l target-group-arn -d 'Bind this existing target group' -r

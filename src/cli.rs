@@ -156,6 +156,17 @@ pub enum Output {
     Json,
 }
 
+/// `audit`'s formats: kubectl's `get` has a narrow table and `-o wide`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AuditOutput {
+    #[default]
+    Table,
+    /// Every column: scheme, NLB state, what the pods see as client address
+    Wide,
+    Yaml,
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Report every LoadBalancer Service: owner, NLB, target groups, DNS, and findings (read-only)
@@ -565,8 +576,8 @@ pub struct AuditArgs {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    #[arg(short = 'o', long, value_enum, default_value_t = AuditOutput::Table)]
+    pub output: AuditOutput,
     /// Hosted zone (id or name) to search for records; repeatable (default: every zone you can list)
     #[arg(long = "zone", value_name = "ID|NAME")]
     pub zones: Vec<String>,
@@ -614,7 +625,7 @@ mod tests {
         let Command::Audit(audit) = cli.command else {
             panic!("expected audit");
         };
-        assert_eq!(audit.output, Output::Json);
+        assert_eq!(audit.output, AuditOutput::Json);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `kubectl nlb audit`: read-only report of every LoadBalancer Service.
 
-use crate::cli::{AuditArgs, GlobalArgs, Output};
+use crate::cli::{AuditArgs, AuditOutput, GlobalArgs};
 use crate::context::Context;
 use crate::error::Error;
 use crate::k8s::Scope;
@@ -34,9 +34,10 @@ pub async fn run(global: &GlobalArgs, args: &AuditArgs, ui: &Ui) -> Result<(), E
     }
     let mut out = std::io::stdout().lock();
     match args.output {
-        Output::Table => render::audit_table(&mut out, &report, ui.color)?,
-        Output::Json => render::json(&mut out, &report)?,
-        Output::Yaml => render::yaml(&mut out, &report)?,
+        AuditOutput::Table => render::audit_table(&mut out, &report, ui.color, false)?,
+        AuditOutput::Wide => render::audit_table(&mut out, &report, ui.color, true)?,
+        AuditOutput::Json => render::json(&mut out, &report)?,
+        AuditOutput::Yaml => render::yaml(&mut out, &report)?,
     }
     out.flush()?;
     Ok(())

@@ -90,6 +90,52 @@ fn dash(value: Option<&str>) -> String {
     value.filter(|v| !v.is_empty()).unwrap_or("-").to_string()
 }
 
+/// One Service's row; the narrow form leaves out the wide-only columns.
+fn audit_row(s: &ServiceReport, wide: bool) -> Vec<String> {
+    let lb = s.load_balancer.as_ref();
+    let owner = match s.owner {
+        "lbc" if wide => format!("lbc ({})", dash(s.owner_detail.as_deref())),
+        "other-class" => dash(s.owner_detail.as_deref()),
+        other => other.to_string(),
+    };
+    let lb_name = match lb {
+        Some(lb) => lb.name.clone().unwrap_or_else(|| "(not found)".into()),
+        None => "<pending>".into(),
+    };
+    let dns = if s.dns_records.is_empty() {
+        "-".into()
+    } else {
+        s.dns_records
+            .iter()
+            .map(|r| match wide {
+                true => format!("{} ({})", r.name, r.type_),
+                false => r.name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(if wide { ", " } else { "," })
+    };
+    let mut row = vec![
+        s.namespace.clone(),
+        s.name.clone(),
+        owner,
+        dash(s.target_type),
+    ];
+    if wide {
+        row.push(dash(s.scheme.as_deref()));
+    }
+    row.push(lb_name);
+    if wide {
+        row.push(dash(lb.and_then(|lb| lb.state.as_deref())));
+    }
+    row.push(health_cell(s));
+    if wide {
+        row.push(dash(s.client_ip));
+    }
+    row.push(dns);
+    row.push(findings_cell(&s.findings));
+    row
+}
+
 fn health_cell(svc: &ServiceReport) -> String {
     if svc.target_groups.is_empty() {
         return "-".into();
@@ -126,7 +172,15 @@ fn findings_cell(findings: &[Finding]) -> String {
 }
 
 /// The audit as text: cluster facts, one row per Service, then every finding with its fix.
-pub fn audit_table(out: &mut dyn Write, report: &AuditReport, color: bool) -> io::Result<()> {
+/// The audit report as text. The narrow table (the default, qa D-C4) keeps
+/// what decides what to do next; `wide` adds the scheme, the NLB's state and
+/// what the pods see as the client address, and the owner's detail.
+pub fn audit_table(
+    out: &mut dyn Write,
+    report: &AuditReport,
+    color: bool,
+    wide: bool,
+) -> io::Result<()> {
     let c = &report.cluster;
     writeln!(
         out,
@@ -176,43 +230,8 @@ pub fn audit_table(out: &mut dyn Write, report: &AuditReport, color: bool) -> io
     writeln!(out)?;
 
     if !report.services.is_empty() {
-        let rows: Vec<Vec<String>> = report
-            .services
-            .iter()
-            .map(|s| {
-                let lb = s.load_balancer.as_ref();
-                vec![
-                    s.namespace.clone(),
-                    s.name.clone(),
-                    match s.owner {
-                        "lbc" => format!("lbc ({})", dash(s.owner_detail.as_deref())),
-                        "other-class" => dash(s.owner_detail.as_deref()),
-                        other => other.to_string(),
-                    },
-                    dash(s.target_type),
-                    dash(s.scheme.as_deref()),
-                    match lb {
-                        Some(lb) => lb.name.clone().unwrap_or_else(|| "(not found)".into()),
-                        None => "<pending>".into(),
-                    },
-                    dash(lb.and_then(|lb| lb.state.as_deref())),
-                    health_cell(s),
-                    dash(s.client_ip),
-                    if s.dns_records.is_empty() {
-                        "-".into()
-                    } else {
-                        s.dns_records
-                            .iter()
-                            .map(|r| format!("{} ({})", r.name, r.type_))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
-                    findings_cell(&s.findings),
-                ]
-            })
-            .collect();
-        table(
-            out,
+        let rows: Vec<Vec<String>> = report.services.iter().map(|s| audit_row(s, wide)).collect();
+        let header: &[&str] = if wide {
             &[
                 "NAMESPACE",
                 "NAME",
@@ -225,9 +244,20 @@ pub fn audit_table(out: &mut dyn Write, report: &AuditReport, color: bool) -> io
                 "CLIENT IP",
                 "DNS",
                 "FINDINGS",
-            ],
-            &rows,
-        )?;
+            ]
+        } else {
+            &[
+                "NAMESPACE",
+                "NAME",
+                "OWNER",
+                "TARGETS",
+                "LOAD BALANCER",
+                "HEALTHY",
+                "DNS",
+                "FINDINGS",
+            ]
+        };
+        table(out, header, &rows)?;
     }
 
     let all: Vec<&Finding> = report

@@ -193,8 +193,33 @@ fn other_classes_and_classic_elbs_are_named() {
 }
 
 #[test]
+fn the_default_table_is_narrow_and_wide_has_every_column() {
+    // qa D-C4: the only table was ~190 columns wide with the seeded names.
+    let narrow = kubectl_nlb(shared(), &["audit", "-A"]);
+    assert_eq!(narrow.code, 0, "{}", narrow.stderr);
+    let header = narrow
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("NAMESPACE"))
+        .expect("table header");
+    for gone in ["SCHEME", "STATE", "CLIENT IP"] {
+        assert!(!header.contains(gone), "{header}");
+    }
+    let rows: Vec<&str> = narrow
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("NAMESPACE"))
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let widest = rows.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 150, "{widest} columns:\n{}", rows.join("\n"));
+    let wide = kubectl_nlb(shared(), &["audit", "-A", "-o", "wide"]);
+    assert!(wide.stdout.contains("CLIENT IP"), "{}", wide.stdout);
+}
+
+#[test]
 fn the_table_shows_one_row_per_service_and_every_finding_with_its_fix() {
-    let run = kubectl_nlb(shared(), &["audit", "-A"]);
+    let run = kubectl_nlb(shared(), &["audit", "-A", "-o", "wide"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let out = &run.stdout;
     assert!(out.contains("AWS Load Balancer Controller: v2.13.3 (kube-system/aws-load-balancer-controller, version from the image)"), "{out}");

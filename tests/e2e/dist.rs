@@ -82,7 +82,7 @@ fn the_kubectl_completion_script_answers_in_kubectl_s_protocol() {
     assert_eq!(complete(&["audit", "--sha"], None), vec!["--shallow", ":4"]);
     assert_eq!(
         complete(&["audit", "-o", ""], None),
-        vec!["json", "table", "yaml", ":4"]
+        vec!["json", "table", "wide", "yaml", ":4"]
     );
     // A path: the shell may offer files.
     assert_eq!(complete(&["--kubeconfig", ""], None), vec![":0"]);
