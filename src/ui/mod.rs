@@ -6,6 +6,7 @@
 pub mod render;
 
 use crate::cli::ColorWhen;
+use dialoguer::console::Term;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -35,10 +36,8 @@ impl Ui {
     /// A spinner on stderr; invisible when stderr is not a terminal.
     pub fn spinner(&self, message: &str) -> Progress {
         let bar = if self.stderr_tty {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            // `wide_msg`: cut to the terminal's width. A wrapped line is
-            // one the clear on drop misses, left on screen after Ctrl-C
-            // (qa D-C5).
+            let bar = ProgressBar::with_draw_target(None, stderr_target());
+            // `wide_msg`: cut to the width, never wrapped.
             if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed}] {wide_msg}") {
                 bar.set_style(style);
             }
@@ -106,7 +105,7 @@ impl Ui {
     /// a terminal; cleared when dropped, as a spinner is.
     pub fn bar(&self, total: u64, message: &str) -> Progress {
         let bar = if self.stderr_tty {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(Some(total), stderr_target());
             if let Ok(style) =
                 ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}] {wide_msg}")
             {
@@ -118,6 +117,51 @@ impl Ui {
         };
         bar.set_message(message.to_string());
         Progress { bar }
+    }
+}
+
+/// stderr, as indicatif draws on it, but three columns narrower than the
+/// terminal (qa D-C5). indicatif pads its line to the full width, leaving
+/// the cursor in the last column; the `^C` the terminal echoes on Ctrl-C then
+/// wraps to the next line, and the clear on drop clears that line instead of
+/// the spinner's, which stayed on screen above the error.
+fn stderr_target() -> ProgressDrawTarget {
+    ProgressDrawTarget::term_like_with_hz(Box::new(Narrower(Term::stderr())), 20)
+}
+
+#[derive(Debug)]
+struct Narrower(Term);
+
+impl indicatif::TermLike for Narrower {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(3).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 
