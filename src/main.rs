@@ -12,6 +12,7 @@ mod context;
 mod error;
 mod k8s;
 mod model;
+mod names;
 mod observe;
 mod switch;
 mod translate;
@@ -82,6 +83,9 @@ fn one_line(message: &str) -> String {
 }
 
 async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
+    // Names the API server would refuse are refused here, with its rule,
+    // before any client is built (qa D-M6).
+    names::check_cli(cli).map_err(Error::Invalid)?;
     match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
         Command::BindHostnetwork(args) => cmd::bind::run(&cli.global, args, ui).await,
