@@ -24,6 +24,23 @@ Exit codes:
   2  aborted or rolled back
   3  timed out waiting";
 
+/// `--dry-run` takes its value after '=' as in kubectl, because a bare
+/// `--dry-run` means client: `--dry-run client` would plan a Service named
+/// `client`, or make clap call `client` a subcommand (qa D-M8). A bare
+/// `--dry-run` followed by a mode is refused before clap sees it; a Service
+/// really named so is still reachable as `--dry-run=client client`.
+pub fn check_dry_run_spacing(argv: &[String]) -> Result<(), String> {
+    let words = argv.iter().take_while(|w| *w != "--");
+    for (flag, next) in words.clone().zip(argv.iter().skip(1)) {
+        if flag == "--dry-run" && matches!(next.as_str(), "client" | "server" | "none") {
+            return Err(format!(
+                "write --dry-run={next} (with '='): `--dry-run {next}` reads `{next}` as a Service name"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "kubectl-nlb",
@@ -90,6 +107,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "DURATION",
         default_value = "0",
+        allow_hyphen_values = true,
         help_heading = "Kubernetes"
     )]
     pub request_timeout: String,
@@ -258,7 +276,7 @@ pub struct ResumeArgs {
     #[arg(long)]
     pub finalize: bool,
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
@@ -271,7 +289,7 @@ pub struct AbortArgs {
     #[arg(value_name = "SERVICE")]
     pub service: String,
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     /// Do not ask for confirmation
     #[arg(short = 'y', long)]
@@ -319,25 +337,35 @@ pub struct SwitchFlags {
     #[arg(long, value_name = "ID|NAME")]
     pub zone: Option<String>,
     /// How long to watch target health after each step (default: the records' TTL, 60s for aliases)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub soak: Option<String>,
     /// How often to read target health while soaking
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        allow_hyphen_values = true
+    )]
     pub interval: String,
     /// The most to wait for any one step (NLB provisioning, targets, DNS sync)
-    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "15m",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
     /// Share of each new target group's counted targets that must be healthy (draining ones are not counted)
     #[arg(long, value_name = "PERCENT", default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub min_healthy_percent: u8,
     /// How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub initial_grace: Option<String>,
     /// After the switch, collapse the records, wait for the drain, delete the old Service
     #[arg(long)]
     pub finalize: bool,
     /// How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub drain: Option<String>,
 }
 
@@ -510,7 +538,12 @@ pub struct BindArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
     /// How long to wait for the targets to become healthy
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
 }
 
@@ -675,6 +708,27 @@ mod tests {
             }
         }
         assert!(checked >= 8, "only {checked} examples found");
+    }
+
+    // qa D-M8: `migrate --dry-run client -n shop` planned a Service named client.
+    #[test]
+    fn a_dry_run_mode_after_a_space_is_refused_with_the_equals_form() {
+        let argv = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_string).collect() };
+        let err = check_dry_run_spacing(&argv("kubectl-nlb migrate --dry-run client -n shop"))
+            .expect_err("spaced");
+        assert_eq!(
+            err,
+            "write --dry-run=client (with '='): `--dry-run client` reads `client` as a Service name"
+        );
+        assert!(check_dry_run_spacing(&argv("kubectl-nlb cutover x --dry-run server")).is_err());
+        for fine in [
+            "kubectl-nlb migrate --dry-run=client -n shop",
+            "kubectl-nlb migrate checkout --dry-run -n shop",
+            "kubectl-nlb migrate --dry-run=client client",
+            "kubectl-nlb migrate -f x -- --dry-run client",
+        ] {
+            assert_eq!(check_dry_run_spacing(&argv(fine)), Ok(()), "{fine}");
+        }
     }
 
     #[test]

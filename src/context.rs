@@ -52,6 +52,7 @@ impl Context {
 /// kubectl's `--request-timeout`: `0` (none), a number of seconds, or `30s`, `1m`.
 pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     let text = text.trim();
+    refuse_negative("--request-timeout", text)?;
     if text.is_empty() || text == "0" {
         return Ok(None);
     }
@@ -61,6 +62,24 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     humantime::parse_duration(text)
         .map(Some)
         .map_err(|e| format!("invalid --request-timeout \"{text}\": {e} (use e.g. 30s or 1m)"))
+}
+
+/// Duration flags accept values that start with '-' (clap would otherwise
+/// suggest `-- -5s`, qa D-M8), so a negative one is refused here, and so is a
+/// flag taken for a value (`--soak --yes`).
+pub fn refuse_negative(flag: &str, text: &str) -> Result<(), String> {
+    let Some(rest) = text.strip_prefix('-') else {
+        return Ok(());
+    };
+    if rest.parse::<u64>().is_ok() || humantime::parse_duration(rest).is_ok() {
+        Err(format!(
+            "{flag} {text}: durations cannot be negative; use e.g. {flag} 30s"
+        ))
+    } else {
+        Err(format!(
+            "{flag} {text}: not a duration; give {flag} a value such as 30s, 2m or 1h"
+        ))
+    }
 }
 
 pub fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
@@ -363,5 +382,20 @@ mod tests {
             Ok(Some(Duration::from_secs(60)))
         );
         assert!(parse_request_timeout("soon").is_err());
+    }
+
+    // qa D-M8: `--soak -5s` got clap's "use -- -5" hint.
+    #[test]
+    fn negative_durations_are_refused_as_negative() {
+        let err = parse_request_timeout("-5s").expect_err("negative");
+        assert!(err.contains("durations cannot be negative"), "{err}");
+        assert!(
+            refuse_negative("--soak", "-5")
+                .expect_err("-5")
+                .contains("cannot be negative")
+        );
+        let err = refuse_negative("--soak", "--yes").expect_err("a flag");
+        assert!(err.contains("not a duration"), "{err}");
+        assert_eq!(refuse_negative("--soak", "5s"), Ok(()));
     }
 }

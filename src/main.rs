@@ -35,6 +35,10 @@ fn main() -> ExitCode {
         let _ = cmd::complete::answer(&argv[2..], &mut out);
         return ExitCode::from(EXIT_OK);
     }
+    if let Err(message) = cli::check_dry_run_spacing(&argv) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
