@@ -53,6 +53,10 @@ pub fn check_dry_run_spacing(argv: &[String]) -> Result<(), String> {
         --profile, and AWS_ENDPOINT_URL).",
     after_help = EXIT_CODES,
     propagate_version = true,
+    // kubectl takes the last of a repeated flag (`--weights a --weights b`
+    // means b); clap would refuse it (qa D-C7). Lists (--as-group, --port)
+    // still collect every value.
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -250,12 +254,47 @@ pub struct CutoverArgs {
 #[derive(Subcommand, Debug)]
 pub enum SwitchAction {
     /// Show where a switch stands: step, weights, last health reading, age
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(SwitchRef),
     /// Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)
+    #[command(after_help = RESUME_EXAMPLES)]
     Resume(ResumeArgs),
     /// Restore the original DNS records exactly and delete the parallel Service
+    #[command(after_help = ABORT_EXAMPLES)]
     Abort(AbortArgs),
 }
+
+// status, resume and abort serve both cutover and migrate: their examples
+// show each once.
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  # Where a cutover stands: step, weights, last health reading
+  kubectl nlb cutover status frontend -n web
+
+  # The whole journal of a migration, for scripts
+  kubectl nlb migrate status checkout -n shop -o json";
+
+const RESUME_EXAMPLES: &str = "\
+Examples:
+  # Carry on after a crash, Ctrl-C, a timeout or a rollback
+  kubectl nlb cutover resume frontend -n web --yes
+
+  # Carry on, then collapse the records and delete the old Service
+  kubectl nlb migrate resume checkout -n shop --finalize --yes
+
+  # Allow each remaining step more time
+  kubectl nlb cutover resume frontend -n web --timeout 30m --yes";
+
+const ABORT_EXAMPLES: &str = "\
+Examples:
+  # Put the original records back and delete the parallel Service
+  kubectl nlb cutover abort frontend -n web --yes
+
+  # The same for a migration
+  kubectl nlb migrate abort checkout -n shop --yes
+
+Every record is restored exactly as it was read before the switch began;
+the old Service was never changed. Exit 0 when everything is restored.";
 
 #[derive(Args, Debug, Clone)]
 pub struct SwitchRef {
@@ -662,6 +701,9 @@ mod tests {
             BIND_EXAMPLES,
             CUTOVER_EXAMPLES,
             MIGRATE_EXAMPLES,
+            STATUS_EXAMPLES,
+            RESUME_EXAMPLES,
+            ABORT_EXAMPLES,
         ];
         let mut checked = 0;
         for text in texts {
@@ -708,6 +750,58 @@ mod tests {
             }
         }
         assert!(checked >= 8, "only {checked} examples found");
+    }
+
+    // qa D-C7: kubectl takes the last of a repeated flag; lists still collect.
+    #[test]
+    fn a_repeated_flag_takes_the_last_value_as_in_kubectl() {
+        let cli = Cli::try_parse_from([
+            "kubectl-nlb",
+            "cutover",
+            "frontend",
+            "--preserve-client-ip=false",
+            "--weights",
+            "10,100",
+            "--weights",
+            "50,100",
+            "--yes",
+            "--yes",
+            "--as-group",
+            "a",
+            "--as-group",
+            "b",
+        ])
+        .expect("parses");
+        let Command::Cutover(c) = cli.command else {
+            panic!("expected cutover");
+        };
+        assert_eq!(c.start.switch.weights, "50,100");
+        assert_eq!(cli.global.as_group, vec!["a", "b"]);
+    }
+
+    // qa D-C7: status, resume and abort had no examples.
+    #[test]
+    fn status_resume_and_abort_help_shows_examples() {
+        for top in ["cutover", "migrate"] {
+            for verb in ["status", "resume", "abort"] {
+                let mut cmd = Cli::command();
+                let help = cmd
+                    .find_subcommand_mut(top)
+                    .and_then(|c| c.find_subcommand_mut(verb))
+                    .expect("verb")
+                    .render_long_help()
+                    .to_string();
+                assert!(help.contains("Examples:"), "{top} {verb}: {help}");
+                assert!(
+                    help.contains(&format!("kubectl nlb cutover {verb} ")),
+                    "{help}"
+                );
+                assert!(
+                    help.contains(&format!("kubectl nlb migrate {verb} ")),
+                    "{help}"
+                );
+            }
+        }
     }
 
     // qa D-M8: `migrate --dry-run client -n shop` planned a Service named client.
