@@ -351,10 +351,14 @@ async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
         );
     }
     if let Some(region) = &args.region {
+        crate::aws::check_region(region)?;
         loader = loader.region(Region::new(region.clone()));
     }
     let sdk = loader.load().await;
     let region = sdk.region().ok_or(AwsError::NoRegion)?.to_string();
+    // Before any request, whichever of --region, AWS_REGION or the profile
+    // gave it (qa D-M7).
+    crate::aws::check_region(&region)?;
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| AwsError::NoCredentials("no credentials provider".into()))?;
