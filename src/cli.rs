@@ -367,7 +367,14 @@ pub struct CutoverStart {
 #[command(next_help_heading = "Traffic switch")]
 pub struct SwitchFlags {
     /// Percent of DNS answers for the new NLB after each step, ending at 100
-    #[arg(long, value_name = "LIST", default_value = "10,50,100")]
+    // A leading '-' reaches the weights check ("-5 is out of range") instead
+    // of clap's "use -- -5" hint (qa D-M8).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "10,50,100",
+        allow_hyphen_values = true
+    )]
     pub weights: String,
     /// Only move this record (default: every record in your zones that points at the NLB)
     #[arg(long, value_name = "NAME")]

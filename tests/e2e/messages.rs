@@ -149,6 +149,19 @@ async fn flag_values_are_refused_for_what_is_wrong_with_them() {
             "99999999999 is out of range (each step is 1–100)",
         ),
         (
+            vec![
+                "cutover",
+                "frontend",
+                "-n",
+                "web",
+                ok,
+                "--weights",
+                "-5,100",
+                "--yes",
+            ],
+            "--weights -5,100: -5 is out of range",
+        ),
+        (
             vec!["migrate", "--dry-run", "client", "-n", "shop"],
             "write --dry-run=client (with '='): `--dry-run client` reads `client` as a Service name",
         ),
