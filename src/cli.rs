@@ -24,6 +24,23 @@ Exit codes:
   2  aborted or rolled back
   3  timed out waiting";
 
+/// `--dry-run` takes its value after '=' as in kubectl, because a bare
+/// `--dry-run` means client: `--dry-run client` would plan a Service named
+/// `client`, or make clap call `client` a subcommand (qa D-M8). A bare
+/// `--dry-run` followed by a mode is refused before clap sees it; a Service
+/// really named so is still reachable as `--dry-run=client client`.
+pub fn check_dry_run_spacing(argv: &[String]) -> Result<(), String> {
+    let words = argv.iter().take_while(|w| *w != "--");
+    for (flag, next) in words.clone().zip(argv.iter().skip(1)) {
+        if flag == "--dry-run" && matches!(next.as_str(), "client" | "server" | "none") {
+            return Err(format!(
+                "write --dry-run={next} (with '='): `--dry-run {next}` reads `{next}` as a Service name"
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "kubectl-nlb",
@@ -36,6 +53,10 @@ Exit codes:
         --profile, and AWS_ENDPOINT_URL).",
     after_help = EXIT_CODES,
     propagate_version = true,
+    // kubectl takes the last of a repeated flag (`--weights a --weights b`
+    // means b); clap would refuse it (qa D-C7). Lists (--as-group, --port)
+    // still collect every value.
+    args_override_self = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -90,6 +111,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "DURATION",
         default_value = "0",
+        allow_hyphen_values = true,
         help_heading = "Kubernetes"
     )]
     pub request_timeout: String,
@@ -243,12 +265,47 @@ pub struct CutoverArgs {
 #[derive(Subcommand, Debug)]
 pub enum SwitchAction {
     /// Show where a switch stands: step, weights, last health reading, age
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(SwitchRef),
     /// Continue from the journal (after a crash, Ctrl-C, a timeout or a rollback)
+    #[command(after_help = RESUME_EXAMPLES)]
     Resume(ResumeArgs),
     /// Restore the original DNS records exactly and delete the parallel Service
+    #[command(after_help = ABORT_EXAMPLES)]
     Abort(AbortArgs),
 }
+
+// status, resume and abort serve both cutover and migrate: their examples
+// show each once.
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  # Where a cutover stands: step, weights, last health reading
+  kubectl nlb cutover status frontend -n web
+
+  # The whole journal of a migration, for scripts
+  kubectl nlb migrate status checkout -n shop -o json";
+
+const RESUME_EXAMPLES: &str = "\
+Examples:
+  # Carry on after a crash, Ctrl-C, a timeout or a rollback
+  kubectl nlb cutover resume frontend -n web --yes
+
+  # Carry on, then collapse the records and delete the old Service
+  kubectl nlb migrate resume checkout -n shop --finalize --yes
+
+  # Allow each remaining step more time
+  kubectl nlb cutover resume frontend -n web --timeout 30m --yes";
+
+const ABORT_EXAMPLES: &str = "\
+Examples:
+  # Put the original records back and delete the parallel Service
+  kubectl nlb cutover abort frontend -n web --yes
+
+  # The same for a migration
+  kubectl nlb migrate abort checkout -n shop --yes
+
+Every record is restored exactly as it was read before the switch began;
+the old Service was never changed. Exit 0 when everything is restored.";
 
 #[derive(Args, Debug, Clone)]
 pub struct SwitchRef {
@@ -269,7 +326,7 @@ pub struct ResumeArgs {
     #[arg(long)]
     pub finalize: bool,
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     /// Carry on from the records as Route 53 holds them, after someone else edited them
     #[arg(long)]
@@ -288,7 +345,7 @@ pub struct AbortArgs {
     #[arg(value_name = "SERVICE")]
     pub service: String,
     /// Wait this long at most for each step (e.g. 10m); default: as journalled
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
     /// Print what it would do (client) and change nothing; there is no server dry run here
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
@@ -330,7 +387,14 @@ pub struct CutoverStart {
 #[command(next_help_heading = "Traffic switch")]
 pub struct SwitchFlags {
     /// Percent of DNS answers for the new NLB after each step, ending at 100
-    #[arg(long, value_name = "LIST", default_value = "10,50,100")]
+    // A leading '-' reaches the weights check ("-5 is out of range") instead
+    // of clap's "use -- -5" hint (qa D-M8).
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "10,50,100",
+        allow_hyphen_values = true
+    )]
     pub weights: String,
     /// Only move this record (default: every record in your zones that points at the NLB)
     #[arg(long, value_name = "NAME")]
@@ -339,25 +403,35 @@ pub struct SwitchFlags {
     #[arg(long, value_name = "ID|NAME")]
     pub zone: Option<String>,
     /// How long to watch target health after each step (default: the records' TTL, 60s for aliases)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub soak: Option<String>,
     /// How often to read target health while soaking
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        allow_hyphen_values = true
+    )]
     pub interval: String,
     /// The most to wait for any one step (NLB provisioning, targets, DNS sync)
-    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "15m",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
     /// Share of each new target group's counted targets that must be healthy (draining ones are not counted)
     #[arg(long, value_name = "PERCENT", default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub min_healthy_percent: u8,
     /// How long a newly registered (initial) target is not counted (default: its health check interval × (healthy threshold + 2))
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub initial_grace: Option<String>,
     /// After the switch, collapse the records, wait for the drain, delete the old Service
     #[arg(long)]
     pub finalize: bool,
     /// How long to let clients leave the old NLB before deleting it (default: TTL + deregistration delay)
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub drain: Option<String>,
 }
 
@@ -530,7 +604,12 @@ pub struct BindArgs {
     #[arg(short = 'y', long)]
     pub yes: bool,
     /// How long to wait for the targets to become healthy
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
 }
 
@@ -649,6 +728,9 @@ mod tests {
             BIND_EXAMPLES,
             CUTOVER_EXAMPLES,
             MIGRATE_EXAMPLES,
+            STATUS_EXAMPLES,
+            RESUME_EXAMPLES,
+            ABORT_EXAMPLES,
         ];
         let mut checked = 0;
         for text in texts {
@@ -695,6 +777,79 @@ mod tests {
             }
         }
         assert!(checked >= 8, "only {checked} examples found");
+    }
+
+    // qa D-C7: kubectl takes the last of a repeated flag; lists still collect.
+    #[test]
+    fn a_repeated_flag_takes_the_last_value_as_in_kubectl() {
+        let cli = Cli::try_parse_from([
+            "kubectl-nlb",
+            "cutover",
+            "frontend",
+            "--preserve-client-ip=false",
+            "--weights",
+            "10,100",
+            "--weights",
+            "50,100",
+            "--yes",
+            "--yes",
+            "--as-group",
+            "a",
+            "--as-group",
+            "b",
+        ])
+        .expect("parses");
+        let Command::Cutover(c) = cli.command else {
+            panic!("expected cutover");
+        };
+        assert_eq!(c.start.switch.weights, "50,100");
+        assert_eq!(cli.global.as_group, vec!["a", "b"]);
+    }
+
+    // qa D-C7: status, resume and abort had no examples.
+    #[test]
+    fn status_resume_and_abort_help_shows_examples() {
+        for top in ["cutover", "migrate"] {
+            for verb in ["status", "resume", "abort"] {
+                let mut cmd = Cli::command();
+                let help = cmd
+                    .find_subcommand_mut(top)
+                    .and_then(|c| c.find_subcommand_mut(verb))
+                    .expect("verb")
+                    .render_long_help()
+                    .to_string();
+                assert!(help.contains("Examples:"), "{top} {verb}: {help}");
+                assert!(
+                    help.contains(&format!("kubectl nlb cutover {verb} ")),
+                    "{help}"
+                );
+                assert!(
+                    help.contains(&format!("kubectl nlb migrate {verb} ")),
+                    "{help}"
+                );
+            }
+        }
+    }
+
+    // qa D-M8: `migrate --dry-run client -n shop` planned a Service named client.
+    #[test]
+    fn a_dry_run_mode_after_a_space_is_refused_with_the_equals_form() {
+        let argv = |s: &str| -> Vec<String> { s.split_whitespace().map(str::to_string).collect() };
+        let err = check_dry_run_spacing(&argv("kubectl-nlb migrate --dry-run client -n shop"))
+            .expect_err("spaced");
+        assert_eq!(
+            err,
+            "write --dry-run=client (with '='): `--dry-run client` reads `client` as a Service name"
+        );
+        assert!(check_dry_run_spacing(&argv("kubectl-nlb cutover x --dry-run server")).is_err());
+        for fine in [
+            "kubectl-nlb migrate --dry-run=client -n shop",
+            "kubectl-nlb migrate checkout --dry-run -n shop",
+            "kubectl-nlb migrate --dry-run=client client",
+            "kubectl-nlb migrate -f x -- --dry-run client",
+        ] {
+            assert_eq!(check_dry_run_spacing(&argv(fine)), Ok(()), "{fine}");
+        }
     }
 
     #[test]

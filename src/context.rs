@@ -16,8 +16,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_ec2::config::Region;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use std::path::PathBuf;
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub struct Context {
@@ -52,6 +52,7 @@ impl Context {
 /// kubectl's `--request-timeout`: `0` (none), a number of seconds, or `30s`, `1m`.
 pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     let text = text.trim();
+    refuse_negative("--request-timeout", text)?;
     if text.is_empty() || text == "0" {
         return Ok(None);
     }
@@ -63,34 +64,127 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
         .map_err(|e| format!("invalid --request-timeout \"{text}\": {e} (use e.g. 30s or 1m)"))
 }
 
-pub fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<Kubeconfig>, KubeError> {
-    let read = |path: &PathBuf| {
-        Kubeconfig::read_from(path).map_err(|e| {
-            KubeError::Config(format!(
-                "cannot read kubeconfig {}: {}",
-                path.display(),
-                root_cause(&e)
-            ))
-        })
+/// Duration flags accept values that start with '-' (clap would otherwise
+/// suggest `-- -5s`, qa D-M8), so a negative one is refused here, and so is a
+/// flag taken for a value (`--soak --yes`).
+pub fn refuse_negative(flag: &str, text: &str) -> Result<(), String> {
+    let Some(rest) = text.strip_prefix('-') else {
+        return Ok(());
     };
-    if let Some(path) = &args.kubeconfig {
-        return read(path).map(Some);
+    if rest.parse::<u64>().is_ok() || humantime::parse_duration(rest).is_ok() {
+        Err(format!(
+            "{flag} {text}: durations cannot be negative; use e.g. {flag} 30s"
+        ))
+    } else {
+        Err(format!(
+            "{flag} {text}: not a duration; give {flag} a value such as 30s, 2m or 1h"
+        ))
     }
-    // KUBECONFIG may name several files; kube-rs merges them as kubectl does.
-    match Kubeconfig::from_env() {
-        Ok(Some(config)) => return Ok(Some(config)),
-        Ok(None) => {}
-        Err(e) => {
-            return Err(KubeError::Config(format!(
-                "cannot read the files in KUBECONFIG: {}",
-                root_cause(&e)
-            )));
+}
+
+/// One kubeconfig file, read and parsed; an error names the file, and a YAML
+/// error gives the parser's line and column without its multi-line snippet
+/// (qa D-M10).
+fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, KubeError> {
+    Kubeconfig::read_from(path).map_err(|e| {
+        let why = match &e {
+            KubeconfigError::Parse(_) => format!("not a valid kubeconfig: {}", first_line(&e.to_string())),
+            _ => root_cause(&e),
+        };
+        KubeError::Config(format!(
+            "cannot read kubeconfig {}: {why}; fix or replace the file, or pass another with --kubeconfig",
+            path.display()
+        ))
+    })
+}
+
+/// kube's parse error is "failed to parse kubeconfig YAML: MESSAGE at line L
+/// column C" followed by a rendered snippet of the file: keep the first line,
+/// less kube's prefix and the parser's "error: " (ours prints its own).
+fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    let line = line
+        .strip_prefix("failed to parse kubeconfig YAML: ")
+        .unwrap_or(line);
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
+/// The files of a `KUBECONFIG` value that exist. kubectl merges those and
+/// ignores missing ones (qa D-W10), so a stale entry does not break a command.
+pub fn existing_paths(value: &std::ffi::OsStr, exists: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    std::env::split_paths(value)
+        .filter(|p| !p.as_os_str().is_empty() && exists(p))
+        .collect()
+}
+
+/// The kubeconfig in use and where it came from (the file or files, for
+/// messages), as kubectl finds it: `--kubeconfig`, else the files of
+/// `KUBECONFIG` that exist, else `~/.kube/config`. `None` when there is none,
+/// so `--server` or in-cluster configuration can take over.
+pub fn load_kubeconfig(args: &GlobalArgs) -> Result<Option<(Kubeconfig, String)>, KubeError> {
+    if let Some(path) = &args.kubeconfig {
+        return read_kubeconfig(path).map(|c| Some((c, path.display().to_string())));
+    }
+    if let Some(value) = std::env::var_os("KUBECONFIG") {
+        let paths = existing_paths(&value, Path::exists);
+        if paths.is_empty() {
+            // As kubectl: a KUBECONFIG naming no file that exists is an empty
+            // configuration; ~/.kube/config is not read instead.
+            return Ok(None);
         }
+        let mut merged = Kubeconfig::default();
+        for path in &paths {
+            let next = read_kubeconfig(path)?;
+            merged = merged.merge(next).map_err(|e| {
+                KubeError::Config(format!(
+                    "cannot merge kubeconfig {} with the files before it in KUBECONFIG: {}",
+                    path.display(),
+                    root_cause(&e)
+                ))
+            })?;
+        }
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Ok(Some((merged, names.join(", "))));
     }
     let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"));
     match default {
-        Some(path) if path.exists() => read(&path).map(Some),
+        Some(path) if path.exists() => {
+            read_kubeconfig(&path).map(|c| Some((c, path.display().to_string())))
+        }
         _ => Ok(None),
+    }
+}
+
+/// Which context to use: `--context`, else the kubeconfig's current one.
+/// Without either, kube says only "failed to determine current context";
+/// this names the file, the contexts there are, and both fixes (qa D-M10).
+pub fn pick_context(
+    config: &Kubeconfig,
+    source: &str,
+    wanted: Option<&str>,
+) -> Result<Option<String>, KubeError> {
+    if let Some(w) = wanted {
+        return Ok(Some(w.to_string()));
+    }
+    match config.current_context.as_deref() {
+        Some(c) if !c.is_empty() => Ok(Some(c.to_string())),
+        _ => {
+            let names: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
+            Err(KubeError::Config(if names.is_empty() {
+                format!(
+                    "the kubeconfig {source} has no current context and defines no contexts: pass --kubeconfig with a working file, or the API server with --server"
+                )
+            } else {
+                format!(
+                    "the kubeconfig {source} has no current context: pass --context NAME (contexts: {}) or run `kubectl config use-context NAME`",
+                    names.join(", ")
+                )
+            }))
+        }
     }
 }
 
@@ -115,7 +209,7 @@ fn check_ca_file(path: &std::path::Path) -> Result<(), KubeError> {
 pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, String), KubeError> {
     let timeout = parse_request_timeout(&args.request_timeout).map_err(KubeError::Config)?;
     let (mut config, context) = match load_kubeconfig(args)? {
-        Some(kubeconfig) => {
+        Some((kubeconfig, source)) => {
             let names = |items: Vec<String>| items.join(", ");
             if let Some(wanted) = &args.context
                 && !kubeconfig.contexts.iter().any(|c| &c.name == wanted)
@@ -147,10 +241,7 @@ pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, Str
                     )
                 )));
             }
-            let context = args
-                .context
-                .clone()
-                .or_else(|| kubeconfig.current_context.clone());
+            let context = pick_context(&kubeconfig, &source, args.context.as_deref())?;
             let options = KubeConfigOptions {
                 context: args.context.clone(),
                 cluster: args.cluster.clone(),
@@ -172,10 +263,13 @@ pub async fn kube_client(args: &GlobalArgs) -> Result<(Kube, Option<String>, Str
             }
             (None, Ok(config)) => (config, None),
             (None, Err(_)) => {
-                return Err(KubeError::Config(
-                    "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config (or give the API server with --server)"
-                        .into(),
-                ));
+                return Err(KubeError::Config(match std::env::var_os("KUBECONFIG") {
+                    Some(v) if !v.is_empty() => format!(
+                        "none of the files in KUBECONFIG exists ({}): point KUBECONFIG at your kubeconfig, or pass --kubeconfig (or give the API server with --server)",
+                        v.to_string_lossy()
+                    ),
+                    _ => "no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config (or give the API server with --server)".into(),
+                }));
             }
         },
     };
@@ -257,10 +351,14 @@ async fn aws_clients(args: &GlobalArgs) -> Result<Aws, AwsError> {
         );
     }
     if let Some(region) = &args.region {
+        crate::aws::check_region(region)?;
         loader = loader.region(Region::new(region.clone()));
     }
     let sdk = loader.load().await;
     let region = sdk.region().ok_or(AwsError::NoRegion)?.to_string();
+    // Before any request, whichever of --region, AWS_REGION or the profile
+    // gave it (qa D-M7).
+    crate::aws::check_region(&region)?;
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| AwsError::NoCredentials("no credentials provider".into()))?;
@@ -363,5 +461,72 @@ mod tests {
             Ok(Some(Duration::from_secs(60)))
         );
         assert!(parse_request_timeout("soon").is_err());
+    }
+
+    // qa D-W10: kubectl skips the files of KUBECONFIG that do not exist.
+    #[test]
+    fn missing_files_in_kubeconfig_are_skipped_as_kubectl_does() {
+        let value = std::ffi::OsString::from("/nonexistent/config::/real/a:/real/b");
+        let paths = existing_paths(&value, |p| p.starts_with("/real"));
+        assert_eq!(
+            paths,
+            vec![PathBuf::from("/real/a"), PathBuf::from("/real/b")]
+        );
+        assert!(existing_paths(&value, |_| false).is_empty());
+    }
+
+    // qa D-M10: "failed to determine current context" named no fix.
+    #[test]
+    fn no_current_context_names_the_file_the_contexts_and_the_fix() {
+        let config = Kubeconfig::from_yaml(
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n- name: b\n  context: {cluster: c, user: u}\n",
+        )
+        .expect("yaml");
+        let err = pick_context(&config, "/k/config", None).expect_err("no current");
+        assert_eq!(
+            err.to_string(),
+            "the kubeconfig /k/config has no current context: pass --context NAME (contexts: a, b) or run `kubectl config use-context NAME`"
+        );
+        assert_eq!(
+            pick_context(&config, "/k/config", Some("b")).expect("given"),
+            Some("b".into())
+        );
+        let empty = Kubeconfig::default();
+        let err = pick_context(&empty, "/dev/null", None).expect_err("empty");
+        assert!(err.to_string().contains("defines no contexts"), "{err}");
+    }
+
+    // qa D-M10: the parser's snippet was folded into the one line.
+    #[test]
+    fn garbage_yaml_is_one_line_naming_the_file_and_the_position() {
+        let dir = std::env::temp_dir().join(format!("kubectl-nlb-garbage-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("config");
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: Config\nclusters: [\n  - {name: x\n: : :\n",
+        )
+        .expect("write");
+        let err = read_kubeconfig(&path).expect_err("garbage").to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("line"), "{err}");
+        assert!(!err.contains(" | "), "no snippet: {err}");
+    }
+
+    // qa D-M8: `--soak -5s` got clap's "use -- -5" hint.
+    #[test]
+    fn negative_durations_are_refused_as_negative() {
+        let err = parse_request_timeout("-5s").expect_err("negative");
+        assert!(err.contains("durations cannot be negative"), "{err}");
+        assert!(
+            refuse_negative("--soak", "-5")
+                .expect_err("-5")
+                .contains("cannot be negative")
+        );
+        let err = refuse_negative("--soak", "--yes").expect_err("a flag");
+        assert!(err.contains("not a duration"), "{err}");
+        assert_eq!(refuse_negative("--soak", "5s"), Ok(()));
     }
 }

@@ -12,6 +12,7 @@ mod context;
 mod error;
 mod k8s;
 mod model;
+mod names;
 mod observe;
 mod switch;
 mod translate;
@@ -33,6 +34,10 @@ fn main() -> ExitCode {
         let mut out = std::io::stdout().lock();
         let _ = cmd::complete::answer(&argv[2..], &mut out);
         return ExitCode::from(EXIT_OK);
+    }
+    if let Err(message) = cli::check_dry_run_spacing(&argv) {
+        eprintln!("error: {message}");
+        return ExitCode::from(EXIT_ERROR);
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -82,6 +87,9 @@ fn one_line(message: &str) -> String {
 }
 
 async fn run(cli: &Cli, ui: &ui::Ui) -> Result<(), Error> {
+    // Names the API server would refuse are refused here, with its rule,
+    // before any client is built (qa D-M6).
+    names::check_cli(cli).map_err(Error::Invalid)?;
     match &cli.command {
         Command::Audit(args) => cmd::audit::run(&cli.global, args, ui).await,
         Command::BindHostnetwork(args) => cmd::bind::run(&cli.global, args, ui).await,

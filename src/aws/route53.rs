@@ -73,15 +73,58 @@ impl Route53 {
     /// Resolves `--zone`: a zone id (`Z…`, with or without `/hostedzone/`) or a
     /// zone name. A name that matches several zones (public and private) is
     /// returned as all of them.
+    ///
+    /// It asks for that zone only (GetHostedZone by id, ListHostedZonesByName
+    /// by name), so `--zone` works for an identity that may not list every
+    /// zone, as the access-denied message of ListHostedZones promises (qa D-M7).
     pub async fn find_zones(&self, wanted: &str) -> Result<Vec<Zone>, AwsError> {
         let wanted_id = short_zone_id(wanted);
         let wanted_name = wanted.trim_end_matches('.').to_ascii_lowercase();
-        Ok(self
-            .zones()
-            .await?
-            .into_iter()
-            .filter(|z| z.id == wanted_id || z.name.to_ascii_lowercase() == wanted_name)
-            .collect())
+        self.pace().await;
+        if looks_like_zone_id(&wanted_id) {
+            return match self.client.get_hosted_zone().id(&wanted_id).send().await {
+                Ok(out) => Ok(out
+                    .hosted_zone()
+                    .map(|z| Zone {
+                        id: short_zone_id(z.id()),
+                        name: z.name().trim_end_matches('.').to_string(),
+                    })
+                    .into_iter()
+                    .collect()),
+                Err(e) => {
+                    let e = sdk_error("GetHostedZone", &self.endpoint, e);
+                    match &e {
+                        AwsError::Api { code, .. }
+                            if code == "NoSuchHostedZone" || code == "InvalidInput" =>
+                        {
+                            Ok(Vec::new())
+                        }
+                        _ => Err(e),
+                    }
+                }
+            };
+        }
+        // Zones come sorted by name from the one asked for; a name can belong
+        // to several zones (public and private), all on the first page.
+        let out = self
+            .client
+            .list_hosted_zones_by_name()
+            .dns_name(&wanted_name)
+            .max_items(100)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListHostedZonesByName", &self.endpoint, e))?;
+        let mut zones: Vec<Zone> = out
+            .hosted_zones()
+            .iter()
+            .map(|z| Zone {
+                id: short_zone_id(z.id()),
+                name: z.name().trim_end_matches('.').to_string(),
+            })
+            .filter(|z| z.name.to_ascii_lowercase() == wanted_name)
+            .collect();
+        zones.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        Ok(zones)
     }
 
     /// Every record set of a zone, following Route 53's name/type/identifier paging.
@@ -335,6 +378,15 @@ fn record_model(zone: &Zone, r: &aws_sdk_route53::types::ResourceRecordSet) -> D
 }
 
 /// `/hostedzone/Z123` → `Z123`.
+/// Zone ids are upper-case letters and digits (`Z0123456789ABCDEFGHIJ`);
+/// zone names are lower-case by habit and have dots.
+pub fn looks_like_zone_id(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 pub fn short_zone_id(id: &str) -> String {
     id.trim_start_matches("/hostedzone/").to_string()
 }
@@ -342,6 +394,18 @@ pub fn short_zone_id(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // qa D-M7: --zone by id asks for that zone, by name lists by name.
+    #[test]
+    fn zone_ids_and_zone_names_are_told_apart() {
+        assert!(looks_like_zone_id("Z0123456789ABCDEFGHIJ"));
+        assert!(looks_like_zone_id(&short_zone_id(
+            "/hostedzone/Z1D633PJN98FT9"
+        )));
+        assert!(!looks_like_zone_id("example.com"));
+        assert!(!looks_like_zone_id("internal"));
+        assert!(!looks_like_zone_id(""));
+    }
 
     #[test]
     fn zone_ids_lose_their_prefix() {

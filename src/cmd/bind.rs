@@ -40,6 +40,7 @@ pub fn parse_workload(text: &str) -> Result<(&'static str, &str), Error> {
     if name.is_empty() {
         return Err(Error::Invalid(format!("\"{text}\" names no workload")));
     }
+    crate::names::workload(kind, name).map_err(Error::Invalid)?;
     Ok((kind, name))
 }
 

@@ -62,7 +62,7 @@ fn resolve(dynamic: Dynamic, args: &GlobalArgs, namespace: Option<&str>) -> Vec<
     ) {
         return from_cluster(dynamic, args, namespace);
     }
-    let Ok(Some(kubeconfig)) = context::load_kubeconfig(args) else {
+    let Ok(Some((kubeconfig, _))) = context::load_kubeconfig(args) else {
         return Vec::new();
     };
     match dynamic {

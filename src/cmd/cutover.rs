@@ -41,8 +41,7 @@ fn check_flags(a: &CutoverStart) -> Result<Request, Error> {
         .ok_or_else(|| Error::Invalid("--preserve-client-ip=true|false is required".into()))?;
     let switch = engine::check_switch_flags(&a.switch)?;
     if let Some(name) = &a.new_name {
-        preflight::check_service_name(name)
-            .map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
+        crate::names::service(name).map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
         if *name == service {
             return Err(Error::Invalid(format!(
                 "--new-name {name} is the Service being replaced; pick another name"

@@ -1375,6 +1375,7 @@ pub const MAX_DURATION_SECS: u64 = 7 * 24 * 3600;
 /// A duration flag: a number of seconds, or `30s`, `2m`, `1h`; at most a week.
 pub fn duration(flag: &str, text: &str) -> Result<Duration, Error> {
     let text = text.trim();
+    crate::context::refuse_negative(flag, text).map_err(Error::Invalid)?;
     let parsed = match text.parse::<u64>() {
         Ok(secs) => Some(Duration::from_secs(secs)),
         Err(_) => humantime::parse_duration(text).ok(),

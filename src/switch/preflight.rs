@@ -140,25 +140,6 @@ pub fn default_new_name(name: &str, preserve_client_ip: bool) -> String {
     format!("{base}{suffix}")
 }
 
-/// A Service name is an RFC 1035 label: 1–63 of `a-z0-9-`, starting with a
-/// letter and ending with a letter or digit.
-pub fn check_service_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "\"{name}\" is not a valid Service name: use 1–63 lowercase letters, digits and '-', starting with a letter"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,16 +283,6 @@ mod tests {
         );
         let long = default_new_name(&"a".repeat(63), true);
         assert_eq!(long.len(), 63);
-        assert!(check_service_name(&long).is_ok());
-    }
-
-    #[test]
-    fn service_names_are_checked() {
-        for good in ["a", "frontend-2", "x1"] {
-            assert!(check_service_name(good).is_ok(), "{good}");
-        }
-        for bad in ["", "Frontend", "1abc", "abc-", "a_b", &"a".repeat(64)] {
-            assert!(check_service_name(bad).is_err(), "{bad}");
-        }
+        assert!(crate::names::service(&long).is_ok());
     }
 }

@@ -10,14 +10,18 @@ pub fn parse(text: &str) -> Result<Vec<u8>, String> {
     let mut out: Vec<u8> = Vec::new();
     for part in text.split(',') {
         let part = part.trim();
+        // A number too big for any integer type, or a negative one, is still
+        // a number: it is out of range, not "not a whole number" (qa D-M5).
+        let digits = part.strip_prefix('-').unwrap_or(part);
+        let is_number = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
         let w: u8 = match part.parse::<u32>() {
             Ok(w) if (1..=100).contains(&w) => w as u8,
-            Ok(w) => {
+            _ if is_number => {
                 return Err(format!(
-                    "--weights {text}: {w} is out of range (each step is 1–100); {hint}"
+                    "--weights {text}: {part} is out of range (each step is 1–100); {hint}"
                 ));
             }
-            Err(_) => {
+            Err(_) | Ok(_) => {
                 return Err(format!(
                     "--weights {text}: \"{part}\" is not a whole number; {hint}"
                 ));
@@ -61,12 +65,26 @@ mod tests {
             ("10,50", "last step must be 100"),
             ("abc", "not a whole number"),
             ("10,,100", "not a whole number"),
-            ("-5,100", "not a whole number"),
+            ("-5,100", "-5 is out of range"),
+            ("1.5,100", "not a whole number"),
             ("", "empty"),
         ] {
             let err = parse(bad).expect_err(bad);
             assert!(err.contains(why), "{bad}: {err}");
             assert!(err.contains("--weights"), "{bad}: {err}");
+        }
+    }
+
+    // qa D-M5: 99999999999 overflowed the parse and was called "not a whole number".
+    #[test]
+    fn a_number_too_big_for_any_step_is_out_of_range() {
+        for big in ["99999999999,100", "10,18446744073709551616"] {
+            let err = parse(big).expect_err(big);
+            assert!(
+                err.contains("is out of range (each step is 1–100)"),
+                "{err}"
+            );
+            assert!(!err.contains("whole number"), "{err}");
         }
     }
 }

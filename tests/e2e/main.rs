@@ -8,6 +8,7 @@ mod cutover;
 mod dist;
 mod fidelity;
 mod hardening;
+mod messages;
 mod migrate;
 mod sandbox;
 mod semantics;
