@@ -315,7 +315,7 @@ mod tests {
     fn enum_values_complete() {
         assert_eq!(
             run(&["audit", "-o", ""]).candidates,
-            vec!["json", "table", "yaml"]
+            vec!["json", "table", "wide", "yaml"]
         );
         assert_eq!(
             run(&["audit", "--output=j"]).candidates,
