@@ -136,16 +136,26 @@ impl Stored {
         Ok(())
     }
 
+    /// Before a Route 53 write: the journal must still be the one this
+    /// process last wrote. An abort journals itself first, so a driver never
+    /// writes records under an abort's restore, nor fails on them after it.
+    async fn fence(&self, ctx: &Context) -> Result<(), Error> {
+        let j = &self.journal;
+        let current = ctx
+            .kube
+            .config_map(&j.namespace, &journal_name(&j.old_service))
+            .await?;
+        match current {
+            Some(cm) if cm.metadata.resource_version == self.resource_version => Ok(()),
+            _ => Err(self.conflict(ctx).await),
+        }
+    }
+
     /// Why the journal changed under this process: an abort (it then stops
     /// here, qa D-M2), or another driver.
     async fn conflict(&self, ctx: &Context) -> Error {
         let j = &self.journal;
-        let aborted = match load(ctx, &j.namespace, &j.old_service).await {
-            Ok(None) => true,
-            Ok(Some(s)) => s.journal.aborting(),
-            Err(_) => false,
-        };
-        if aborted {
+        if was_aborted(ctx, j).await {
             return Error::Aborted(format!(
                 "the {} of {}/{} was aborted while this process drove it; it stopped here and changed nothing more",
                 j.kind.command(),
@@ -279,6 +289,14 @@ pub async fn drive(
         ))),
     };
     release_lease(ctx, stored).await;
+    // An error met after an abort began (a record the restore put back, a
+    // Service it deleted) is the abort's doing: say so, not how to resume.
+    let result = match result {
+        Err(Error::Kube(_) | Error::Aws(_)) if was_aborted(ctx, &stored.journal).await => {
+            Err(stored.conflict(ctx).await)
+        }
+        other => other,
+    };
     // A Kubernetes or AWS error mid-switch leaves a journalled, resumable
     // state: say where it stopped and how to go on, not only what failed.
     result.map_err(|e| match e {
@@ -289,6 +307,15 @@ pub async fn drive(
         )),
         other => other,
     })
+}
+
+/// The journal is gone, or says an abort began.
+async fn was_aborted(ctx: &Context, j: &Journal) -> bool {
+    match load(ctx, &j.namespace, &j.old_service).await {
+        Ok(None) => true,
+        Ok(Some(s)) => s.journal.aborting(),
+        Err(_) => false,
+    }
 }
 
 /// Gives the switch up when this process stops driving it, if its journal
@@ -763,6 +790,8 @@ async fn convert(
         }
     }
     let batch = switch::dns::convert(&j.original_records, &j.old_lb, new, &j.ids);
+    stored.fence(ctx).await?;
+    let j = &stored.journal;
     apply(
         ctx,
         ui,
@@ -791,6 +820,7 @@ async fn shift(
     if !reading.ok {
         return roll_back(ctx, ui, stored, reading, out).await;
     }
+    stored.fence(ctx).await?;
     let j = &stored.journal;
     let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, weight);
     apply(
@@ -966,6 +996,8 @@ async fn collapse(
     let current = current_records(ctx, j).await?;
     let batch = switch::dns::collapse(&j.original_records, &current, new, &j.ids)
         .map_err(|e| Error::Invalid(format!("{e}, then {}", next_commands(j))))?;
+    stored.fence(ctx).await?;
+    let j = &stored.journal;
     apply(ctx, ui, j, "records point at the new NLB only", &batch, out).await?;
     let drain = match j.settings.drain_secs {
         Some(d) => d,

@@ -285,7 +285,7 @@ fn bash_completes_flags_and_values_after_the_subcommand() {
     );
     assert_eq!(
         bash_completes(&["kubectl-nlb", "audit", "-o", ""]),
-        "table yaml json"
+        "table wide yaml json"
     );
     assert!(bash_completes(&["kubectl-nlb", "cutover", ""]).contains("resume"));
 }
