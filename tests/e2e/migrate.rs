@@ -557,3 +557,30 @@ async fn killed_after_creating_the_service_then_abort_or_resume() {
     assert!(service(&sandbox, "shop", "checkout").await.is_none());
     assert!(service(&sandbox, "shop", "checkout-lbc").await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_the_api_server_or_the_lbc_would_refuse_are_reported_not_emitted() {
+    // qa D-W12: duplicate port names and numbers, an empty tag key and the
+    // name CheckOut passed through with exit 0.
+    let env = Env { vars: vec![] };
+    let file = format!("{FIXTURES}/api-would-reject.yaml");
+    for output in ["yaml", "json"] {
+        let r = run(&env, &["migrate", "-f", &file, "-o", output]).await;
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "nothing emitted: {}", r.stdout);
+        for code in [
+            "service-name-invalid",
+            "port-name-duplicate",
+            "port-duplicate",
+            "tags-empty-key",
+        ] {
+            assert!(r.stderr.contains(code), "{code}: {}", r.stderr);
+        }
+        let last = r.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: cannot migrate as it is")
+                && last.contains("service-name-invalid"),
+            "{last}"
+        );
+    }
+}
