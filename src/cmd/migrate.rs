@@ -752,6 +752,13 @@ async fn single(
     if let Some(name) = &a.new_name {
         translate::validate_name(name).map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
     }
+    // A run that would change things and cannot be confirmed is refused
+    // before anything is read or printed, as cutover does: a script gets
+    // one error line, not a 30-line report and then a refusal (qa D-C3).
+    let executes = a.output.is_none() && a.dry_run == DryRun::None;
+    if executes {
+        ui.check_confirmable(a.yes)?;
+    }
     let ctx = Context::build(global).await?;
     let ns = ctx.namespace.clone();
     let old = ctx
@@ -797,12 +804,15 @@ async fn single(
         )?;
         return blocked;
     }
-    // Executing: everything that can refuse, before the first write.
-    {
+    // Executing: everything that can refuse, before the first write. The
+    // report is printed here only when it is why the run stops; otherwise
+    // it is part of the plan below, printed once (qa D-C1: it came twice).
+    if p.translation.is_blocked() {
         let mut err = std::io::stderr().lock();
         write_report(&mut err, &p.source, &p.translation)?;
+        drop(err);
+        return check_blocked(std::iter::once((p.source.as_str(), &p.translation)));
     }
-    check_blocked(std::iter::once((p.source.as_str(), &p.translation)))?;
     let Some(journal) = journal else {
         return Err(Error::Invalid(p.records.err().unwrap_or_default()));
     };
@@ -827,7 +837,6 @@ async fn single(
         )?;
         return Ok(());
     }
-    ui.check_confirmable(a.yes)?;
     let missing = cl
         .namespaces
         .get(&ns)

@@ -175,6 +175,15 @@ async fn without_a_record_it_creates_the_service_and_says_so() {
         "{}",
         r.stdout
     );
+    // qa D-C1: the report came twice, once alone and once in the plan.
+    assert_eq!(
+        r.stderr
+            .matches("Translation of service web/static-eip")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
     let new = service(&sandbox, "web", "static-eip-lbc")
         .await
         .expect("new Service");
@@ -556,6 +565,16 @@ async fn killed_after_creating_the_service_then_abort_or_resume() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(service(&sandbox, "shop", "checkout").await.is_none());
     assert!(service(&sandbox, "shop", "checkout-lbc").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_or_yes_migrate_refuses_before_printing_its_report() {
+    // qa D-C3: the 30-line report came first, then "not a terminal".
+    let (sandbox, env) = sandbox().await;
+    let before = inventory(&sandbox).await;
+    let r = run(&env, &["migrate", "checkout", "-n", "shop"]).await;
+    assert_one_line_error(&r, "not a terminal");
+    assert_eq!(inventory(&sandbox).await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
