@@ -1546,12 +1546,24 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
             j.namespace
         )?;
     }
-    writeln!(
-        out,
-        "Journal: configmap/{} (status, resume, abort work from any point)",
-        journal_name(&j.old_service)
-    )?;
+    writeln!(out, "{}", journal_line(j))?;
     Ok(())
+}
+
+/// What the journal offers. Without records to move, the run deletes its
+/// journal once the new Service is ready, so abort cannot undo it then:
+/// say what stays and how to remove it rather than promise an undo.
+fn journal_line(j: &Journal) -> String {
+    let name = journal_name(&j.old_service);
+    if j.original_records.is_empty() {
+        format!(
+            "Journal: configmap/{name} while the new Service comes up (status, resume, abort work until then); it is deleted once service/{new} is ready, and service/{new} stays: remove it with `kubectl delete service {new} -n {ns}`",
+            new = j.new_service,
+            ns = j.namespace
+        )
+    } else {
+        format!("Journal: configmap/{name} (status, resume, abort work from any point)")
+    }
 }
 
 // --- the verbs over a journal: status, resume, abort (cutover and migrate) ---

@@ -184,6 +184,15 @@ async fn without_a_record_it_creates_the_service_and_says_so() {
         "{}",
         r.stderr
     );
+    // No record to move: the journal goes when the Service is ready, so the
+    // plan must not promise an abort from any point; it says what stays.
+    assert!(
+        !r.stderr.contains("work from any point")
+            && r.stderr
+                .contains("remove it with `kubectl delete service static-eip-lbc -n web`"),
+        "{}",
+        r.stderr
+    );
     let new = service(&sandbox, "web", "static-eip-lbc")
         .await
         .expect("new Service");
