@@ -9,7 +9,7 @@ use crate::aws::elbv2::NewTargetGroup;
 use crate::bind::{self, Plan, Request, ServiceStep, TargetChoice, TargetGroupStep};
 use crate::classify::TargetType;
 use crate::cli::{BindArgs, DryRun, GlobalArgs, ManifestOutput, SchemeArg, TargetTypeArg};
-use crate::context::{Context, parse_request_timeout};
+use crate::context::Context;
 use crate::error::Error;
 use crate::model::Detection;
 use crate::ui::{Ui, render};
@@ -76,9 +76,8 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
     // Everything that needs no peer is checked before the first request.
     let (kind, name) = parse_workload(&args.workload)?;
     check_sources(args)?;
-    let timeout = parse_request_timeout(&args.timeout)
-        .map_err(|e| Error::Invalid(e.replace("--request-timeout", "--timeout")))?
-        .unwrap_or(Duration::from_secs(300));
+    // The same parser as cutover's --timeout: 0 is refused, not the default.
+    let timeout = super::switch::timeout("--timeout", &args.timeout)?;
     if args.dry_run == DryRun::Server && args.create_target_group {
         return Err(Error::Invalid(
             "--dry-run=server needs an existing target group (the controller's webhook checks it in AWS); use --dry-run=client with --create-target-group".into(),

@@ -769,6 +769,19 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
             ],
             "--dry-run=server needs an existing target group",
         ),
+        // qa D-C6: 0 meant the 5-minute default, and the wait ran on.
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ok-instance",
+                "--timeout",
+                "0",
+            ],
+            "--timeout 0: every wait needs a limit",
+        ),
     ];
     for (args, needle) in cases {
         let mut full = vec!["bind-hostnetwork"];
