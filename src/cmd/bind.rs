@@ -83,6 +83,12 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
             "--dry-run=server needs an existing target group (the controller's webhook checks it in AWS); use --dry-run=client with --create-target-group".into(),
         ));
     }
+    // A run that would change things and cannot be confirmed is refused
+    // before anything is read or printed, as cutover does (qa D-C3: the
+    // plan came first, then "not a terminal").
+    if args.output.is_none() && args.dry_run == DryRun::None {
+        ui.check_confirmable(args.yes)?;
+    }
     let target_type = match args.target_type {
         TargetTypeArg::Instance => TargetType::Instance,
         TargetTypeArg::Ip => TargetType::Ip,

@@ -796,7 +796,8 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         );
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     }
-    // Without --yes and without a terminal, nothing is changed either.
+    // Without --yes and without a terminal, nothing is changed either, and
+    // the refusal comes first, alone (qa D-C3: after the whole plan).
     let refused = run(
         &env,
         &[
@@ -811,7 +812,7 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         ],
     )
     .await;
-    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    crate::util::assert_one_line_error(&refused, "not a terminal");
     assert!(refused.stderr.contains("pass --yes"), "{}", refused.stderr);
     // No sources known: no load balancer and no --source-cidr.
     let blind = run(
