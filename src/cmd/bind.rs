@@ -365,6 +365,26 @@ async fn manifests(ctx: &Context, plan: &Plan) -> Result<Vec<Value>, Error> {
             out.push(manifest.clone());
             name.clone()
         }
+        ServiceStep::AddPorts { name, ports } => {
+            // The Service as it will be: today's, with the ports added.
+            if let Some(mut svc) = ctx.kube.service_object(&plan.namespace, name).await? {
+                let spec = svc.spec.get_or_insert_with(Default::default);
+                let list = spec.ports.get_or_insert_with(Vec::new);
+                for p in ports {
+                    let port = serde_json::from_value(p.clone())
+                        .map_err(|e| Error::Invalid(format!("encoding a Service port: {e}")))?;
+                    list.push(port);
+                }
+                svc.metadata.managed_fields = None;
+                svc.status = None;
+                let mut v = serde_json::to_value(&svc)
+                    .map_err(|e| Error::Invalid(format!("encoding the Service: {e}")))?;
+                v["apiVersion"] = "v1".into();
+                v["kind"] = "Service".into();
+                out.push(v);
+            }
+            name.clone()
+        }
         ServiceStep::Reuse { name } => name.clone(),
     };
     let service = ctx.kube.service(&plan.namespace, &service_name).await?;
@@ -427,6 +447,15 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
     match &plan.service {
         ServiceStep::Reuse { name } => writeln!(out, "  - reuse Service {name}")?,
         ServiceStep::Create { name, .. } => writeln!(out, "  - create Service {name}")?,
+        ServiceStep::AddPorts { name, ports } => writeln!(
+            out,
+            "  - add port(s) {} to Service {name}, made by an earlier run (its other ports stay)",
+            ports
+                .iter()
+                .map(|p| format!("{} ({})", p["name"].as_str().unwrap_or("?"), p["port"]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?,
     }
     for p in &plan.ports {
         match &p.target_group {
@@ -602,6 +631,18 @@ async fn apply(
                 out,
                 "service/{name} {}",
                 if created { "created" } else { "unchanged" }
+            )?;
+            name.clone()
+        }
+        ServiceStep::AddPorts { name, ports } => {
+            let added = ctx
+                .kube
+                .add_service_ports(&plan.namespace, name, ports)
+                .await?;
+            writeln!(
+                out,
+                "service/{name} {}",
+                if added { "configured" } else { "unchanged" }
             )?;
             name.clone()
         }
