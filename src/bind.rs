@@ -122,6 +122,10 @@ pub struct World {
     /// Target groups that already carry the names `--create-target-group`
     /// would give: an earlier run made them, and a re-run reuses them.
     pub created_earlier: Vec<TargetGroup>,
+    /// The listeners of the load balancer a new listener would go on (the
+    /// existing one, or the one `--create-load-balancer` reuses): port →
+    /// the ARNs of the target groups it forwards to.
+    pub listeners: BTreeMap<i32, Vec<String>>,
 }
 
 /// An NLB `bind-hostnetwork` creates in front of the new target groups.
@@ -133,6 +137,8 @@ pub struct NewLoadBalancer {
     pub subnet_cidrs: Vec<String>,
     /// It exists from an earlier run and will be reused.
     pub exists: bool,
+    /// Its ARN, when it exists.
+    pub arn: Option<String>,
     /// Its security groups, when it exists.
     pub security_groups: Vec<String>,
 }
@@ -733,6 +739,14 @@ fn target_group_step(
                 .iter()
                 .find(|tg| tg.name == name)
                 .map(|tg| tg.arn.clone());
+            let listener_on = world
+                .load_balancer
+                .as_ref()
+                .map(|lb| lb.arn.clone())
+                .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone()));
+            if listener_on.is_some() {
+                check_listener_port(world, p, existing_arn.as_deref())?;
+            }
             Ok(TargetGroupStep::Create {
                 existing_arn,
                 name,
@@ -747,17 +761,56 @@ fn target_group_step(
                         format!("{}/{}/{}:{}", w.namespace, w.kind, w.name, p.label()),
                     ),
                 ],
-                listener_on: world
-                    .load_balancer
-                    .as_ref()
-                    .map(|lb| lb.arn.clone())
-                    .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone())),
+                listener_on,
                 preserve_client_ip: req.preserve_client_ip.unwrap_or_else(|| {
                     traffic::default_preserve(req.target_type == TargetType::Instance, protocol)
                 }),
             })
         }
     }
+}
+
+/// A listener port forwards to one target group: when the load balancer
+/// already listens on the port for another group, creating the new group
+/// would only fail later, at CreateListener, and leave it behind. Found
+/// here, before anything is made. A listener that forwards to the group an
+/// earlier run made is that run's, and is reused.
+fn check_listener_port(
+    world: &World,
+    p: &ContainerPort,
+    ours: Option<&str>,
+) -> Result<(), PlanError> {
+    let Some(groups) = world.listeners.get(&p.container_port) else {
+        return Ok(());
+    };
+    if groups.iter().any(|g| Some(g.as_str()) == ours) {
+        return Ok(());
+    }
+    let lb = world
+        .load_balancer
+        .as_ref()
+        .map(|lb| lb.name.clone())
+        .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone()))
+        .unwrap_or_default();
+    let to = groups
+        .iter()
+        .map(|g| tg_name_of(g))
+        .collect::<Vec<_>>()
+        .join(", ");
+    fail(format!(
+        "load balancer {lb} already listens on port {} (forwarding to target group {to}), and the binding's listener for port {} of {}/{} needs that port; the listener port is the container port, so remove or move that listener, or bind behind another NLB (--load-balancer NAME, or --create-load-balancer for one of the binding's own)",
+        p.container_port,
+        p.label(),
+        world.workload.kind,
+        world.workload.name
+    ))
+}
+
+/// `arn:…:targetgroup/NAME/ID` → `NAME`; the ARN itself when not of that form.
+fn tg_name_of(arn: &str) -> &str {
+    arn.split_once(":targetgroup/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or(arn)
 }
 
 /// What the traffic decision needs from the request and the world.
@@ -1319,6 +1372,41 @@ mod tests {
     }
 
     #[test]
+    fn a_listener_port_taken_by_another_target_group_is_refused_before_anything() {
+        // qa: CreateListener failed after the target group was created.
+        let mut req = request();
+        req.target = TargetChoice::Create;
+        let mut w = world();
+        w.listeners.insert(
+            80,
+            vec!["arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/someone/abc".into()],
+        );
+        let err = plan(&req, &w).unwrap_err();
+        assert!(
+            err.0
+                .contains("load balancer web already listens on port 80")
+                && err.0.contains("target group someone")
+                && err.0.contains("--create-load-balancer"),
+            "{}",
+            err.0
+        );
+        // The listener an earlier run made for its own group is reused.
+        let name = target_group_name("edge", "edge-proxy", &w.workload.ports[0]);
+        w.created_earlier.push(TargetGroup {
+            arn: "arn:tg/ours".into(),
+            name,
+            ..Default::default()
+        });
+        w.listeners.insert(80, vec!["arn:tg/ours".into()]);
+        assert!(plan(&req, &w).is_ok());
+        // Another port is free.
+        req.ports = vec!["https".into()];
+        let mut w = world();
+        w.listeners.insert(80, vec!["arn:tg/other".into()]);
+        assert!(plan(&req, &w).is_ok());
+    }
+
+    #[test]
     fn a_created_target_group_is_tagged_for_the_controller() {
         let mut req = request();
         req.target = TargetChoice::Create;
@@ -1352,6 +1440,7 @@ mod tests {
             subnets: vec!["subnet-a".into()],
             subnet_cidrs: vec!["10.0.0.0/20".into()],
             exists: false,
+            arn: None,
             security_groups: vec![],
         });
         let plan = plan(&req, &w).expect("plan");

@@ -270,6 +270,21 @@ async fn observe(
         (Some(vpc), true) => Some(new_load_balancer(ctx, args, &workload, vpc).await?),
         _ => None,
     };
+    // The listeners of the NLB a new listener would go on, so that a port
+    // already taken is refused before any target group is made.
+    let front_arn = match (&load_balancer, &new_load_balancer) {
+        (Some(lb), _) => Some(lb.arn.clone()),
+        (None, Some(new)) => new.arn.clone(),
+        (None, None) => None,
+    };
+    let mut listeners: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
+    if args.create_target_group
+        && let Some(arn) = front_arn
+    {
+        for (port, tg) in elbv2.listener_targets(&arn).await? {
+            listeners.entry(port).or_default().push(tg);
+        }
+    }
     let cluster = match lbc {
         Detection::Found(l) => l.cluster_name,
         _ => None,
@@ -289,6 +304,7 @@ async fn observe(
             tags,
             new_load_balancer,
             created_earlier,
+            listeners,
         },
         cluster,
     ))
@@ -313,6 +329,7 @@ async fn new_load_balancer(
         let cidrs = ctx.aws.ec2.subnets(SubnetQuery::Ids(&subnets)).await?;
         return Ok(bind::NewLoadBalancer {
             name,
+            arn: Some(lb.arn.clone()),
             scheme: lb.scheme.unwrap_or_else(|| scheme.to_string()),
             subnet_cidrs: cidrs.into_iter().map(|s| s.cidr).collect(),
             subnets,
@@ -351,6 +368,7 @@ async fn new_load_balancer(
         subnets: subnets.iter().map(|s| s.id.clone()).collect(),
         subnet_cidrs: subnets.into_iter().map(|s| s.cidr).collect(),
         exists: false,
+        arn: None,
         security_groups: Vec::new(),
     })
 }

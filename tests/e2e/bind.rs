@@ -608,6 +608,42 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         .await
         .expect("create");
 
+    // An NLB of the user's own whose port 80 already forwards to another
+    // target group: a new listener there cannot be made.
+    let busy = user_nlb(&sandbox, "user-busy").await;
+    let busy_tg = make_target_group(
+        &sandbox,
+        "someone-80",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    let elb = &sandbox.aws_internal().elb;
+    let busy_arn = elb
+        .describe_load_balancers()
+        .names(&busy)
+        .send()
+        .await
+        .expect("lb")
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .expect("arn")
+        .to_string();
+    elb.create_listener()
+        .load_balancer_arn(&busy_arn)
+        .protocol(elb::types::ProtocolEnum::Tcp)
+        .port(80)
+        .default_actions(
+            elb::types::Action::builder()
+                .r#type(elb::types::ActionTypeEnum::Forward)
+                .target_group_arn(&busy_tg)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("listener");
+
     let before = inventory(&sandbox).await;
     let src = ["--source-cidr", "10.0.0.0/16", "--yes"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -781,6 +817,21 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
                 "0",
             ],
             "--timeout 0: every wait needs a limit",
+        ),
+        // A listener port already taken: found before any target group is
+        // made (it failed at CreateListener, after creating one).
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--port",
+                "http",
+                "--create-target-group",
+                "--load-balancer",
+                &busy,
+            ],
+            "load balancer user-busy already listens on port 80 (forwarding to target group someone-80)",
         ),
     ];
     for (args, needle) in cases {
