@@ -122,6 +122,10 @@ pub struct World {
     /// Target groups that already carry the names `--create-target-group`
     /// would give: an earlier run made them, and a re-run reuses them.
     pub created_earlier: Vec<TargetGroup>,
+    /// The listeners of the load balancer a new listener would go on (the
+    /// existing one, or the one `--create-load-balancer` reuses): port →
+    /// the ARNs of the target groups it forwards to.
+    pub listeners: BTreeMap<i32, Vec<String>>,
 }
 
 /// An NLB `bind-hostnetwork` creates in front of the new target groups.
@@ -133,6 +137,8 @@ pub struct NewLoadBalancer {
     pub subnet_cidrs: Vec<String>,
     /// It exists from an earlier run and will be reused.
     pub exists: bool,
+    /// Its ARN, when it exists.
+    pub arn: Option<String>,
     /// Its security groups, when it exists.
     pub security_groups: Vec<String>,
 }
@@ -149,8 +155,30 @@ pub fn load_balancer_name(namespace: &str, workload: &str) -> String {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ServiceStep {
-    Reuse { name: String },
-    Create { name: String, manifest: Value },
+    Reuse {
+        name: String,
+    },
+    Create {
+        name: String,
+        manifest: Value,
+    },
+    /// The Service an earlier run made for this workload lacks some of the
+    /// ports: add them (`ports`, ServicePort entries), keeping the others,
+    /// which live bindings use (qa D-M2b).
+    AddPorts {
+        name: String,
+        ports: Vec<Value>,
+    },
+}
+
+impl ServiceStep {
+    pub fn name(&self) -> &str {
+        match self {
+            ServiceStep::Reuse { name }
+            | ServiceStep::Create { name, .. }
+            | ServiceStep::AddPorts { name, .. } => name,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -274,13 +302,11 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
     };
 
     let service = service_step(req, world, &ports, &what, &mut notes)?;
-    let service_name = match &service {
-        ServiceStep::Reuse { name } | ServiceStep::Create { name, .. } => name.clone(),
-    };
+    let service_name = service.name().to_string();
 
     let local = match &service {
         ServiceStep::Create { .. } => req.target_type == TargetType::Instance,
-        ServiceStep::Reuse { name } => {
+        ServiceStep::Reuse { name } | ServiceStep::AddPorts { name, .. } => {
             req.target_type == TargetType::Instance
                 && world
                     .services
@@ -336,8 +362,9 @@ pub fn plan(req: &Request, world: &World) -> Result<Plan, PlanError> {
             .filter(|_| req.target == TargetChoice::Existing)
             .and_then(|tg| tg.health_check.port.as_deref())
             .and_then(|p| p.parse::<i32>().ok());
+        // A port the Service lacks is added with the container port's number.
         let service_port = match &service {
-            ServiceStep::Reuse { .. } => world
+            ServiceStep::Reuse { .. } | ServiceStep::AddPorts { .. } => world
                 .services
                 .iter()
                 .find(|s| s.name == service_name)
@@ -506,10 +533,54 @@ fn service_step(
     }
     let name = service_name(&w.name);
     if let Some(existing) = world.services.iter().find(|s| s.name == name) {
-        return fail(format!(
-            "Service {}/{name} exists but does not fit {what} (type {}, or other selector or ports); delete or rename it",
-            w.namespace, existing.type_
+        let provenance = format!("{}/{}", w.kind, w.name);
+        if existing.annotation(PROVENANCE) != Some(provenance.as_str()) {
+            return fail(format!(
+                "Service {}/{name} exists but does not fit {what} (type {}, or other selector or ports) and was not made by kubectl nlb for it (no {PROVENANCE}: {provenance}); delete or rename it",
+                w.namespace, existing.type_
+            ));
+        }
+        // Ours, from an earlier run, and live bindings may use it: never
+        // advise deleting it; extend it when that is all it takes.
+        if !(selects_workload(existing) && type_fits(existing) && !has_lbc_claim(existing)) {
+            return fail(format!(
+                "Service {}/{name}, made by an earlier bind-hostnetwork run for {what}, is type {} or selects other pods, so it cannot serve {} targets; its bindings may be live, so it is left alone: bind with the --target-type of the earlier run",
+                w.namespace,
+                existing.type_,
+                req.target_type.as_str()
+            ));
+        }
+        let missing: Vec<&ContainerPort> = ports
+            .iter()
+            .filter(|p| service_port_for(existing, p).is_none())
+            .collect();
+        let mut added = Vec::new();
+        for p in &missing {
+            let port = service_port_json(p);
+            let port_name = port["name"].as_str().unwrap_or_default().to_string();
+            let clash = existing.ports.iter().find(|sp| {
+                sp.name.as_deref() == Some(port_name.as_str())
+                    || (sp.port == p.container_port
+                        && sp.protocol.eq_ignore_ascii_case(&p.protocol))
+            });
+            if let Some(sp) = clash {
+                return fail(format!(
+                    "Service {}/{name} already has a port {} ({} {}) that does not reach container port {} of {what}; adding it would clash: free that port in the Service, or bind the other port",
+                    w.namespace,
+                    sp.name.as_deref().unwrap_or("(unnamed)"),
+                    sp.protocol,
+                    sp.port,
+                    p.label()
+                ));
+            }
+            added.push(port);
+        }
+        notes.push(format!(
+            "Service: add port(s) {} to {name} ({}), made by an earlier run for {what}; its other ports, and the bindings that use them, stay",
+            missing.iter().map(|p| p.label()).collect::<Vec<_>>().join(", "),
+            existing.type_
         ));
+        return Ok(ServiceStep::AddPorts { name, ports: added });
     }
     notes.push(format!(
         "Service: create {name} ({wanted_type}) without load-balancer annotations, so the LBC does not build a second NLB for it"
@@ -517,18 +588,7 @@ fn service_step(
     let mut spec = json!({
         "type": wanted_type,
         "selector": w.selector,
-        "ports": ports.iter().map(|p| {
-            let mut port = json!({
-                "name": dns_label(&p.label()),
-                "port": p.container_port,
-                "targetPort": p.container_port,
-                "protocol": p.protocol,
-            });
-            if let Some(name) = &p.name {
-                port["targetPort"] = json!(name);
-            }
-            port
-        }).collect::<Vec<_>>(),
+        "ports": ports.iter().map(service_port_json).collect::<Vec<_>>(),
     });
     if req.target_type == TargetType::Instance {
         spec["externalTrafficPolicy"] = json!("Local");
@@ -544,6 +604,21 @@ fn service_step(
         "spec": spec,
     });
     Ok(ServiceStep::Create { name, manifest })
+}
+
+/// The Service port made for a container port: same number, named after it,
+/// targeting it by name when it has one.
+fn service_port_json(p: &ContainerPort) -> Value {
+    let mut port = json!({
+        "name": dns_label(&p.label()),
+        "port": p.container_port,
+        "targetPort": p.container_port,
+        "protocol": p.protocol,
+    });
+    if let Some(name) = &p.name {
+        port["targetPort"] = json!(name);
+    }
+    port
 }
 
 /// The port of `svc` whose targetPort reaches the container port (by number or
@@ -664,6 +739,14 @@ fn target_group_step(
                 .iter()
                 .find(|tg| tg.name == name)
                 .map(|tg| tg.arn.clone());
+            let listener_on = world
+                .load_balancer
+                .as_ref()
+                .map(|lb| lb.arn.clone())
+                .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone()));
+            if listener_on.is_some() {
+                check_listener_port(world, p, existing_arn.as_deref())?;
+            }
             Ok(TargetGroupStep::Create {
                 existing_arn,
                 name,
@@ -678,17 +761,56 @@ fn target_group_step(
                         format!("{}/{}/{}:{}", w.namespace, w.kind, w.name, p.label()),
                     ),
                 ],
-                listener_on: world
-                    .load_balancer
-                    .as_ref()
-                    .map(|lb| lb.arn.clone())
-                    .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone())),
+                listener_on,
                 preserve_client_ip: req.preserve_client_ip.unwrap_or_else(|| {
                     traffic::default_preserve(req.target_type == TargetType::Instance, protocol)
                 }),
             })
         }
     }
+}
+
+/// A listener port forwards to one target group: when the load balancer
+/// already listens on the port for another group, creating the new group
+/// would only fail later, at CreateListener, and leave it behind. Found
+/// here, before anything is made. A listener that forwards to the group an
+/// earlier run made is that run's, and is reused.
+fn check_listener_port(
+    world: &World,
+    p: &ContainerPort,
+    ours: Option<&str>,
+) -> Result<(), PlanError> {
+    let Some(groups) = world.listeners.get(&p.container_port) else {
+        return Ok(());
+    };
+    if groups.iter().any(|g| Some(g.as_str()) == ours) {
+        return Ok(());
+    }
+    let lb = world
+        .load_balancer
+        .as_ref()
+        .map(|lb| lb.name.clone())
+        .or_else(|| world.new_load_balancer.as_ref().map(|lb| lb.name.clone()))
+        .unwrap_or_default();
+    let to = groups
+        .iter()
+        .map(|g| tg_name_of(g))
+        .collect::<Vec<_>>()
+        .join(", ");
+    fail(format!(
+        "load balancer {lb} already listens on port {} (forwarding to target group {to}), and the binding's listener for port {} of {}/{} needs that port; the listener port is the container port, so remove or move that listener, or bind behind another NLB (--load-balancer NAME, or --create-load-balancer for one of the binding's own)",
+        p.container_port,
+        p.label(),
+        world.workload.kind,
+        world.workload.name
+    ))
+}
+
+/// `arn:…:targetgroup/NAME/ID` → `NAME`; the ARN itself when not of that form.
+fn tg_name_of(arn: &str) -> &str {
+    arn.split_once(":targetgroup/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or(arn)
 }
 
 /// What the traffic decision needs from the request and the world.
@@ -1162,6 +1284,128 @@ mod tests {
         }
     }
 
+    /// The Service an earlier `--port http` run made.
+    fn own_service(w: &World) -> ServiceInfo {
+        ServiceInfo {
+            namespace: "edge".into(),
+            name: "edge-proxy-hostnet".into(),
+            type_: "NodePort".into(),
+            annotations: [(PROVENANCE.to_string(), "daemonset/edge-proxy".to_string())].into(),
+            selector: w.workload.selector.clone(),
+            ports: vec![ServicePort {
+                name: Some("http".into()),
+                port: 80,
+                protocol: "TCP".into(),
+                target_port: Some("http".into()),
+                node_port: Some(31080),
+            }],
+            external_traffic_policy: Some("Local".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_later_port_is_added_to_the_service_an_earlier_run_made() {
+        // qa D-M2b: "exists but does not fit … delete or rename it".
+        let mut w = world();
+        w.services = vec![own_service(&w)];
+        let mut req = request();
+        req.ports = vec!["https".into()];
+        let plan = plan(&req, &w).expect("plan");
+        let ServiceStep::AddPorts { name, ports } = &plan.service else {
+            panic!("expected added ports, got {:?}", plan.service);
+        };
+        assert_eq!(name, "edge-proxy-hostnet");
+        assert_eq!(
+            ports,
+            &vec![json!({"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"})]
+        );
+        assert_eq!(plan.ports[0].service_port, 443);
+        assert_eq!(plan.ports[0].binding_name, "edge-proxy-https");
+        // Both ports at once: http is served already, only https is added.
+        req.ports = vec!["http".into(), "https".into()];
+        let both = super::plan(&req, &w).expect("plan");
+        let ServiceStep::AddPorts { ports, .. } = &both.service else {
+            panic!("expected added ports");
+        };
+        assert_eq!(ports.len(), 1);
+        // The port it already serves: plain reuse, as before.
+        req.ports = vec!["http".into()];
+        let same = super::plan(&req, &w).expect("plan");
+        assert_eq!(
+            same.service,
+            ServiceStep::Reuse {
+                name: "edge-proxy-hostnet".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_namesake_service_that_is_not_ours_or_cannot_be_extended_is_refused() {
+        let mut w = world();
+        let mut foreign = own_service(&w);
+        foreign.annotations.clear();
+        w.services = vec![foreign];
+        let mut req = request();
+        req.ports = vec!["https".into()];
+        let err = plan(&req, &w).unwrap_err();
+        assert!(err.0.contains("delete or rename it"), "{}", err.0);
+        // Ours, but made for ip targets: left alone, never "delete it".
+        let mut w = world();
+        let mut ip = own_service(&w);
+        ip.type_ = "ClusterIP".into();
+        w.services = vec![ip];
+        let err = plan(&req, &w).unwrap_err();
+        assert!(
+            err.0.contains("--target-type of the earlier run"),
+            "{}",
+            err.0
+        );
+        assert!(!err.0.contains("delete"), "{}", err.0);
+        // Ours, but the new port's number is taken by another port.
+        let mut w = world();
+        let mut taken = own_service(&w);
+        taken.ports[0].port = 443;
+        w.services = vec![taken];
+        let err = plan(&req, &w).unwrap_err();
+        assert!(err.0.contains("would clash"), "{}", err.0);
+    }
+
+    #[test]
+    fn a_listener_port_taken_by_another_target_group_is_refused_before_anything() {
+        // qa: CreateListener failed after the target group was created.
+        let mut req = request();
+        req.target = TargetChoice::Create;
+        let mut w = world();
+        w.listeners.insert(
+            80,
+            vec!["arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/someone/abc".into()],
+        );
+        let err = plan(&req, &w).unwrap_err();
+        assert!(
+            err.0
+                .contains("load balancer web already listens on port 80")
+                && err.0.contains("target group someone")
+                && err.0.contains("--create-load-balancer"),
+            "{}",
+            err.0
+        );
+        // The listener an earlier run made for its own group is reused.
+        let name = target_group_name("edge", "edge-proxy", &w.workload.ports[0]);
+        w.created_earlier.push(TargetGroup {
+            arn: "arn:tg/ours".into(),
+            name,
+            ..Default::default()
+        });
+        w.listeners.insert(80, vec!["arn:tg/ours".into()]);
+        assert!(plan(&req, &w).is_ok());
+        // Another port is free.
+        req.ports = vec!["https".into()];
+        let mut w = world();
+        w.listeners.insert(80, vec!["arn:tg/other".into()]);
+        assert!(plan(&req, &w).is_ok());
+    }
+
     #[test]
     fn a_created_target_group_is_tagged_for_the_controller() {
         let mut req = request();
@@ -1196,6 +1440,7 @@ mod tests {
             subnets: vec!["subnet-a".into()],
             subnet_cidrs: vec!["10.0.0.0/20".into()],
             exists: false,
+            arn: None,
             security_groups: vec![],
         });
         let plan = plan(&req, &w).expect("plan");

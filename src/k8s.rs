@@ -681,6 +681,43 @@ impl Kube {
             .map_err(|e| self.err(&format!("get service {namespace}/{name}"), e))
     }
 
+    /// Adds ports to a Service, keeping the ones it has (and their node
+    /// ports): a replace that carries the resourceVersion read, so an edit
+    /// made in between fails the write (409) instead of being lost. A port
+    /// whose name is already there is skipped, so a re-run changes nothing;
+    /// `Ok(false)` then.
+    pub async fn add_service_ports(
+        &self,
+        namespace: &str,
+        name: &str,
+        ports: &[serde_json::Value],
+    ) -> Result<bool, KubeError> {
+        let op = format!("add ports to service {namespace}/{name}");
+        let api = Api::<Service>::namespaced(self.client.clone(), namespace);
+        let mut svc = api.get(name).await.map_err(|e| self.err(&op, e))?;
+        let spec = svc.spec.get_or_insert_with(Default::default);
+        let list = spec.ports.get_or_insert_with(Vec::new);
+        let mut added = false;
+        for p in ports {
+            let port: k8s_openapi::api::core::v1::ServicePort =
+                serde_json::from_value(p.clone())
+                    .map_err(|e| KubeError::Config(format!("{op}: {e}")))?;
+            if list.iter().any(|have| have.name == port.name) {
+                continue;
+            }
+            list.push(port);
+            added = true;
+        }
+        if !added {
+            return Ok(false);
+        }
+        svc.metadata.managed_fields = None;
+        api.replace(name, &Default::default(), &svc)
+            .await
+            .map(|_| true)
+            .map_err(|e| self.err(&op, e))
+    }
+
     /// Creates a Service; `Ok(None)` when one of that name exists already.
     pub async fn create_service(&self, svc: &Service) -> Result<Option<Service>, KubeError> {
         let ns = svc.metadata.namespace.clone().unwrap_or_default();

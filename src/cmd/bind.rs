@@ -9,7 +9,7 @@ use crate::aws::elbv2::NewTargetGroup;
 use crate::bind::{self, Plan, Request, ServiceStep, TargetChoice, TargetGroupStep};
 use crate::classify::TargetType;
 use crate::cli::{BindArgs, DryRun, GlobalArgs, ManifestOutput, SchemeArg, TargetTypeArg};
-use crate::context::{Context, parse_request_timeout};
+use crate::context::Context;
 use crate::error::Error;
 use crate::model::Detection;
 use crate::ui::{Ui, render};
@@ -77,13 +77,18 @@ pub async fn run(global: &GlobalArgs, args: &BindArgs, ui: &Ui) -> Result<(), Er
     // Everything that needs no peer is checked before the first request.
     let (kind, name) = parse_workload(&args.workload)?;
     check_sources(args)?;
-    let timeout = parse_request_timeout(&args.timeout)
-        .map_err(|e| Error::Invalid(e.replace("--request-timeout", "--timeout")))?
-        .unwrap_or(Duration::from_secs(300));
+    // The same parser as cutover's --timeout: 0 is refused, not the default.
+    let timeout = super::switch::timeout("--timeout", &args.timeout)?;
     if args.dry_run == DryRun::Server && args.create_target_group {
         return Err(Error::Invalid(
             "--dry-run=server needs an existing target group (the controller's webhook checks it in AWS); use --dry-run=client with --create-target-group".into(),
         ));
+    }
+    // A run that would change things and cannot be confirmed is refused
+    // before anything is read or printed, as cutover does (qa D-C3: the
+    // plan came first, then "not a terminal").
+    if args.output.is_none() && args.dry_run == DryRun::None {
+        ui.check_confirmable(args.yes)?;
     }
     let target_type = match args.target_type {
         TargetTypeArg::Instance => TargetType::Instance,
@@ -266,6 +271,21 @@ async fn observe(
         (Some(vpc), true) => Some(new_load_balancer(ctx, args, &workload, vpc).await?),
         _ => None,
     };
+    // The listeners of the NLB a new listener would go on, so that a port
+    // already taken is refused before any target group is made.
+    let front_arn = match (&load_balancer, &new_load_balancer) {
+        (Some(lb), _) => Some(lb.arn.clone()),
+        (None, Some(new)) => new.arn.clone(),
+        (None, None) => None,
+    };
+    let mut listeners: std::collections::BTreeMap<i32, Vec<String>> = Default::default();
+    if args.create_target_group
+        && let Some(arn) = front_arn
+    {
+        for (port, tg) in elbv2.listener_targets(&arn).await? {
+            listeners.entry(port).or_default().push(tg);
+        }
+    }
     let cluster = match lbc {
         Detection::Found(l) => l.cluster_name,
         _ => None,
@@ -285,6 +305,7 @@ async fn observe(
             tags,
             new_load_balancer,
             created_earlier,
+            listeners,
         },
         cluster,
     ))
@@ -309,6 +330,7 @@ async fn new_load_balancer(
         let cidrs = ctx.aws.ec2.subnets(SubnetQuery::Ids(&subnets)).await?;
         return Ok(bind::NewLoadBalancer {
             name,
+            arn: Some(lb.arn.clone()),
             scheme: lb.scheme.unwrap_or_else(|| scheme.to_string()),
             subnet_cidrs: cidrs.into_iter().map(|s| s.cidr).collect(),
             subnets,
@@ -347,6 +369,7 @@ async fn new_load_balancer(
         subnets: subnets.iter().map(|s| s.id.clone()).collect(),
         subnet_cidrs: subnets.into_iter().map(|s| s.cidr).collect(),
         exists: false,
+        arn: None,
         security_groups: Vec::new(),
     })
 }
@@ -359,6 +382,26 @@ async fn manifests(ctx: &Context, plan: &Plan) -> Result<Vec<Value>, Error> {
     let service_name = match &plan.service {
         ServiceStep::Create { name, manifest } => {
             out.push(manifest.clone());
+            name.clone()
+        }
+        ServiceStep::AddPorts { name, ports } => {
+            // The Service as it will be: today's, with the ports added.
+            if let Some(mut svc) = ctx.kube.service_object(&plan.namespace, name).await? {
+                let spec = svc.spec.get_or_insert_with(Default::default);
+                let list = spec.ports.get_or_insert_with(Vec::new);
+                for p in ports {
+                    let port = serde_json::from_value(p.clone())
+                        .map_err(|e| Error::Invalid(format!("encoding a Service port: {e}")))?;
+                    list.push(port);
+                }
+                svc.metadata.managed_fields = None;
+                svc.status = None;
+                let mut v = serde_json::to_value(&svc)
+                    .map_err(|e| Error::Invalid(format!("encoding the Service: {e}")))?;
+                v["apiVersion"] = "v1".into();
+                v["kind"] = "Service".into();
+                out.push(v);
+            }
             name.clone()
         }
         ServiceStep::Reuse { name } => name.clone(),
@@ -423,6 +466,15 @@ fn write_plan(out: &mut dyn Write, plan: &Plan) -> Result<(), Error> {
     match &plan.service {
         ServiceStep::Reuse { name } => writeln!(out, "  - reuse Service {name}")?,
         ServiceStep::Create { name, .. } => writeln!(out, "  - create Service {name}")?,
+        ServiceStep::AddPorts { name, ports } => writeln!(
+            out,
+            "  - add port(s) {} to Service {name}, made by an earlier run (its other ports stay)",
+            ports
+                .iter()
+                .map(|p| format!("{} ({})", p["name"].as_str().unwrap_or("?"), p["port"]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?,
     }
     for p in &plan.ports {
         match &p.target_group {
@@ -598,6 +650,18 @@ async fn apply(
                 out,
                 "service/{name} {}",
                 if created { "created" } else { "unchanged" }
+            )?;
+            name.clone()
+        }
+        ServiceStep::AddPorts { name, ports } => {
+            let added = ctx
+                .kube
+                .add_service_ports(&plan.namespace, name, ports)
+                .await?;
+            writeln!(
+                out,
+                "service/{name} {}",
+                if added { "configured" } else { "unchanged" }
             )?;
             name.clone()
         }

@@ -86,44 +86,76 @@ fn read_inputs(files: &[String]) -> Result<Vec<Input>, Error> {
                 .map_err(|e| Error::Invalid(format!("reading {file}: {e}")))?
         };
         let name = if file == "-" { "stdin" } else { file.as_str() };
-        for (i, doc) in serde_yaml::Deserializer::from_str(&text).enumerate() {
-            let value = serde_json::Value::deserialize(doc).map_err(|e| {
-                Error::Invalid(format!(
-                    "{name}: document {} is not YAML or JSON: {e}",
-                    i + 1
-                ))
-            })?;
-            if value.is_null() {
-                continue; // an empty document, e.g. after a trailing ---
-            }
-            let items = if value["kind"] == "List" {
-                value["items"].as_array().cloned().unwrap_or_default()
-            } else {
-                vec![value]
-            };
-            for item in items {
-                let kind = item["kind"].as_str().unwrap_or("(no kind)");
-                let obj = item["metadata"]["name"].as_str().unwrap_or("(no name)");
-                if kind != "Service" || item["apiVersion"] != "v1" {
-                    return Err(Error::Invalid(format!(
-                        "{name}: document {} is {kind} {obj}, not a v1 Service; migrate only reads Services",
-                        i + 1
-                    )));
-                }
-                let service: Service = serde_json::from_value(item.clone()).map_err(|e| {
-                    Error::Invalid(format!("{name}: service {obj} is not a valid Service: {e}"))
-                })?;
-                out.push(Input {
-                    source: format!("{name}: service {obj}"),
-                    service,
-                });
-            }
-        }
+        out.extend(parse_manifests(name, &text)?);
     }
     if out.is_empty() {
         return Err(Error::Invalid("the files hold no Service manifests".into()));
     }
     Ok(out)
+}
+
+/// The Services of one file's text: YAML documents, JSON, or `List`s.
+fn parse_manifests(name: &str, text: &str) -> Result<Vec<Input>, Error> {
+    // Editors on Windows save UTF-8 with a byte-order mark, which the YAML
+    // parser would read as part of the first key (qa D-M9: "document 1 is
+    // (no kind) (no name)"); kubectl reads such files.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    for (i, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let value = serde_json::Value::deserialize(doc).map_err(|e| {
+            Error::Invalid(format!(
+                "{name}: document {} is not YAML or JSON: {e}",
+                i + 1
+            ))
+        })?;
+        if value.is_null() {
+            continue; // an empty document, e.g. after a trailing ---
+        }
+        let items = if value["kind"] == "List" {
+            value["items"].as_array().cloned().unwrap_or_default()
+        } else {
+            vec![value]
+        };
+        for item in items {
+            let kind = item["kind"].as_str().unwrap_or("(no kind)");
+            let obj = item["metadata"]["name"].as_str().unwrap_or("(no name)");
+            if kind != "Service" || item["apiVersion"] != "v1" {
+                return Err(Error::Invalid(format!(
+                    "{name}: document {} is {kind} {obj}, not a v1 Service; migrate only reads Services",
+                    i + 1
+                )));
+            }
+            let service: Service = serde_json::from_value(item.clone()).map_err(|e| {
+                Error::Invalid(format!("{name}: service {obj} is not a valid Service: {e}"))
+            })?;
+            out.push(Input {
+                source: format!("{name}: service {obj}"),
+                service,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `-n` against a manifest's own namespace, as kubectl checks it: a
+/// manifest without one takes `-n`; a different one is refused rather than
+/// silently winning (qa D-M14). kubectl's check and wording: cli-runtime
+/// `pkg/resource/visitor.go` `RequireNamespace`, which kubectl uses only
+/// when `-n` was given (`enforceNamespace`).
+fn check_namespace(flag: Option<&str>, inputs: &[Input]) -> Result<(), Error> {
+    let Some(flag) = flag else { return Ok(()) };
+    for input in inputs {
+        if let Some(ns) = input.service.metadata.namespace.as_deref()
+            && !ns.is_empty()
+            && ns != flag
+        {
+            return Err(Error::Invalid(format!(
+                "{}: the namespace from the provided object \"{ns}\" does not match the namespace \"{flag}\". You must pass '--namespace={ns}' to perform this operation.",
+                input.source
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One translated Service as `-o json` prints it: the report under `report`.
@@ -154,7 +186,16 @@ fn manifest(t: &Translation) -> Result<serde_json::Value, Error> {
 }
 
 fn offline(global: &GlobalArgs, a: &MigrateStart) -> Result<(), Error> {
+    if a.dry_run == DryRun::Server {
+        // Nothing here talks to a cluster, so there is nothing to validate
+        // against; saying nothing would pass an unchecked manifest off as
+        // a checked one (qa D-M14).
+        return Err(Error::Invalid(
+            "--dry-run=server needs a cluster, but -f reads files only: use --dry-run=client (or no --dry-run) with -f, or drop -f and name the Service to plan it against the cluster".into(),
+        ));
+    }
     let inputs = read_inputs(&a.filename)?;
+    check_namespace(global.namespace.as_deref(), &inputs)?;
     if a.new_name.is_some() && inputs.len() > 1 {
         return Err(Error::Invalid(format!(
             "--new-name names one Service, but the files hold {}",
@@ -711,6 +752,13 @@ async fn single(
     if let Some(name) = &a.new_name {
         translate::validate_name(name).map_err(|e| Error::Invalid(format!("--new-name: {e}")))?;
     }
+    // A run that would change things and cannot be confirmed is refused
+    // before anything is read or printed, as cutover does: a script gets
+    // one error line, not a 30-line report and then a refusal (qa D-C3).
+    let executes = a.output.is_none() && a.dry_run == DryRun::None;
+    if executes {
+        ui.check_confirmable(a.yes)?;
+    }
     let ctx = Context::build(global).await?;
     let ns = ctx.namespace.clone();
     let old = ctx
@@ -756,12 +804,15 @@ async fn single(
         )?;
         return blocked;
     }
-    // Executing: everything that can refuse, before the first write.
-    {
+    // Executing: everything that can refuse, before the first write. The
+    // report is printed here only when it is why the run stops; otherwise
+    // it is part of the plan below, printed once (qa D-C1: it came twice).
+    if p.translation.is_blocked() {
         let mut err = std::io::stderr().lock();
         write_report(&mut err, &p.source, &p.translation)?;
+        drop(err);
+        return check_blocked(std::iter::once((p.source.as_str(), &p.translation)));
     }
-    check_blocked(std::iter::once((p.source.as_str(), &p.translation)))?;
     let Some(journal) = journal else {
         return Err(Error::Invalid(p.records.err().unwrap_or_default()));
     };
@@ -786,7 +837,6 @@ async fn single(
         )?;
         return Ok(());
     }
-    ui.check_confirmable(a.yes)?;
     let missing = cl
         .namespaces
         .get(&ns)
@@ -851,7 +901,42 @@ fn readiness_gate_offer(missing: bool, flag: bool, yes: bool) -> Offer {
 
 #[cfg(test)]
 mod tests {
-    use super::{Offer, readiness_gate_offer};
+    use super::{Offer, check_namespace, parse_manifests, readiness_gate_offer};
+
+    const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  type: LoadBalancer\n";
+
+    #[test]
+    fn a_manifest_saved_with_a_byte_order_mark_is_read() {
+        // qa D-M9
+        let with_bom = format!("\u{feff}{SERVICE}");
+        let inputs = parse_manifests("svc.yaml", &with_bom).expect("read");
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs[0].source, "svc.yaml: service web");
+        let json =
+            "\u{feff}{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"j\"}}";
+        assert_eq!(parse_manifests("svc.json", json).expect("read").len(), 1);
+    }
+
+    #[test]
+    fn a_namespace_flag_that_contradicts_the_manifest_is_refused_like_kubectl() {
+        // qa D-M14
+        let inputs = parse_manifests("svc.yaml", SERVICE).expect("read");
+        let err = check_namespace(Some("other"), &inputs)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "svc.yaml: service web: the namespace from the provided object \"shop\" does not match the namespace \"other\". You must pass '--namespace=shop' to perform this operation."
+        );
+        assert!(check_namespace(Some("shop"), &inputs).is_ok());
+        assert!(check_namespace(None, &inputs).is_ok());
+        let unplaced =
+            parse_manifests("svc.yaml", &SERVICE.replace("  namespace: shop\n", "")).expect("read");
+        assert!(
+            check_namespace(Some("other"), &unplaced).is_ok(),
+            "takes -n"
+        );
+    }
 
     #[test]
     fn the_readiness_gate_label_is_offered_only_when_missing_and_never_made_unasked() {

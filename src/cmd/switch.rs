@@ -1425,6 +1425,21 @@ pub fn duration(flag: &str, text: &str) -> Result<Duration, Error> {
     Ok(d)
 }
 
+/// A limit on a wait: a [`duration`] that is not zero. Every command's
+/// `--timeout` goes through here, so `0` means the same everywhere: refused,
+/// never "the default" nor "forever" (qa D-C6: bind-hostnetwork took it as
+/// its 5-minute default and waited until killed).
+pub fn timeout(flag: &str, text: &str) -> Result<Duration, Error> {
+    let d = duration(flag, text)?;
+    if d.is_zero() {
+        return Err(Error::Invalid(format!(
+            "{flag} {}: every wait needs a limit; use e.g. {flag} 15m",
+            text.trim()
+        )));
+    }
+    Ok(d)
+}
+
 /// The traffic-switch flags, checked before any request.
 pub struct SwitchRequest {
     pub weights: Vec<u8>,
@@ -1445,12 +1460,7 @@ pub fn check_switch_flags(f: &crate::cli::SwitchFlags) -> Result<SwitchRequest, 
             "--interval 0: health is read at least every second; use e.g. --interval 10s".into(),
         ));
     }
-    let timeout = duration("--timeout", &f.timeout)?;
-    if timeout.is_zero() {
-        return Err(Error::Invalid(
-            "--timeout 0: every wait needs a limit; use e.g. --timeout 15m".into(),
-        ));
-    }
+    let timeout = timeout("--timeout", &f.timeout)?;
     if let Some(zone) = &f.zone
         && zone.trim().is_empty()
     {
@@ -1678,12 +1688,24 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
             j.namespace
         )?;
     }
-    writeln!(
-        out,
-        "Journal: configmap/{} (status, resume, abort work from any point)",
-        journal_name(&j.old_service)
-    )?;
+    writeln!(out, "{}", journal_line(j))?;
     Ok(())
+}
+
+/// What the journal offers. Without records to move, the run deletes its
+/// journal once the new Service is ready, so abort cannot undo it then:
+/// say what stays and how to remove it rather than promise an undo.
+fn journal_line(j: &Journal) -> String {
+    let name = journal_name(&j.old_service);
+    if j.original_records.is_empty() {
+        format!(
+            "Journal: configmap/{name} while the new Service comes up (status, resume, abort work until then); it is deleted once service/{new} is ready, and service/{new} stays: remove it with `kubectl delete service {new} -n {ns}`",
+            new = j.new_service,
+            ns = j.namespace
+        )
+    } else {
+        format!("Journal: configmap/{name} (status, resume, abort work from any point)")
+    }
 }
 
 // --- the verbs over a journal: status, resume, abort (cutover and migrate) ---
@@ -1755,7 +1777,7 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
     let timeout = a
         .timeout
         .as_deref()
-        .map(|t| duration("--timeout", t))
+        .map(|t| timeout("--timeout", t))
         .transpose()?;
     let ctx = Context::build(global).await?;
     let mut s = stored(&ctx, &a.service).await?;
@@ -1849,7 +1871,7 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
     let timeout = a
         .timeout
         .as_deref()
-        .map(|t| duration("--timeout", t))
+        .map(|t| timeout("--timeout", t))
         .transpose()?;
     let ctx = Context::build(global).await?;
     let mut s = stored(&ctx, &a.service).await?;
@@ -1885,4 +1907,33 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
     ui.confirm("Abort?", a.yes)?;
     let mut out = crate::ui::Narration::default();
     undo(&ctx, ui, &mut s, &mut out).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{duration, timeout};
+    use std::time::Duration;
+
+    #[test]
+    fn a_zero_timeout_is_refused_and_other_durations_parse_alike() {
+        // qa D-C6: one parser for every --timeout.
+        for zero in ["0", "0s", " 0m "] {
+            let e = timeout("--timeout", zero).unwrap_err().to_string();
+            assert!(e.contains("every wait needs a limit"), "{zero}: {e}");
+        }
+        assert_eq!(
+            timeout("--timeout", "90").ok(),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            timeout("--timeout", "5m").ok(),
+            Some(Duration::from_secs(300))
+        );
+        assert!(timeout("--timeout", "8d").is_err(), "over the week limit");
+        assert_eq!(
+            duration("--soak", "0s").ok(),
+            Some(Duration::ZERO),
+            "a soak may be 0"
+        );
+    }
 }

@@ -485,6 +485,8 @@ pub(super) fn tags(cx: &mut Cx) {
     let mut kept: Vec<String> = Vec::new();
     let mut rewritten: Vec<String> = Vec::new();
     let mut dropped: Vec<String> = Vec::new();
+    let mut keyless: Vec<String> = Vec::new();
+    // Empty items (`a=b,,c=d`) mean nothing to either controller: skipped.
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = match pair.split_once('=') {
             Some((k, v)) => (k.trim(), v.trim()),
@@ -493,6 +495,13 @@ pub(super) fn tags(cx: &mut Cx) {
                 (pair, "")
             }
         };
+        // AWS tag keys are 1 to 128 characters: CreateLoadBalancer and
+        // AddTags refuse an empty one, so the LBC would never build the NLB
+        // (qa D-W12: `=c` was carried).
+        if key.is_empty() {
+            keyless.push(pair.to_string());
+            continue;
+        }
         if CONTROLLER_TAGS.contains(&key)
             || CONTROLLER_TAG_PREFIXES.iter().any(|p| key.starts_with(p))
         {
@@ -521,6 +530,17 @@ pub(super) fn tags(cx: &mut Cx) {
                 dropped.join(", ")
             ),
             "",
+        );
+    }
+    if !keyless.is_empty() {
+        cx.error(
+            "tags-empty-key",
+            keys::ADDITIONAL_TAGS,
+            format!(
+                "empty tag key in {}: AWS refuses a tag without a key, so the LBC would fail to reconcile the new Service and never build its NLB; left out",
+                keyless.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            "give the tag a key, or remove it from the annotation, then run migrate again",
         );
     }
     if !kept.is_empty() {
@@ -908,5 +928,25 @@ mod tests {
             &online(),
         );
         assert!(!anns(&only_owned).contains_key(keys::ADDITIONAL_TAGS));
+    }
+
+    #[test]
+    fn an_empty_tag_key_blocks_while_empty_items_are_only_skipped() {
+        // qa D-W12
+        let t = run(
+            &legacy(&[(keys::ADDITIONAL_TAGS, "a=b,,=c,d")], json!({})),
+            &online(),
+        );
+        let e = t.blockers().next().expect("a blocker");
+        assert_eq!(e.code, "tags-empty-key");
+        assert!(e.message.contains("\"=c\""), "{}", e.message);
+        assert_eq!(t.blockers().count(), 1, "the empty item is not an error");
+        assert_eq!(anns(&t)[keys::ADDITIONAL_TAGS], "a=b,d=");
+        let skipped = run(
+            &legacy(&[(keys::ADDITIONAL_TAGS, "a=b,, ,d=e")], json!({})),
+            &online(),
+        );
+        assert!(!skipped.is_blocked(), "{:#?}", skipped.report);
+        assert_eq!(anns(&skipped)[keys::ADDITIONAL_TAGS], "a=b,d=e");
     }
 }

@@ -295,6 +295,7 @@ pub fn translate(
     readiness_gate(&mut cx);
     let labels = metadata(&mut cx, old.metadata.labels.clone());
     load_balancer_name(&mut cx);
+    api_validity(&mut cx, &new_name);
     selectorless(&mut cx);
     leftovers(&mut cx);
     if opts.provenance {
@@ -1138,6 +1139,94 @@ fn load_balancer_name(cx: &mut Cx) {
             "shorten the name to 32 characters or fewer, or remove the annotation and let the LBC name the NLB",
         );
     }
+}
+
+/// What the API server would refuse in the new Service (qa D-W12): a live
+/// Service always passes these checks, so they matter for manifests (`-f`),
+/// but the live path runs them too, through this same translation.
+/// kube-apiserver `pkg/apis/core/validation/validation.go`:
+/// `ValidateServiceName = apimachineryvalidation.NameIsDNS1035Label`;
+/// `ValidateService` → `validateServicePort` (a name is required when there
+/// are several ports, and must be unique: "Duplicate value"), then "Check for
+/// duplicate Ports, considering (protocol,port) pairs".
+fn api_validity(cx: &mut Cx, new_name: &str) {
+    let old_name = cx.svc.name.clone();
+    if let Err(reason) = validate_name(&old_name) {
+        let suggestion = dns_label_like(&old_name)
+            .map(|s| format!(", e.g. \"{s}\""))
+            .unwrap_or_default();
+        cx.error(
+            "service-name-invalid",
+            "metadata.name",
+            format!(
+                "\"{old_name}\" is not a valid Service name ({reason}): the API server accepts only DNS-1035 labels, so no live Service has this name, and the new name made from it, \"{new_name}\", would be refused too"
+            ),
+            &format!(
+                "correct metadata.name in the manifest to a DNS-1035 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters){suggestion}, then run migrate again"
+            ),
+        );
+    } else if let Err(reason) = validate_name(new_name) {
+        cx.error(
+            "new-name-invalid",
+            "metadata.name",
+            format!("the new Service would be named \"{new_name}\", which the API server refuses: {reason}"),
+            "name the new Service with --new-name",
+        );
+    }
+    let ports = cx.svc.ports.clone();
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut pairs: BTreeMap<(i32, String), usize> = BTreeMap::new();
+    for (i, p) in ports.iter().enumerate() {
+        let name = p.name.as_deref().unwrap_or_default();
+        if name.is_empty() {
+            if ports.len() > 1 {
+                cx.error(
+                    "port-name-missing",
+                    &format!("spec.ports[{i}].name"),
+                    format!(
+                        "port {} has no name, but the Service has {} ports: the API server requires a name on each (spec.ports[{i}].name: Required value)",
+                        p.port,
+                        ports.len()
+                    ),
+                    "name every port in the manifest (e.g. http, https), then run migrate again",
+                );
+            }
+        } else if let Some(first) = names.insert(name, i) {
+            cx.error(
+                "port-name-duplicate",
+                &format!("spec.ports[{i}].name"),
+                format!(
+                    "\"{name}\" also names spec.ports[{first}]: the API server refuses the Service (spec.ports[{i}].name: Duplicate value: \"{name}\")"
+                ),
+                "give each port its own name in the manifest, then run migrate again",
+            );
+        }
+        // The API server defaults an absent protocol to TCP before comparing.
+        let protocol = p.protocol.to_ascii_uppercase();
+        if let Some(first) = pairs.insert((p.port, protocol.clone()), i) {
+            cx.error(
+                "port-duplicate",
+                &format!("spec.ports[{i}]"),
+                format!(
+                    "{protocol} port {} is also spec.ports[{first}]: the API server refuses the Service (spec.ports[{i}]: Duplicate value), and an NLB takes one listener per port and protocol",
+                    p.port
+                ),
+                "remove the duplicate port from the manifest, or give it another port number, then run migrate again",
+            );
+        }
+    }
+}
+
+/// A DNS-1035 label close to `name` (lower-cased, other characters as
+/// '-'), to suggest; `None` when that is not valid either.
+fn dns_label_like(name: &str) -> Option<String> {
+    let lowered: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let trimmed = lowered.trim_matches('-').to_string();
+    validate_name(&trimmed).ok().map(|()| trimmed)
 }
 
 /// Whatever no rule took: carried, and reported when it is an AWS
@@ -1990,6 +2079,73 @@ mod tests {
             Agreed::Unknown
         );
         assert_eq!(agreed(&[], |t: &TargetGroup| t.port), Agreed::Unknown);
+    }
+
+    #[test]
+    fn a_name_the_api_server_refuses_blocks_with_a_suggestion() {
+        // qa D-W12: `CheckOut` became `CheckOut-lbc`.
+        let mut svc = legacy(&[], json!({}));
+        svc.metadata.name = Some("CheckOut".into());
+        let t = run(&svc, &online());
+        let e = t.blockers().next().expect("a blocker");
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            ("service-name-invalid", "metadata.name")
+        );
+        assert!(e.message.contains("\"CheckOut-lbc\""), "{}", e.message);
+        assert!(
+            e.fix
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"checkout\"")
+        );
+        // Longer than a label: the truncated new name would hide the problem.
+        svc.metadata.name = Some("a".repeat(70));
+        let t = run(&svc, &online());
+        assert_eq!(
+            t.blockers().next().map(|e| e.code),
+            Some("service-name-invalid")
+        );
+        // A valid 63-character name still gives a valid new one.
+        svc.metadata.name = Some("a".repeat(63));
+        let t = run(&svc, &online());
+        assert!(!t.is_blocked(), "{:#?}", t.report);
+        assert_eq!(t.service.metadata.name.as_deref().map(str::len), Some(63));
+    }
+
+    #[test]
+    fn ports_the_api_server_refuses_block() {
+        // qa D-W12: duplicate names and port/protocol pairs passed through.
+        let t = run(
+            &legacy(
+                &[],
+                json!({"ports": [
+                    {"name": "https", "port": 443},
+                    {"name": "https", "port": 8443},
+                    {"name": "alt", "port": 443, "protocol": "TCP"},
+                    {"name": "dns", "port": 443, "protocol": "UDP"},
+                    {"port": 80}
+                ]}),
+            ),
+            &online(),
+        );
+        let blockers: Vec<(&str, &str)> = t
+            .blockers()
+            .filter(|e| e.code.starts_with("port-"))
+            .map(|e| (e.code, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            blockers,
+            vec![
+                ("port-duplicate", "spec.ports[2]"),
+                ("port-name-duplicate", "spec.ports[1].name"),
+                ("port-name-missing", "spec.ports[4].name"),
+            ],
+            "UDP 443 next to TCP 443 is fine"
+        );
+        // One unnamed port is fine.
+        let t = run(&legacy(&[], json!({"ports": [{"port": 80}]})), &online());
+        assert!(!t.is_blocked(), "{:#?}", t.report);
     }
 
     #[test]

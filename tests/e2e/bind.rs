@@ -608,6 +608,42 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         .await
         .expect("create");
 
+    // An NLB of the user's own whose port 80 already forwards to another
+    // target group: a new listener there cannot be made.
+    let busy = user_nlb(&sandbox, "user-busy").await;
+    let busy_tg = make_target_group(
+        &sandbox,
+        "someone-80",
+        elb::types::TargetTypeEnum::Instance,
+        elb::types::ProtocolEnum::Tcp,
+        &vpc,
+    )
+    .await;
+    let elb = &sandbox.aws_internal().elb;
+    let busy_arn = elb
+        .describe_load_balancers()
+        .names(&busy)
+        .send()
+        .await
+        .expect("lb")
+        .load_balancers()[0]
+        .load_balancer_arn()
+        .expect("arn")
+        .to_string();
+    elb.create_listener()
+        .load_balancer_arn(&busy_arn)
+        .protocol(elb::types::ProtocolEnum::Tcp)
+        .port(80)
+        .default_actions(
+            elb::types::Action::builder()
+                .r#type(elb::types::ActionTypeEnum::Forward)
+                .target_group_arn(&busy_tg)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("listener");
+
     let before = inventory(&sandbox).await;
     let src = ["--source-cidr", "10.0.0.0/16", "--yes"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -769,6 +805,34 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
             ],
             "--dry-run=server needs an existing target group",
         ),
+        // qa D-C6: 0 meant the 5-minute default, and the wait ran on.
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--target-group-name",
+                "ok-instance",
+                "--timeout",
+                "0",
+            ],
+            "--timeout 0: every wait needs a limit",
+        ),
+        // A listener port already taken: found before any target group is
+        // made (it failed at CreateListener, after creating one).
+        (
+            vec![
+                "daemonset/edge-proxy",
+                "-n",
+                "edge",
+                "--port",
+                "http",
+                "--create-target-group",
+                "--load-balancer",
+                &busy,
+            ],
+            "load balancer user-busy already listens on port 80 (forwarding to target group someone-80)",
+        ),
     ];
     for (args, needle) in cases {
         let mut full = vec!["bind-hostnetwork"];
@@ -783,7 +847,8 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         );
         assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     }
-    // Without --yes and without a terminal, nothing is changed either.
+    // Without --yes and without a terminal, nothing is changed either, and
+    // the refusal comes first, alone (qa D-C3: after the whole plan).
     let refused = run(
         &env,
         &[
@@ -798,7 +863,7 @@ async fn bad_input_is_one_clear_error_and_changes_nothing() {
         ],
     )
     .await;
-    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    crate::util::assert_one_line_error(&refused, "not a terminal");
     assert!(refused.stderr.contains("pass --yes"), "{}", refused.stderr);
     // No sources known: no load balancer and no --source-cidr.
     let blind = run(
@@ -1150,4 +1215,123 @@ async fn one_replica_on_three_nodes_with_local_waits_only_for_its_node() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_port_joins_the_service_the_first_binding_made() {
+    // qa D-M2b: after --port http, --port https said the tool's own Service
+    // "exists but does not fit … delete or rename it".
+    let sandbox = Sandbox::start(SandboxOptions {
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let env = Env::of(&sandbox);
+    let vpc = sandbox.world().vpc_id.clone();
+    for name in ["edge-http", "edge-https"] {
+        make_target_group(
+            &sandbox,
+            name,
+            elb::types::TargetTypeEnum::Instance,
+            elb::types::ProtocolEnum::Tcp,
+            &vpc,
+        )
+        .await;
+    }
+    let bind = |port: &'static str, group: &'static str| {
+        vec![
+            "bind-hostnetwork",
+            "daemonset/edge-proxy",
+            "-n",
+            "edge",
+            "--port",
+            port,
+            "--target-group-name",
+            group,
+            "--source-cidr",
+            "10.0.0.0/16",
+            "--yes",
+            "--timeout",
+            "30s",
+        ]
+    };
+    let first = run(&env, &bind("http", "edge-http")).await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let services = Api::<Service>::namespaced(sandbox.kube_client(), "edge");
+    let http_node_port = services
+        .get("edge-proxy-hostnet")
+        .await
+        .expect("service")
+        .spec
+        .and_then(|s| s.ports)
+        .and_then(|p| p.first().and_then(|p| p.node_port))
+        .expect("nodePort");
+    let http_binding = tgb_api(&sandbox, Some("edge"))
+        .get("edge-proxy-http")
+        .await
+        .expect("tgb");
+
+    let second = run(&env, &bind("https", "edge-https")).await;
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    for line in [
+        "service/edge-proxy-hostnet configured",
+        "targetgroupbinding.elbv2.k8s.aws/edge-proxy-https created",
+    ] {
+        assert!(second.stdout.contains(line), "{line}: {}", second.stdout);
+    }
+    assert!(
+        second
+            .stderr
+            .contains("add port(s) https (443) to Service edge-proxy-hostnet"),
+        "{}",
+        second.stderr
+    );
+    let svc = services.get("edge-proxy-hostnet").await.expect("service");
+    let ports = svc.spec.and_then(|s| s.ports).expect("ports");
+    let by_name = |n: &str| ports.iter().find(|p| p.name.as_deref() == Some(n)).cloned();
+    assert_eq!(
+        by_name("http").and_then(|p| p.node_port),
+        Some(http_node_port),
+        "the live binding's port is untouched"
+    );
+    let https_node_port = by_name("https")
+        .and_then(|p| p.node_port)
+        .expect("the added port has a nodePort");
+    assert_eq!(
+        tgb_api(&sandbox, Some("edge"))
+            .get("edge-proxy-http")
+            .await
+            .expect("tgb")
+            .data["spec"],
+        http_binding.data["spec"]
+    );
+    let https = tgb_api(&sandbox, Some("edge"))
+        .get("edge-proxy-https")
+        .await
+        .expect("tgb");
+    assert_eq!(https.data["spec"]["serviceRef"]["port"], 443);
+    let https_arn = https.data["spec"]["targetGroupARN"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let targets = health(&sandbox, &https_arn).await;
+    assert_eq!(targets.len(), 3, "{targets:?}");
+    assert!(
+        targets
+            .iter()
+            .all(|(_, port, state)| *port == https_node_port && state == "healthy"),
+        "{targets:?}"
+    );
+
+    // Again: nothing to add.
+    let before = inventory(&sandbox).await;
+    let again = run(&env, &bind("https", "edge-https")).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("reuse Service edge-proxy-hostnet"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(inventory(&sandbox).await, before);
 }

@@ -175,6 +175,24 @@ async fn without_a_record_it_creates_the_service_and_says_so() {
         "{}",
         r.stdout
     );
+    // qa D-C1: the report came twice, once alone and once in the plan.
+    assert_eq!(
+        r.stderr
+            .matches("Translation of service web/static-eip")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    // No record to move: the journal goes when the Service is ready, so the
+    // plan must not promise an abort from any point; it says what stays.
+    assert!(
+        !r.stderr.contains("work from any point")
+            && r.stderr
+                .contains("remove it with `kubectl delete service static-eip-lbc -n web`"),
+        "{}",
+        r.stderr
+    );
     let new = service(&sandbox, "web", "static-eip-lbc")
         .await
         .expect("new Service");
@@ -556,4 +574,115 @@ async fn killed_after_creating_the_service_then_abort_or_resume() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(service(&sandbox, "shop", "checkout").await.is_none());
     assert!(service(&sandbox, "shop", "checkout-lbc").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_or_yes_migrate_refuses_before_printing_its_report() {
+    // qa D-C3: the 30-line report came first, then "not a terminal".
+    let (sandbox, env) = sandbox().await;
+    let before = inventory(&sandbox).await;
+    let r = run(&env, &["migrate", "checkout", "-n", "shop"]).await;
+    assert_one_line_error(&r, "not a terminal");
+    assert_eq!(inventory(&sandbox).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manifests_the_api_server_or_the_lbc_would_refuse_are_reported_not_emitted() {
+    // qa D-W12: duplicate port names and numbers, an empty tag key and the
+    // name CheckOut passed through with exit 0.
+    let env = Env { vars: vec![] };
+    let file = format!("{FIXTURES}/api-would-reject.yaml");
+    for output in ["yaml", "json"] {
+        let r = run(&env, &["migrate", "-f", &file, "-o", output]).await;
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "nothing emitted: {}", r.stdout);
+        for code in [
+            "service-name-invalid",
+            "port-name-duplicate",
+            "port-duplicate",
+            "tags-empty-key",
+        ] {
+            assert!(r.stderr.contains(code), "{code}: {}", r.stderr);
+        }
+        let last = r.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: cannot migrate as it is")
+                && last.contains("service-name-invalid"),
+            "{last}"
+        );
+    }
+}
+
+/// A temporary copy of a fixture, changed by `edit`.
+fn edited_fixture(case: &str, tag: &str, edit: impl Fn(String) -> String) -> String {
+    let text = std::fs::read_to_string(format!("{FIXTURES}/{case}.yaml")).expect("fixture");
+    let path = std::env::temp_dir().join(format!(
+        "kubectl-nlb-e2e-{}-{tag}-{case}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&path, edit(text)).expect("write");
+    path.to_string_lossy().into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manifest_saved_with_a_byte_order_mark_is_read() {
+    // qa D-M9: "document 1 is (no kind) (no name), not a v1 Service".
+    let env = Env { vars: vec![] };
+    // The mark right before the first key made the key "\u{feff}apiVersion"
+    // (before a comment line it did no harm), so the comments go.
+    let file = edited_fixture("seed-local-nginx", "bom", |t| {
+        let body: Vec<&str> = t.lines().filter(|l| !l.starts_with('#')).collect();
+        format!("\u{feff}{}", body.join("\n"))
+    });
+    let r = run(&env, &["migrate", "-f", &file, "-o", "yaml"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_yaml::from_str(&r.stdout).expect("one YAML Service");
+    assert_eq!(doc["kind"], "Service");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_mode_refuses_a_contradicting_namespace_and_a_server_dry_run() {
+    // qa D-M14: -n other and --dry-run=server were silently ignored.
+    let env = Env { vars: vec![] };
+    let placed = format!("{FIXTURES}/seed-local-nginx.yaml");
+    let text = std::fs::read_to_string(&placed).expect("fixture");
+    let ns = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("namespace: "))
+        .expect("the fixture has a namespace")
+        .to_string();
+    let r = run(
+        &env,
+        &["migrate", "-f", &placed, "-n", "other", "-o", "yaml"],
+    )
+    .await;
+    assert_one_line_error(
+        &r,
+        &format!(
+            "the namespace from the provided object \"{ns}\" does not match the namespace \"other\". You must pass '--namespace={ns}' to perform this operation."
+        ),
+    );
+    let r = run(&env, &["migrate", "-f", &placed, "-n", &ns, "-o", "yaml"]).await;
+    assert_eq!(r.code, 0, "the same namespace is fine: {}", r.stderr);
+    // A manifest without a namespace takes -n.
+    let unplaced = edited_fixture("seed-local-nginx", "nons", |t| {
+        t.lines()
+            .filter(|l| !l.trim().starts_with("namespace: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let r = run(
+        &env,
+        &["migrate", "-f", &unplaced, "-n", "other", "-o", "yaml"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_yaml::from_str(&r.stdout).expect("YAML");
+    assert_eq!(doc["metadata"]["namespace"], "other");
+    // No cluster to validate against.
+    let r = run(&env, &["migrate", "-f", &placed, "--dry-run=server"]).await;
+    assert_one_line_error(
+        &r,
+        "--dry-run=server needs a cluster, but -f reads files only",
+    );
 }

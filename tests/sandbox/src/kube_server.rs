@@ -443,9 +443,12 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Resp {
         body
     };
 
-    // a real API server defaults and allocates Service fields on create
-    let body = if method == Method::POST
-        && parts.len() == 5
+    // a real API server defaults and allocates Service fields on create, and
+    // on update for what the update adds (a new port gets its nodePort:
+    // kube-apiserver `pkg/registry/core/service/storage/alloc.go`
+    // `Allocators.updateNodePorts`)
+    let body = if ((method == Method::POST && parts.len() == 5)
+        || (method == Method::PUT && parts.len() == 6))
         && parts[0] == "api"
         && parts[4] == "services"
     {
