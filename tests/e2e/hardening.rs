@@ -154,11 +154,15 @@ async fn the_soak_lasts_what_was_asked_even_with_a_longer_interval() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
-    // qa D-W2: deleting the new Service mid-soak left 10% of answers on a
-    // deleted NLB and exited 1.
-    let (sb, env) = sandbox().await;
+/// Starts `cutover frontend -n web --preserve-client-ip=false` with these
+/// weights and soak in the background, and returns once Route 53 serves the
+/// first step, 10%, so a test can disturb the switch mid-soak.
+async fn cutover_at_10(
+    sb: &nlb_sandbox::Sandbox,
+    env: &Env,
+    weights: &str,
+    soak: &str,
+) -> tokio::task::JoinHandle<crate::util::Run> {
     let args: Vec<String> = [
         "cutover",
         "frontend",
@@ -166,9 +170,9 @@ async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
         "web",
         "--preserve-client-ip=false",
         "--weights",
-        "10,100",
+        weights,
         "--soak",
-        "30s",
+        soak,
         "--interval",
         "1s",
         "--timeout",
@@ -187,9 +191,9 @@ async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let sets = records(&sb, "www.example.com.").await;
+        let sets = records(sb, "www.example.com.").await;
         if sets.iter().any(|r| r.weight() == Some(10)) {
-            break;
+            return runner;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -197,6 +201,14 @@ async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_nlb_that_vanishes_mid_soak_rolls_the_switch_back() {
+    // qa D-W2: deleting the new Service mid-soak left 10% of answers on a
+    // deleted NLB and exited 1.
+    let (sb, env) = sandbox().await;
+    let runner = cutover_at_10(&sb, &env, "10,100", "30s").await;
     kube::Api::<k8s_openapi::api::core::v1::Service>::namespaced(sb.kube_client(), "web")
         .delete("frontend-cip-off", &Default::default())
         .await
@@ -567,41 +579,7 @@ async fn one_driver_per_switch_and_an_aborted_driver_says_so() {
     // qa D-M2: a second resume drove the same switch, and a resume that
     // outlived an abort ended with "continue with resume".
     let (sb, env) = sandbox().await;
-    let args: Vec<String> = [
-        "cutover",
-        "frontend",
-        "-n",
-        "web",
-        "--preserve-client-ip=false",
-        "--weights",
-        "10,100",
-        "--soak",
-        "8s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let first = {
-        let env = env.clone();
-        tokio::spawn(async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(&env, &args).await
-        })
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !records(&sb, "www.example.com.")
-        .await
-        .iter()
-        .any(|r| r.weight() == Some(10))
-    {
-        assert!(std::time::Instant::now() < deadline, "never at 10%");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let first = cutover_at_10(&sb, &env, "10,100", "8s").await;
     let second = run(
         &env,
         &["cutover", "resume", "frontend", "-n", "web", "--yes"],
@@ -678,41 +656,7 @@ async fn reweigh(sb: &nlb_sandbox::Sandbox, name: &str, old: i64, new: i64) {
 async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
     // qa D-W8: a manual 70/30 set between steps was silently overwritten.
     let (sb, env) = sandbox().await;
-    let args: Vec<String> = [
-        "cutover",
-        "frontend",
-        "-n",
-        "web",
-        "--preserve-client-ip=false",
-        "--weights",
-        "10,50,100",
-        "--soak",
-        "6s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let runner = {
-        let env = env.clone();
-        tokio::spawn(async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(&env, &args).await
-        })
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !records(&sb, "www.example.com.")
-        .await
-        .iter()
-        .any(|r| r.weight() == Some(10))
-    {
-        assert!(std::time::Instant::now() < deadline, "never at 10%");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let runner = cutover_at_10(&sb, &env, "10,50,100", "6s").await;
     reweigh(&sb, "www.example.com.", 70, 30).await;
     let r = runner.await.expect("join");
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
@@ -804,42 +748,8 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
     // qa D-M11: the refusals then said "run the command again".
     use aws_sdk_route53::types::ChangeAction;
     let (sb, env) = sandbox().await;
-    let args: Vec<String> = [
-        "cutover",
-        "frontend",
-        "-n",
-        "web",
-        "--preserve-client-ip=false",
-        "--weights",
-        "10,100",
-        "--soak",
-        "6s",
-        "--interval",
-        "1s",
-        "--timeout",
-        "60s",
-        "--yes",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let runner = {
-        let env = env.clone();
-        tokio::spawn(async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            run(&env, &args).await
-        })
-    };
     let www = "www.example.com.";
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !records(&sb, www)
-        .await
-        .iter()
-        .any(|r| r.weight() == Some(10))
-    {
-        assert!(std::time::Instant::now() < deadline, "never at 10%");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let runner = cutover_at_10(&sb, &env, "10,100", "6s").await;
     manual_record(&sb, www, ChangeAction::Create).await;
     let stopped = runner.await.expect("join");
     assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
