@@ -11,6 +11,7 @@ pub mod dns;
 pub mod expect;
 pub mod gate;
 pub mod journal;
+pub mod listener;
 pub mod mirror;
 pub mod parallel;
 pub mod preflight;
