@@ -1018,3 +1018,67 @@ async fn a_damaged_journal_gets_one_message_with_the_way_out_from_every_verb() {
         assert_eq!(before, crate::switching::inventory(&sb).await, "{text:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_it() {
+    // qa D-W8 (3): the pair was put back to the simple record by hand and
+    // the tool went on printing "100% on the new NLB".
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let (sb, env) = sandbox().await;
+    let www = "www.example.com.";
+    let original = records(&sb, www).await;
+    let runner = cutover_at_10(&sb, &env, "10,100", "6s").await;
+    let mut changes: Vec<Change> = records(&sb, www)
+        .await
+        .into_iter()
+        .map(|set| {
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(set)
+                .build()
+                .expect("delete")
+        })
+        .collect();
+    changes.extend(original.iter().map(|set| {
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(set.clone())
+            .build()
+            .expect("create")
+    }));
+    sb.aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sb.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("put the original back");
+    let stopped = runner.await.expect("join");
+    assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
+    assert!(
+        stopped.stderr.contains("a simple record"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(!stopped.stderr.contains("--adopt"), "{}", stopped.stderr);
+    assert!(
+        !stopped.stdout.contains("% on the new NLB"),
+        "{}",
+        stopped.stdout
+    );
+    assert_eq!(records(&sb, www).await, original, "nothing written after");
+    let abort = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
+    assert_eq!(records(&sb, www).await, original);
+    assert!(service(&sb, "web", "frontend-cip-off").await.is_none());
+}
