@@ -69,6 +69,7 @@ pub struct ClusterReport {
     pub region: Option<String>,
     pub load_balancer_controller: AddonReport,
     pub vpc_cni: AddonReport,
+    pub external_dns: ExternalDnsReport,
     /// Hosted zones searched for records, by name.
     pub hosted_zones: Vec<String>,
 }
@@ -87,6 +88,17 @@ pub struct AddonReport {
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The external-dns installations found, each as its flags configure it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalDnsReport {
+    /// `found`, `missing` or `unknown`.
+    pub status: &'static str,
+    pub installations: Vec<crate::external_dns::Install>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -152,6 +164,9 @@ pub struct RecordReport {
     pub alias: bool,
     pub set_identifier: Option<String>,
     pub weight: Option<i64>,
+    /// What external-dns's TXT registry says of the record, when it owns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_dns: Option<crate::external_dns::Ownership>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,6 +214,7 @@ pub fn audit(snap: &Snapshot) -> AuditReport {
             region: snap.region.clone(),
             load_balancer_controller: lbc_report(&snap.lbc),
             vpc_cni: cni_report(&snap.cni),
+            external_dns: external_dns_report(&snap.external_dns),
             hosted_zones: snap.hosted_zones.clone(),
         },
         summary: Summary {
@@ -209,6 +225,44 @@ pub fn audit(snap: &Snapshot) -> AuditReport {
         services,
         findings,
     }
+}
+
+fn external_dns_report(d: &Detection<Vec<crate::external_dns::Install>>) -> ExternalDnsReport {
+    match d {
+        Detection::Found(installs) => ExternalDnsReport {
+            status: "found",
+            installations: installs.clone(),
+            reason: None,
+        },
+        Detection::Missing => ExternalDnsReport {
+            status: "missing",
+            ..Default::default()
+        },
+        Detection::Unknown(why) => ExternalDnsReport {
+            status: "unknown",
+            reason: Some(why.clone()),
+            ..Default::default()
+        },
+    }
+}
+
+/// What external-dns's registry says of `record`: read with the name
+/// mapping of each installation found (their `--txt-prefix`/`--txt-suffix`),
+/// or external-dns's default one when none was found (a TXT record with its
+/// heritage says it all the same).
+pub fn external_dns_owner(
+    snap: &Snapshot,
+    record: &DnsRecord,
+) -> Option<crate::external_dns::Ownership> {
+    let mappers: Vec<crate::external_dns::Mapper> = match &snap.external_dns {
+        Detection::Found(installs) if !installs.is_empty() => {
+            installs.iter().map(|i| i.mapper()).collect()
+        }
+        _ => vec![crate::external_dns::Mapper::new("", "")],
+    };
+    mappers
+        .iter()
+        .find_map(|m| crate::external_dns::ownership(record, &snap.records, m))
 }
 
 fn lbc_report(d: &Detection<LbcInstall>) -> AddonReport {
@@ -452,6 +506,26 @@ fn audit_service(
         None => Vec::new(),
     };
 
+    // Records external-dns owns: a switch cannot edit them under it.
+    for r in &records {
+        if let Some(o) = external_dns_owner(snap, r) {
+            let own = o.resource.as_deref() == Some(format!("service/{key}").as_str());
+            findings.push(finding(
+                Severity::Info,
+                "record-owned-by-external-dns",
+                &key,
+                format!(
+                    "{} {} is owned by {}{}; cutover and migrate do not edit records external-dns owns: it would put them back on its next sync",
+                    r.name.trim_end_matches('.'),
+                    r.type_,
+                    o.describe(),
+                    if own { "" } else { ", not by this Service" }
+                ),
+                "change it through external-dns: its set-identifier and aws-weight annotations on the object that asks for the name",
+            ));
+        }
+    }
+
     // Owner-specific findings.
     match &owner {
         Owner::InTreeNlb => findings.push(legacy_finding(svc, &key)),
@@ -597,6 +671,7 @@ fn audit_service(
                 alias: r.alias.is_some(),
                 set_identifier: r.set_identifier.clone(),
                 weight: r.weight,
+                external_dns: external_dns_owner(snap, r),
             })
             .collect(),
         findings,

@@ -198,6 +198,52 @@ impl Kube {
         }
     }
 
+    /// The LBC and external-dns from one list of every Deployment (the
+    /// audit's read): external-dns is found by the chart's label or by its
+    /// image, since installs by manifest often carry neither name nor label.
+    /// A 403 makes both answers unknown rather than failing the command.
+    pub async fn detect_controllers(
+        &self,
+    ) -> Result<
+        (
+            Detection<LbcInstall>,
+            Detection<Vec<crate::external_dns::Install>>,
+        ),
+        KubeError,
+    > {
+        let api: Api<Deployment> = Api::all(self.client.clone());
+        match self
+            .list_mapped("list deployments", &api, ListParams::default(), Some)
+            .await
+        {
+            Ok(all) => {
+                let lbc: Vec<Deployment> = all
+                    .iter()
+                    .filter(|d| {
+                        d.metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get("app.kubernetes.io/name"))
+                            == Some(&"aws-load-balancer-controller".to_string())
+                    })
+                    .cloned()
+                    .collect();
+                let edns: Vec<_> = all.iter().filter_map(external_dns_from).collect();
+                let edns = if edns.is_empty() {
+                    Detection::Missing
+                } else {
+                    Detection::Found(edns)
+                };
+                Ok((lbc_from_deployments(&lbc), edns))
+            }
+            Err(KubeError::Forbidden { message, .. }) => Ok((
+                Detection::Unknown(message.clone()),
+                Detection::Unknown(message),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The Amazon VPC CNI runs as `kube-system/aws-node`.
     pub async fn detect_vpc_cni(&self) -> Result<Detection<CniInstall>, KubeError> {
         let api: Api<DaemonSet> = Api::namespaced(self.client.clone(), "kube-system");
@@ -580,6 +626,37 @@ fn container_image(
         .find(|c| wanted(c))
         .or(containers.first())
         .and_then(|c| c.image.clone())
+}
+
+/// An external-dns Deployment's configuration, if `dep` is one.
+fn external_dns_from(dep: &Deployment) -> Option<crate::external_dns::Install> {
+    let is_image = |c: &k8s_openapi::api::core::v1::Container| {
+        c.image
+            .as_deref()
+            .is_some_and(|i| i.contains("external-dns"))
+    };
+    let pod = dep.spec.as_ref().and_then(|s| s.template.spec.as_ref());
+    let labelled = dep
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("app.kubernetes.io/name"))
+        .is_some_and(|n| n == "external-dns");
+    let container = pod.and_then(|p| p.containers.iter().find(|c| is_image(c)));
+    if container.is_none() && !labelled {
+        return None;
+    }
+    let image = container_image(pod, is_image);
+    let args: Vec<String> = container
+        .or_else(|| pod.and_then(|p| p.containers.first()))
+        .and_then(|c| c.args.clone())
+        .unwrap_or_default();
+    Some(crate::external_dns::Install::from_args(
+        dep.metadata.namespace.as_deref().unwrap_or_default(),
+        dep.metadata.name.as_deref().unwrap_or_default(),
+        image.as_deref().and_then(image_version),
+        &args,
+    ))
 }
 
 /// Picks the controller among Deployments labelled as the LBC; its version from

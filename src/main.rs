@@ -10,6 +10,7 @@ mod cmd;
 mod complete;
 mod context;
 mod error;
+mod external_dns;
 mod k8s;
 mod model;
 mod names;

@@ -29,6 +29,7 @@ pub struct Snapshot {
     pub pods: Vec<PodInfo>,
     pub lbc: Detection<LbcInstall>,
     pub cni: Detection<CniInstall>,
+    pub external_dns: Detection<Vec<crate::external_dns::Install>>,
     pub load_balancers: Vec<LoadBalancer>,
     /// Target groups of the load balancers in scope, with attributes and health.
     pub target_groups: Vec<TargetGroup>,
@@ -76,11 +77,12 @@ pub async fn snapshot(
     };
     // The namespace is read first so that a wrong -n fails before anything else.
     snap.namespaces = namespaces.await?;
-    let (services, lbc, cni) = tokio::try_join!(
+    let (services, (lbc, external_dns), cni) = tokio::try_join!(
         ctx.kube.services(scope),
-        ctx.kube.detect_lbc(),
+        ctx.kube.detect_controllers(),
         ctx.kube.detect_vpc_cni(),
     )?;
+    snap.external_dns = external_dns;
     snap.services = services
         .into_iter()
         .filter(ServiceInfo::is_load_balancer)

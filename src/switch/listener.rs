@@ -123,14 +123,14 @@ pub fn blockers(f: &Facts) -> Vec<String> {
 
 fn controller_blocker(f: &Facts) -> Option<String> {
     let fix = format!(
-        "upgrade the AWS Load Balancer Controller to v{FIRST_VERSION} or later, or use `--via dns`"
+        "upgrade the AWS Load Balancer Controller to {FIRST_VERSION} or later, or use `--via dns`"
     );
     match &f.lbc_version {
         None => Some(format!(
             "no AWS Load Balancer Controller found in the cluster: {fix}"
         )),
         Some(Some(v)) if *v < FIRST_VERSION => Some(format!(
-            "the AWS Load Balancer Controller is v{v}: Services get weighted target groups from v{FIRST_VERSION}; {fix}"
+            "the AWS Load Balancer Controller is {v}: Services get weighted target groups from {FIRST_VERSION}; {fix}"
         )),
         _ if f.feature_gates.get(GATE) == Some(&false) => Some(format!(
             "the AWS Load Balancer Controller runs with --feature-gates={GATE}=false: it would fail to deploy a listener with two target groups; turn the gate on (its default), or use `--via dns`"
@@ -311,7 +311,7 @@ mod tests {
         let b = blockers(&f);
         assert_eq!(b.len(), 3, "{b:#?}");
         assert!(
-            b[0].contains("v2.14.1") && b[0].contains("v2.16.0"),
+            b[0].contains("is v2.14.1:") && b[0].contains("from v2.16.0;"),
             "{}",
             b[0]
         );

@@ -107,9 +107,10 @@ fn audit_row(s: &ServiceReport, wide: bool) -> Vec<String> {
     } else {
         s.dns_records
             .iter()
-            .map(|r| match wide {
-                true => format!("{} ({})", r.name, r.type_),
-                false => r.name.clone(),
+            .map(|r| match (wide, &r.external_dns) {
+                (true, Some(_)) => format!("{} ({}, external-dns)", r.name, r.type_),
+                (true, None) => format!("{} ({})", r.name, r.type_),
+                (false, _) => r.name.clone(),
             })
             .collect::<Vec<_>>()
             .join(if wide { ", " } else { "," })
@@ -217,6 +218,36 @@ pub fn audit_table(
             dash(cni.version.as_deref())
         )?,
         status => writeln!(out, "Amazon VPC CNI: {status}")?,
+    }
+    let edns = &c.external_dns;
+    match edns.status {
+        "found" => {
+            for i in &edns.installations {
+                writeln!(
+                    out,
+                    "external-dns: {} ({}/{}, owner {}, policy {}, sources {})",
+                    dash(i.version.as_deref()),
+                    i.namespace,
+                    i.name,
+                    i.owner_id,
+                    i.policy.as_deref().unwrap_or("not set"),
+                    if i.sources.is_empty() {
+                        "-".to_string()
+                    } else {
+                        i.sources.join(",")
+                    }
+                )?;
+            }
+        }
+        "missing" => writeln!(out, "external-dns: not found")?,
+        status => writeln!(
+            out,
+            "external-dns: {status}{}",
+            edns.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )?,
     }
     writeln!(
         out,

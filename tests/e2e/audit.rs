@@ -463,3 +463,90 @@ mod private {
         assert_eq!(per_group, 0, "{aws:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_external_dns_owns_are_marked_with_the_object_that_owns_them() {
+    // Issue 14 (audit): for each record, whether external-dns owns it and
+    // through which object, read from its TXT registry with the install's
+    // own --txt-prefix.
+    use aws_sdk_route53::types::RrType;
+    use k8s_openapi::api::apps::v1::Deployment;
+    let (sb, env) = crate::switching::sandbox().await;
+    let deployment: Deployment = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "external-dns", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "edns"}},
+            "template": {
+                "metadata": {"labels": {"app": "edns"}},
+                "spec": {"containers": [{
+                    "name": "external-dns",
+                    "image": "registry.k8s.io/external-dns/external-dns:v0.22.0",
+                    "args": ["--source=service", "--provider=aws", "--policy=sync",
+                             "--txt-owner-id=prod", "--txt-prefix=edns-"],
+                }]},
+            },
+        },
+    }))
+    .expect("deployment");
+    kube::Api::<Deployment>::namespaced(sb.kube_client(), "kube-system")
+        .create(&Default::default(), &deployment)
+        .await
+        .expect("create deployment");
+    let zone = sb.world().hosted_zone_id.clone();
+    let owned = "\"heritage=external-dns,external-dns/owner=prod,external-dns/resource=service/web/frontend\"";
+    // The registry's TXT for www under this prefix, and one for checkout
+    // without it: that one is not this installation's naming.
+    crate::switching::create_record(
+        &sb,
+        &zone,
+        "edns-a-www.example.com",
+        RrType::Txt,
+        300,
+        owned,
+    )
+    .await;
+    crate::switching::create_record(
+        &sb,
+        &zone,
+        "a-checkout.example.com",
+        RrType::Txt,
+        300,
+        owned,
+    )
+    .await;
+
+    let json = crate::util::run(&env, &["audit", "-A", "-o", "json"]).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let report = json.json();
+    let installs = &report["cluster"]["externalDns"]["installations"];
+    assert_eq!(installs[0]["ownerId"], "prod", "{installs}");
+    assert_eq!(installs[0]["txtPrefix"], "edns-");
+    assert_eq!(installs[0]["version"], "v0.22.0");
+    assert_eq!(
+        installs[0]["annotationPrefix"],
+        "external-dns.kubernetes.io/"
+    );
+    let www = &service(&report, "web", "frontend")["dnsRecords"][0];
+    assert_eq!(www["externalDns"]["ownerId"], "prod", "{www}");
+    assert_eq!(www["externalDns"]["resource"], "service/web/frontend");
+    assert_eq!(www["externalDns"]["txtRecord"], "edns-a-www.example.com");
+    assert!(
+        codes(service(&report, "web", "frontend"))
+            .contains(&"record-owned-by-external-dns".to_string())
+    );
+    let checkout = &service(&report, "shop", "checkout")["dnsRecords"][0];
+    assert!(checkout.get("externalDns").is_none(), "{checkout}");
+
+    let table = crate::util::run(&env, &["audit", "-A", "-o", "wide"]).await;
+    assert!(
+        table.stdout.contains("external-dns: v0.22.0 (kube-system/external-dns, owner prod, policy sync, sources service)"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("www.example.com (A, external-dns)"),
+        "{}",
+        table.stdout
+    );
+}
