@@ -113,8 +113,25 @@ pub fn external_dns_owner(
                 }
         });
         if let Some(txt) = owner {
+            // Name the owner and the object asking for the name, as the
+            // registry records them, so the user knows where to act.
+            let labels = txt
+                .values
+                .iter()
+                .find_map(|v| crate::external_dns::labels(v));
+            let whose = labels
+                .map(|l| {
+                    format!(
+                        ", owner {}, for {}",
+                        l.get("owner").map(String::as_str).unwrap_or("?"),
+                        l.get("resource")
+                            .map(String::as_str)
+                            .unwrap_or("an unrecorded object")
+                    )
+                })
+                .unwrap_or_default();
             return Some(format!(
-                "{} is owned by external-dns (TXT record {})",
+                "{} is owned by external-dns (TXT record {}{whose})",
                 record.name, txt.name
             ));
         }
@@ -258,9 +275,13 @@ mod tests {
             "cname-www.example.com.",
         ] {
             let mut txt = rec("Z1", txt_name, "TXT", "");
-            txt.values = vec!["\"heritage=external-dns,external-dns/owner=default\"".into()];
+            txt.values = vec!["\"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/web/frontend\"".into()];
             let why = external_dns_owner("web/frontend", &ann, &[txt], &moving).unwrap();
             assert!(why.contains("owned by external-dns"), "{why}");
+            assert!(
+                why.contains("owner default, for service/web/frontend"),
+                "{why}"
+            );
         }
         let mut unrelated = rec("Z1", "a-www.example.com.", "TXT", "");
         unrelated.values = vec!["\"v=spf1 -all\"".into()];
