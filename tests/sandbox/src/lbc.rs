@@ -410,7 +410,13 @@ impl Lbc {
                     .iter()
                     .any(|x| Some(x.arn.as_str()) == l.listener_arn());
                 if let (false, Some(arn)) = (ours, l.listener_arn())
-                    && let Err(e) = self.aws.elb.delete_listener().listener_arn(arn).send().await
+                    && let Err(e) = self
+                        .aws
+                        .elb
+                        .delete_listener()
+                        .listener_arn(arn)
+                        .send()
+                        .await
                 {
                     report.errors.push(format!(
                         "listeners of {}: {}",

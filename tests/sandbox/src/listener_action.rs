@@ -197,7 +197,9 @@ pub fn listener_action(
         // a nil check (pkg/service/enhanced_backend_builder.go:49): the
         // reconciler panics, and controller-runtime's panic recovery turns it
         // into a reconcile error [inference: RecoverPanic defaults on].
-        return Err("panic: runtime error: invalid memory address or nil pointer dereference".into());
+        return Err(
+            "panic: runtime error: invalid memory address or nil pointer dereference".into(),
+        );
     };
     let mut target_groups = Vec::new();
     for t in fc.target_groups {
@@ -264,7 +266,9 @@ fn validate(a: &Parsed) -> Result<(), String> {
         }
     }
     if fc.target_groups.len() > 1 && fc.target_groups.iter().any(|t| t.weight.is_none()) {
-        return Err(wrap("weight must be set when routing to multiple target groups"));
+        return Err(wrap(
+            "weight must be set when routing to multiple target groups",
+        ));
     }
     Ok(())
 }
