@@ -2,12 +2,14 @@
 //! behaviour's source is cited where the sandbox implements it):
 //! kube-apiserver's finalizers and preconditions (`tests/sandbox/src/apiserver.rs`),
 //! the controllers' cleanup (`lbc.rs`), Route 53's read-back and batch rules,
-//! the target lifecycle, UDP attributes and deletion protection
-//! (`moto/launcher.py`), and the LBC's own flags (`lbc_config.rs`).
+//! the target lifecycle, UDP attributes, deletion protection and listener
+//! weights (`moto/launcher.py`), the LBC's own flags (`lbc_config.rs`) and its
+//! `actions.<PROTO>-<PORT>` weighted listener actions (`listener_action.rs`).
 
 use aws_sdk_elasticloadbalancingv2 as elb;
 use aws_sdk_route53 as r53;
 use elb::error::ProvideErrorMetadata;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
 use nlb_sandbox::{Sandbox, SandboxOptions};
@@ -814,4 +816,255 @@ async fn binding_rules_go_to_the_nodes_security_groups_and_leave_with_the_bindin
         .unwrap();
     assert!(!rules.contains(&ours), "{rules:?}");
     assert_eq!(rules.len(), others, "{rules:?}");
+}
+
+/// The port's listener's default forward: `(TargetGroupArn, weighted groups)`.
+/// A plain forward has the first and no ForwardConfig in moto.
+async fn forward_of(sb: &Sandbox, lb: &str, port: i32) -> (Option<String>, Vec<(String, i32)>) {
+    let out = sb
+        .aws_internal()
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb)
+        .send()
+        .await
+        .unwrap();
+    let l = out
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(port))
+        .expect("listener");
+    let [a] = l.default_actions() else {
+        panic!("one default action: {l:?}");
+    };
+    let groups = a
+        .forward_config()
+        .map(|f| {
+            f.target_groups()
+                .iter()
+                .map(|t| {
+                    (
+                        t.target_group_arn().unwrap().to_string(),
+                        t.weight().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (a.target_group_arn().map(str::to_string), groups)
+}
+
+async fn tg_load_balancers(sb: &Sandbox, tg: &str) -> Vec<String> {
+    sb.aws_internal()
+        .elb
+        .describe_target_groups()
+        .target_group_arns(tg)
+        .send()
+        .await
+        .unwrap()
+        .target_groups()[0]
+        .load_balancer_arns()
+        .to_vec()
+}
+
+const ACTIONS_TCP_80: &str = "service.beta.kubernetes.io/actions.TCP-80";
+
+fn forward(base: i32, others: &[(&str, i32)]) -> String {
+    let tgs: Vec<_> = others
+        .iter()
+        .map(|(arn, w)| json!({"targetGroupARN": arn, "weight": w}))
+        .collect();
+    json!({"type": "forward", "forwardConfig": {"baseServiceWeight": base, "targetGroups": tgs}})
+        .to_string()
+}
+
+async fn annotate(sb: &Sandbox, value: Option<String>) {
+    Api::<Service>::namespaced(sb.kube_client(), "web")
+        .patch(
+            "frontend",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {ACTIONS_TCP_80: value}}})),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lbc_v2_16_weights_a_listener_by_its_actions_annotation_and_drops_it_with_the_annotation() {
+    let sb = start(SandboxOptions {
+        lbc_version: Some("v2.16.0".into()),
+        ..Default::default()
+    })
+    .await;
+    let w = sb.world().clone();
+    let s = w.service("web", "frontend").unwrap();
+    let (lb, own) = (s.nlb_arn.clone().unwrap(), s.target_group_arns[0].clone());
+    let canary = target_group(&sb, "frontend-canary", elb::types::ProtocolEnum::Tcp).await;
+    assert_eq!(forward_of(&sb, &lb, 80).await, (Some(own.clone()), vec![]));
+
+    annotate(&sb, Some(forward(90, &[(&canary, 10)]))).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(
+        forward_of(&sb, &lb, 80).await.1,
+        vec![(own.clone(), 90), (canary.clone(), 10)]
+    );
+    assert_eq!(tg_load_balancers(&sb, &canary).await, vec![lb.clone()]);
+
+    // New weights reach the listener; a hand-made change is put back.
+    annotate(&sb, Some(forward(0, &[(&canary, 100)]))).await;
+    sb.reconcile().await.unwrap();
+    let want = vec![(own.clone(), 0), (canary.clone(), 100)];
+    assert_eq!(forward_of(&sb, &lb, 80).await.1, want);
+    let listener = sb.lbc().provisioned().await["web/frontend"].listener_arns[0].clone();
+    sb.aws_internal()
+        .elb
+        .modify_listener()
+        .listener_arn(&listener)
+        .default_actions(
+            elb::types::Action::builder()
+                .r#type(elb::types::ActionTypeEnum::Forward)
+                .target_group_arn(&own)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    sb.reconcile().await.unwrap();
+    assert_eq!(forward_of(&sb, &lb, 80).await.1, want);
+
+    // What the controller refuses, and what only AWS refuses (LBC does not
+    // range-check baseServiceWeight): the listener keeps its weights.
+    for (value, error) in [
+        (
+            forward(50, &[(&canary, 1000)]),
+            "target group weight must be between 0 and 999",
+        ),
+        (
+            json!({"type": "forward", "forwardConfig": {"targetGroups": [
+                {"targetGroupARN": &canary, "weight": 1}, {"targetGroupARN": &own}]}})
+            .to_string(),
+            "weight must be set when routing to multiple target groups",
+        ),
+        ("{not json".to_string(), "failed to parse json annotation"),
+        (forward(1000, &[(&canary, 1)]), "ValidationError"),
+    ] {
+        annotate(&sb, Some(value.clone())).await;
+        let report = sb.reconcile_report().await.unwrap();
+        assert!(
+            report.errors.iter().any(|e| e.contains(error)),
+            "{value}: {report:?}"
+        );
+        assert_eq!(forward_of(&sb, &lb, 80).await.1, want, "{value}");
+    }
+
+    // Without the annotation: a plain forward to the Service's own group.
+    annotate(&sb, None).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(forward_of(&sb, &lb, 80).await, (Some(own.clone()), vec![]));
+    assert!(tg_load_balancers(&sb, &canary).await.is_empty());
+
+    // A new Service: the listener is created weighted; a bad annotation
+    // fails the model build before anything is made.
+    let web: Api<Service> = Api::namespaced(sb.kube_client(), "web");
+    for (name, value) in [
+        ("fresh", forward(3, &[(&canary, 1)])),
+        ("broken", forward(3, &[(&canary, -1)])),
+    ] {
+        web.create(
+            &PostParams::default(),
+            &lbc_service(name, "service.k8s.aws/nlb", json!({ACTIONS_TCP_80: value})),
+        )
+        .await
+        .unwrap();
+    }
+    let report = sb.reconcile_report().await.unwrap();
+    assert_eq!(
+        report.provisioned,
+        vec!["web/fresh".to_string()],
+        "{report:?}"
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("provisioning web/broken: Failed build model")),
+        "{report:?}"
+    );
+    assert!(
+        web.get("broken")
+            .await
+            .unwrap()
+            .metadata
+            .finalizers
+            .is_none()
+    );
+    let fresh = sb.lbc().provisioned().await["web/fresh"].clone();
+    let fresh_own = fresh.target_groups[0].arn.clone();
+    assert_eq!(
+        forward_of(&sb, &fresh.arn, 80).await.1,
+        vec![(fresh_own, 3), (canary.clone(), 1)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lbc_before_v2_16_ignores_the_actions_annotation_and_the_gate_off_refuses_several_groups() {
+    let sb = start(SandboxOptions {
+        lbc_version: Some("v2.15.0".into()),
+        ..Default::default()
+    })
+    .await;
+    let w = sb.world().clone();
+    let s = w.service("web", "frontend").unwrap();
+    let (lb, own) = (s.nlb_arn.clone().unwrap(), s.target_group_arns[0].clone());
+    let canary = target_group(&sb, "frontend-canary", elb::types::ProtocolEnum::Tcp).await;
+    let plain = (Some(own.clone()), vec![]);
+
+    // v2.15 does not know the annotation, valid or not.
+    annotate(&sb, Some(forward(90, &[(&canary, 10)]))).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(forward_of(&sb, &lb, 80).await, plain);
+    annotate(&sb, Some("{not json".into())).await;
+    sb.reconcile().await.unwrap();
+
+    // v2.16 with WeightedTargetGroups=false: the annotation is read, one
+    // target group goes out plain, several fail the deploy.
+    let deps: Api<Deployment> = Api::namespaced(sb.kube_client(), "kube-system");
+    let mut dep = deps.get("aws-load-balancer-controller").await.unwrap();
+    let c = &mut dep
+        .spec
+        .as_mut()
+        .unwrap()
+        .template
+        .spec
+        .as_mut()
+        .unwrap()
+        .containers[0];
+    c.image = Some("public.ecr.aws/eks/aws-load-balancer-controller:v2.16.0".into());
+    c.args
+        .get_or_insert_with(Vec::new)
+        .push("--feature-gates=WeightedTargetGroups=false".into());
+    deps.replace("aws-load-balancer-controller", &PostParams::default(), &dep)
+        .await
+        .unwrap();
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("failed to parse json annotation")),
+        "v2.16 reads it: {report:?}"
+    );
+    annotate(&sb, Some(forward(90, &[(&canary, 10)]))).await;
+    let report = sb.reconcile_report().await.unwrap();
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.contains("weighted target groups feature is disabled")),
+        "{report:?}"
+    );
+    assert_eq!(forward_of(&sb, &lb, 80).await, plain);
+    annotate(&sb, Some(forward(90, &[]))).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(forward_of(&sb, &lb, 80).await, plain);
 }

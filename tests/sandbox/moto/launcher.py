@@ -262,6 +262,90 @@ def _delete_lb(self, arn):
 
 elbv2_models.ELBv2Backend.delete_load_balancer = _delete_lb
 
+# --- weighted forward actions on listeners --------------------------------------
+#
+# Since November 2025 an NLB listener's forward action may name several target
+# groups, each with a weight from 0 to 999 ("Users can assign numeric weights
+# between 0 and 999 to each NLB target group",
+# https://aws.amazon.com/blogs/networking-and-content-delivery/network-load-balancers-now-support-weighted-target-groups).
+# moto 5.2.5 already accepts, stores and returns ForwardConfig weights on any
+# load balancer type (FakeAction defaults a missing Weight to 1), but:
+# * it accepts any weight (1000, -1); AWS answers ValidationError;
+# * ModifyListener checks no target group (CreateListener does:
+#   TargetGroupNotFound);
+# * a target group's LoadBalancerArns only ever grows: ModifyListener does not
+#   add the NLB to a newly forwarded-to group, and neither ModifyListener nor
+#   DeleteListener removes it from a group no listener forwards to any more.
+# Listener rules (ALB only) are left as moto has them.
+
+WEIGHT_MAX = 999
+
+
+def _check_weights(actions):
+    for i, action in enumerate(actions or [], start=1):
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        for j, tg in enumerate(groups, start=1):
+            if "Weight" not in tg:
+                continue
+            w = int(tg["Weight"])
+            if w < 0 or w > WEIGHT_MAX:
+                bound = ("greater than or equal to 0" if w < 0
+                         else "less than or equal to %d" % WEIGHT_MAX)
+                raise ELBClientError(
+                    "ValidationError",
+                    "1 validation error detected: Value '%d' at "
+                    "'defaultActions.%d.member.forwardConfig.targetGroups.%d.member.weight' "
+                    "failed to satisfy constraint: Member must have value %s" % (w, i, j, bound))
+
+
+def _sync_tg_load_balancers(backend, lb_arn):
+    """Each target group lists this NLB exactly when one of its listeners forwards to it."""
+    lb = backend.load_balancers.get(lb_arn)
+    used = set()
+    if lb is not None:
+        for listener in lb.listeners.values():
+            for action in listener.default_actions:
+                if action.type == "forward":
+                    used.update(backend._get_target_group_arns_from(action_data=action.data))
+    for arn, tg in backend.target_groups.items():
+        if arn in used and lb_arn not in tg.load_balancer_arns:
+            tg.load_balancer_arns.append(lb_arn)
+        elif arn not in used and lb_arn in tg.load_balancer_arns:
+            tg.load_balancer_arns.remove(lb_arn)
+
+
+_orig_create_listener = elbv2_models.ELBv2Backend.create_listener
+_orig_modify_listener = elbv2_models.ELBv2Backend.modify_listener
+_orig_delete_listener = elbv2_models.ELBv2Backend.delete_listener
+
+
+def _create_listener(self, load_balancer_arn, protocol, port, ssl_policy, certificate, actions,
+                     *args, **kwargs):
+    _check_weights(actions)
+    return _orig_create_listener(self, load_balancer_arn, protocol, port, ssl_policy, certificate,
+                                 actions, *args, **kwargs)
+
+
+def _modify_listener(self, arn, *args, **kwargs):
+    actions = kwargs.get("actions", args[4] if len(args) > 4 else None)
+    _check_weights(actions)
+    if actions:
+        self._validate_actions([elbv2_models.FakeAction(dict(a)) for a in actions])
+    listener = _orig_modify_listener(self, arn, *args, **kwargs)
+    _sync_tg_load_balancers(self, listener.load_balancer_arn)
+    return listener
+
+
+def _delete_listener(self, listener_arn):
+    listener = _orig_delete_listener(self, listener_arn)
+    _sync_tg_load_balancers(self, listener.load_balancer_arn)
+    return listener
+
+
+elbv2_models.ELBv2Backend.create_listener = _create_listener
+elbv2_models.ELBv2Backend.modify_listener = _modify_listener
+elbv2_models.ELBv2Backend.delete_listener = _delete_listener
+
 # --- Route 53 batch semantics --------------------------------------------------
 #
 # Route 53 applies a change batch in order and as a whole ("Route 53 validates

@@ -268,6 +268,19 @@ pub async fn create_listener(
         .r#type(elb::types::ActionTypeEnum::Forward)
         .target_group_arn(tg_arn)
         .build();
+    create_listener_with(aws, lb_arn, protocol, port, action, certificate, tags).await
+}
+
+/// A listener with the given default action.
+pub async fn create_listener_with(
+    aws: &AwsClients,
+    lb_arn: &str,
+    protocol: &str,
+    port: i32,
+    action: elb::types::Action,
+    certificate: Option<&str>,
+    tags: &[(String, String)],
+) -> Result<String, Error> {
     let mut req = aws
         .elb
         .create_listener()

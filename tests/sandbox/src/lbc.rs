@@ -32,10 +32,11 @@ use crate::crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
 use crate::finalizer;
 use crate::hash;
 use crate::lbc_config::{self, ControllerConfig};
+use crate::listener_action::{self, DefaultAction, ListenerAction};
 use crate::model::{self, ann, ns_name, ports};
 use crate::networking;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service, ServicePort};
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
@@ -64,6 +65,17 @@ pub struct ProvisionedTg {
     pub protocol: String,
 }
 
+/// One listener the stand-in created, and the default action it last wrote.
+#[derive(Clone, Debug)]
+pub struct ProvisionedListener {
+    pub arn: String,
+    pub port: i32,
+    pub protocol: String,
+    /// The Service's own target group for this port.
+    pub target_group_arn: String,
+    pub action: DefaultAction,
+}
+
 /// Everything the stand-in created for one Service.
 #[derive(Clone, Debug)]
 pub struct Provisioned {
@@ -78,6 +90,8 @@ pub struct Provisioned {
     pub target_type: String,
     pub target_groups: Vec<ProvisionedTg>,
     pub listener_arns: Vec<String>,
+    /// The same listeners, with what they forward to.
+    pub listeners: Vec<ProvisionedListener>,
     pub frontend_sg: Option<String>,
     pub tgb_names: Vec<String>,
 }
@@ -127,6 +141,39 @@ pub struct Lbc {
     cleanup_delay: Mutex<Duration>,
     moto_port: std::sync::OnceLock<u16>,
     state: tokio::sync::Mutex<LbcState>,
+}
+
+/// The listener protocol of one Service port: TLS where a certificate
+/// covers the port (`pkg/service/model_build_listener.go:107-113`), else the
+/// port's own.
+fn listener_protocol(svc: &Service, p: &ServicePort) -> String {
+    let port_proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+    let ssl_ports: Option<Vec<String>> = ann(svc, "aws-load-balancer-ssl-ports")
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+    let tls = port_proto != "UDP"
+        && ann(svc, "aws-load-balancer-ssl-cert").is_some()
+        && ssl_ports.as_ref().is_none_or(|ps| {
+            ps.iter().any(|x| {
+                x == "*" || *x == p.port.to_string() || Some(x.as_str()) == p.name.as_deref()
+            })
+        });
+    if tls { "TLS".to_string() } else { port_proto }
+}
+
+/// The `actions.<PROTO>-<PORT>` annotation of every listener port, or the
+/// model-build error it causes.
+fn listener_actions(
+    svc: &Service,
+    cfg: &ControllerConfig,
+) -> Result<BTreeMap<i32, ListenerAction>, String> {
+    let mut out = BTreeMap::new();
+    for p in ports(svc) {
+        let proto = listener_protocol(svc, &p);
+        if let Some(a) = listener_action::listener_action(svc, &proto, p.port, cfg)? {
+            out.insert(p.port, a);
+        }
+    }
+    Ok(out)
 }
 
 /// The scheme the LBC would use (default internal).
@@ -320,18 +367,113 @@ impl Lbc {
         Ok(())
     }
 
-    /// Listeners on an NLB the controller manages that it did not build are
-    /// deleted (pkg/deploy/elbv2/listener_synthesizer.go:75-79).
-    async fn prune_listeners(&self, st: &LbcState, report: &mut ReconcileReport) {
-        for p in st.provisioned.values() {
-            if let Err(e) = delete_listeners_except(&self.aws, &p.arn, |l| {
-                p.listener_arns
+    /// The listeners of the NLBs it manages. A listener it did not build is
+    /// deleted (pkg/deploy/elbv2/listener_synthesizer.go:75-79); one whose
+    /// default action is not the model's is modified, which is how the
+    /// `actions.<PROTO>-<PORT>` annotation ([`crate::listener_action`]) comes
+    /// and goes on a running Service. Full passes compare with what AWS has
+    /// (a hand-made change is reverted); the others with what was last written.
+    async fn sync_listeners(
+        &self,
+        cfg: &ControllerConfig,
+        st: &mut LbcState,
+        by_key: &BTreeMap<String, &Service>,
+        full: bool,
+        report: &mut ReconcileReport,
+    ) {
+        for (key, p) in st.provisioned.iter_mut() {
+            let svc = by_key
+                .get(key)
+                .filter(|s| {
+                    s.metadata.uid.as_deref() == Some(&p.uid)
+                        && lbc_config::target_type(s, cfg).is_some()
+                })
+                .copied();
+            let actual = if full {
+                match self
+                    .aws
+                    .elb
+                    .describe_listeners()
+                    .load_balancer_arn(&p.arn)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Some(out.listeners().to_vec()),
+                    Err(_) => continue, // the NLB is gone: nothing to sync
+                }
+            } else {
+                None
+            };
+            for l in actual.iter().flatten() {
+                let ours = p
+                    .listeners
                     .iter()
-                    .any(|a| Some(a.as_str()) == l.listener_arn())
-            })
-            .await
-            {
-                report.errors.push(format!("listeners of {}: {e}", p.arn));
+                    .any(|x| Some(x.arn.as_str()) == l.listener_arn());
+                if let (false, Some(arn)) = (ours, l.listener_arn())
+                    && let Err(e) = self
+                        .aws
+                        .elb
+                        .delete_listener()
+                        .listener_arn(arn)
+                        .send()
+                        .await
+                {
+                    report.errors.push(format!(
+                        "listeners of {}: {}",
+                        p.arn,
+                        aws_err("DeleteListener")(e)
+                    ));
+                }
+            }
+            let Some(svc) = svc else {
+                continue;
+            };
+            // The whole model is built before anything is deployed: one bad
+            // annotation leaves every listener of the Service as it is.
+            let desired: Result<Vec<DefaultAction>, String> = p
+                .listeners
+                .iter()
+                .map(|l| {
+                    let a = listener_action::listener_action(svc, &l.protocol, l.port, cfg)
+                        .map_err(|e| format!("Failed build model due to {e}"))?;
+                    DefaultAction::build(a.as_ref(), &l.target_group_arn, cfg)
+                        .map_err(|e| format!("Failed deploy model due to {e}"))
+                })
+                .collect();
+            let desired = match desired {
+                Ok(d) => d,
+                Err(e) => {
+                    report.errors.push(format!("reconciling {key}: {e}"));
+                    continue;
+                }
+            };
+            for (l, want) in p.listeners.iter_mut().zip(desired) {
+                let same = match &actual {
+                    Some(ls) => ls
+                        .iter()
+                        .find(|x| x.listener_arn() == Some(l.arn.as_str()))
+                        .is_none_or(|x| want.matches(x.default_actions())),
+                    None => l.action == want,
+                };
+                if same {
+                    l.action = want;
+                    continue;
+                }
+                match self
+                    .aws
+                    .elb
+                    .modify_listener()
+                    .listener_arn(&l.arn)
+                    .default_actions(want.to_sdk())
+                    .send()
+                    .await
+                {
+                    Ok(_) => l.action = want,
+                    Err(e) => report.errors.push(format!(
+                        "reconciling {key}: Failed deploy model due to {}",
+                        aws_err("ModifyListener")(e)
+                    )),
+                }
             }
         }
     }
@@ -631,9 +773,8 @@ impl Lbc {
         if let Err(e) = self.sync_rules(&mut st, &tgbs, &all_pods, full).await {
             report.errors.push(format!("security group rules: {e}"));
         }
-        if full {
-            self.prune_listeners(&st, &mut report).await;
-        }
+        self.sync_listeners(&cfg, &mut st, &by_key, full, &mut report)
+            .await;
         Ok(report)
     }
 
@@ -962,6 +1103,8 @@ impl Lbc {
         if let Some(e) = lbc_config::build_error(svc) {
             return Err(Error::Other(format!("Failed build model due to {e}")));
         }
+        let actions = listener_actions(svc, cfg)
+            .map_err(|e| Error::Other(format!("Failed build model due to {e}")))?;
         // The finalizer first, before any AWS resource, as the LBC does
         // (domain.md §2.1): a Service already gone fails here, leaking nothing.
         let mut finalizers = svc.metadata.finalizers.clone().unwrap_or_default();
@@ -1084,8 +1227,6 @@ impl Lbc {
         let local = model::external_traffic_local(svc);
         let backend_ssl = ann(svc, "aws-load-balancer-backend-protocol") == Some("ssl");
         let cert = ann(svc, "aws-load-balancer-ssl-cert");
-        let ssl_ports: Option<Vec<String>> = ann(svc, "aws-load-balancer-ssl-ports")
-            .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
 
         let mut out = Provisioned {
             namespace: ns.clone(),
@@ -1099,6 +1240,7 @@ impl Lbc {
             target_type: target_type.to_string(),
             target_groups: Vec::new(),
             listener_arns: Vec::new(),
+            listeners: Vec::new(),
             frontend_sg,
             tgb_names: Vec::new(),
         };
@@ -1221,29 +1363,27 @@ impl Lbc {
                         .await
                         .map_err(aws_err("ModifyTargetGroupAttributes"))?;
                 }
-                let tls = cert.is_some()
-                    && ssl_ports.as_ref().is_none_or(|ps| {
-                        ps.iter().any(|x| {
-                            x == "*"
-                                || *x == p.port.to_string()
-                                || Some(x.as_str()) == p.name.as_deref()
-                        })
-                    });
-                let listener_proto = if tls {
-                    "TLS".to_string()
-                } else {
-                    port_proto.clone()
-                };
-                let listener = aws::create_listener(
+                let listener_proto = listener_protocol(svc, &p);
+                let tls = listener_proto == "TLS";
+                let action = DefaultAction::build(actions.get(&p.port), &tg_arn, cfg)
+                    .map_err(|e| Error::Other(format!("Failed deploy model due to {e}")))?;
+                let listener = aws::create_listener_with(
                     &self.aws,
                     &lb.arn,
                     &listener_proto,
                     p.port,
-                    &tg_arn,
+                    action.to_sdk(),
                     if tls { cert } else { None },
                     &with_resource("LoadBalancer"),
                 )
                 .await?;
+                out.listeners.push(ProvisionedListener {
+                    arn: listener.clone(),
+                    port: p.port,
+                    protocol: listener_proto.clone(),
+                    target_group_arn: tg_arn.clone(),
+                    action,
+                });
 
                 // targets now, so the NLB is usable as soon as the status is written
                 let desired: BTreeSet<(String, i32)> = if target_type == "ip" {

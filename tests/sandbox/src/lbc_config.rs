@@ -27,6 +27,12 @@ pub struct ControllerConfig {
     pub nlb_security_group: bool,
     /// `--enable-endpoint-slices`: default on from v2.14.0 (commit a8c9e4b78).
     pub endpoint_slices: bool,
+    /// `--feature-gates=WeightedTargetGroups=…` (default on:
+    /// `pkg/config/feature_gates.go:23,78`; the gate dates from v2.3.1, commit
+    /// 837ce7b69, for ALBs). Off, a listener forward to several target groups
+    /// fails (`pkg/deploy/elbv2/listener_utils.go:73-78`; see
+    /// [`crate::listener_action`]).
+    pub weighted_target_groups: bool,
 }
 
 impl Default for ControllerConfig {
@@ -36,6 +42,7 @@ impl Default for ControllerConfig {
             class: DEFAULT_CLASS.into(),
             nlb_security_group: true,
             endpoint_slices: true,
+            weighted_target_groups: true,
         }
     }
 }
@@ -65,6 +72,7 @@ impl ControllerConfig {
             endpoint_slices: flag(&args, "enable-endpoint-slices")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or_else(|| self_at_least(version, 2, 14)),
+            weighted_target_groups: feature_gate(&args, "WeightedTargetGroups").unwrap_or(true),
         }
     }
 

@@ -22,6 +22,7 @@ pub mod json;
 pub mod kube_server;
 pub mod lbc;
 pub mod lbc_config;
+pub mod listener_action;
 pub mod model;
 pub mod moto;
 pub mod networking;
