@@ -8,6 +8,7 @@ mod cutover;
 mod dist;
 mod fidelity;
 mod hardening;
+mod listener_action;
 mod messages;
 mod migrate;
 mod sandbox;
