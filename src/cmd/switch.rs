@@ -45,6 +45,9 @@ pub struct Stored {
     resource_version: Option<String>,
     /// When the new NLB's `initial` targets were first seen, in this run.
     joining: switch::gate::Joining,
+    /// The last time this run found the records as it wrote them, and the
+    /// new NLB's weight then: the next step need not read them again at once.
+    checked: Option<(Instant, u8)>,
 }
 
 pub async fn load(ctx: &Context, ns: &str, old_service: &str) -> Result<Option<Stored>, Error> {
@@ -84,6 +87,7 @@ fn from_config_map(ns: &str, old_service: &str, cm: ConfigMap) -> Result<Stored,
         journal,
         resource_version: cm.metadata.resource_version,
         joining: Default::default(),
+        checked: None,
     })
 }
 
@@ -93,6 +97,7 @@ impl Stored {
             journal,
             resource_version: None,
             joining: Default::default(),
+            checked: None,
         }
     }
 
@@ -813,8 +818,17 @@ async fn shift(
     let rule = rule(&stored.journal);
     let new_arn = stored.journal.new_lb_arn.clone().unwrap_or_default();
     // Route 53 must hold what this switch wrote: the previous step's weights,
-    // or this step's if it was applied before an interruption.
-    check_drift(ctx, stored, &written_weights(&stored.journal, weight)).await?;
+    // or this step's if it was applied before an interruption. Read again
+    // unless this run read them at the end of the previous step, moments ago:
+    // each read is one more paced Route 53 call per step.
+    let previous = stored.journal.weight().unwrap_or(0);
+    let fresh = stored
+        .checked
+        .take()
+        .is_some_and(|(at, w)| w == previous && at.elapsed() < Duration::from_secs(5));
+    if !fresh {
+        check_drift(ctx, stored, &written_weights(&stored.journal, weight)).await?;
+    }
     // The gate before the step: never raise the weight of an unhealthy NLB.
     let reading = gate(ctx, &new_arn, rule, &mut stored.joining).await?;
     if !reading.ok {
@@ -871,6 +885,7 @@ async fn shift(
     // Say what Route 53 serves after the soak, not what was asked: an edit
     // made meanwhile stops the switch here rather than after the next step.
     let current = check_drift(ctx, stored, &[weight]).await?;
+    stored.checked = Some((Instant::now(), weight));
     let j = &stored.journal;
     let live = switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
     let summary = j
