@@ -368,7 +368,10 @@ async fn steps(
             Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
             Step::Collapse => collapse(ctx, ui, stored, out).await?,
             Step::Drain => drain(ctx, ui, stored, out).await?,
-            Step::DeleteOld => delete_old(ctx, ui, &stored.journal, out).await?,
+            Step::DeleteOld => {
+                check_collapsed(ctx, &stored.journal).await?;
+                delete_old(ctx, ui, &stored.journal, out).await?
+            }
         }
         stored.finish(ctx, &step).await?;
     }
@@ -960,6 +963,26 @@ async fn check_drift(
         found.join("; "),
         j.phase()
     )))
+}
+
+/// Before the old Service and its NLB go: the records must still send
+/// every client to the new NLB, as the collapse left them.
+async fn check_collapsed(ctx: &Context, j: &Journal) -> Result<(), Error> {
+    let Some(new) = j.new_lb.as_ref() else {
+        return Ok(());
+    };
+    let current = current_records(ctx, j).await?;
+    match switch::dns::collapse_drift(&j.original_records, &current, new) {
+        None => Ok(()),
+        Some(what) => Err(Error::Invalid(format!(
+            "{what}: someone changed the record since the collapse, so service/{} and its NLB were not deleted. Point the record at {} again and continue with `kubectl nlb {cmd} resume {svc} -n {ns}`, or undo the switch with `kubectl nlb {cmd} abort {svc} -n {ns}`",
+            j.old_service,
+            new.dns_name,
+            cmd = j.kind.command(),
+            svc = j.old_service,
+            ns = j.namespace
+        ))),
+    }
 }
 
 /// `secs` from now; durations are bounded when parsed, and this never

@@ -287,6 +287,35 @@ pub fn collapse(
     Ok(changes)
 }
 
+/// After the collapse: whether every original's name and type hold exactly
+/// the one record the collapse wrote, pointing at the new NLB. `None` when
+/// they do; else what differs. Checked before the old NLB is deleted: a
+/// record put back at it during the drain would otherwise be left pointing
+/// at a deleted load balancer.
+pub fn collapse_drift(
+    originals: &[DnsRecord],
+    current: &[DnsRecord],
+    new: &LbTarget,
+) -> Option<String> {
+    originals.iter().find_map(|o| {
+        let set = same_set(o, current);
+        let target = pointing_at(o, new);
+        (set.len() != 1 || !set[0].same_as(&target)).then(|| {
+            let found: Vec<String> = set.iter().map(|r| r.targets().join(",")).collect();
+            format!(
+                "{} {} no longer points at the new NLB only (it points at: {})",
+                o.name,
+                o.type_,
+                if found.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    found.join("; ")
+                }
+            )
+        })
+    })
+}
+
 /// How Route 53 differs from what a switch wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
@@ -576,6 +605,26 @@ mod tests {
             restore(&originals, &current, Some(&new), &ids())
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_record_put_back_after_the_collapse_is_found() {
+        let old = lb("old-1.elb.amazonaws.com", "ZNLB");
+        let new = lb("new-1.elb.amazonaws.com", "ZNLB");
+        let originals = vec![alias("www.example.com.", "old-1.elb.amazonaws.com")];
+        let mut current = originals.clone();
+        apply(&mut current, &convert(&originals, &old, &new, &ids()));
+        apply(&mut current, &shift(&originals, &old, &new, &ids(), 100));
+        let batch = collapse(&originals, &current, &new, &ids()).unwrap();
+        apply(&mut current, &batch);
+        assert_eq!(collapse_drift(&originals, &current, &new), None);
+        let d = collapse_drift(&originals, &originals, &new).unwrap();
+        assert!(d.contains("old-1.elb.amazonaws.com"), "{d}");
+        assert!(
+            collapse_drift(&originals, &[], &new)
+                .unwrap()
+                .contains("nothing")
         );
     }
 

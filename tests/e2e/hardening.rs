@@ -1082,3 +1082,89 @@ async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_
     assert_eq!(records(&sb, www).await, original);
     assert!(service(&sb, "web", "frontend-cip-off").await.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
+    // QA round 2: a record pointed back at the old NLB during the drain was
+    // not noticed; the old Service and its NLB were deleted under it.
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let (sb, env) = sandbox().await;
+    let www = "www.example.com.";
+    let original = records(&sb, www).await;
+    let killed = run(
+        &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some("drain:done")),
+        &quick(
+            "cutover",
+            "frontend",
+            "web",
+            &[
+                "--preserve-client-ip=false",
+                "--weights",
+                "100",
+                "--finalize",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(killed.code, 137, "{}", killed.stderr);
+    let mut changes: Vec<Change> = records(&sb, www)
+        .await
+        .into_iter()
+        .map(|set| {
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(set)
+                .build()
+                .expect("delete")
+        })
+        .collect();
+    changes.extend(original.iter().map(|set| {
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(set.clone())
+            .build()
+            .expect("create")
+    }));
+    sb.aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sb.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("point the record back at the old NLB");
+    let before = crate::switching::inventory(&sb).await;
+    let resumed = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(resumed.code, 1, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        resumed
+            .stderr
+            .contains("no longer points at the new NLB only")
+            && resumed.stderr.contains("were not deleted"),
+        "{}",
+        resumed.stderr
+    );
+    assert!(!resumed.stdout.contains("done"), "{}", resumed.stdout);
+    assert_eq!(
+        before,
+        crate::switching::inventory(&sb).await,
+        "nothing deleted"
+    );
+    let abort = run(
+        &env,
+        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
+    assert_eq!(records(&sb, www).await, original);
+    assert!(service(&sb, "web", "frontend").await.is_some());
+}
