@@ -909,6 +909,7 @@ async fn shift(
 /// journal records the rollback before its write.
 fn written_weights(j: &Journal, weight: u8) -> Vec<u8> {
     let mut out = vec![j.weight().unwrap_or(0), weight];
+    out.extend(j.adopted);
     if j.rolled_back.is_some() {
         out.extend(j.settings.weights.iter().copied());
     }
@@ -916,8 +917,7 @@ fn written_weights(j: &Journal, weight: u8) -> Vec<u8> {
 }
 
 /// Stops the switch when someone else edited its records since it wrote
-/// them (qa D-W8), unless `resume --adopt` asked to carry on from them.
-/// Returns the records as Route 53 holds them.
+/// them (qa D-W8). Returns the records as Route 53 holds them.
 async fn check_drift(
     ctx: &Context,
     stored: &mut Stored,
@@ -925,15 +925,15 @@ async fn check_drift(
 ) -> Result<Vec<DnsRecord>, Error> {
     let j = &stored.journal;
     let current = current_records(ctx, j).await?;
-    let Some(drift) = switch::dns::drift(&j.original_records, &current, &j.ids, expected) else {
-        return Ok(current);
-    };
-    let what = drift.what;
-    if j.adopt && drift.adoptable {
-        stored.journal.adopt = false;
-        stored.journal.note(now(), format!("adopted: {what}"));
-        return Ok(current);
+    match switch::dns::drift(&j.original_records, &current, &j.ids, expected) {
+        None => Ok(current),
+        Some(drift) => Err(drift_error(j, &drift, &current)),
     }
+}
+
+/// The records found and what to do about them, in one line.
+fn drift_error(j: &Journal, drift: &switch::dns::Drift, current: &[DnsRecord]) -> Error {
+    use switch::dns::DriftFix;
     let found: Vec<String> = current
         .iter()
         .map(|r| {
@@ -949,20 +949,63 @@ async fn check_drift(
         })
         .collect();
     let (cmd, svc, ns) = (j.kind.command(), &j.old_service, &j.namespace);
-    let fix = if drift.adoptable {
-        format!(
-            "carry on from the weights Route 53 holds with `kubectl nlb {cmd} resume {svc} -n {ns} --adopt`, or undo with `kubectl nlb {cmd} abort {svc} -n {ns}`"
-        )
-    } else {
-        format!(
-            "remove by hand what this switch did not write, then continue with `kubectl nlb {cmd} resume {svc} -n {ns}` or undo with `kubectl nlb {cmd} abort {svc} -n {ns}`"
-        )
+    let abort = format!("`kubectl nlb {cmd} abort {svc} -n {ns}`");
+    let fix = match drift.fix {
+        DriftFix::Adopt(live) => format!(
+            "carry on from them with `kubectl nlb {cmd} resume {svc} -n {ns} --adopt` (the next step then raises the new NLB above {live}%), or undo with {abort}"
+        ),
+        DriftFix::Abort => format!("finish undoing it with {abort}"),
+        DriftFix::ByHand => format!(
+            "remove by hand what this switch did not write, then continue with `kubectl nlb {cmd} resume {svc} -n {ns}` or undo with {abort}"
+        ),
     };
-    Err(Error::Invalid(format!(
-        "the records changed since this switch wrote them: {what} (found: {}). The switch stopped at {}; {fix}",
+    Error::Invalid(format!(
+        "the records changed since this switch wrote them: {} (found: {}). The switch stopped at {}; {fix}",
+        drift.what,
         found.join("; "),
         j.phase()
-    )))
+    ))
+}
+
+/// `resume`: the records must be as the switch wrote them before it goes
+/// on, or adopted with `--adopt`; decided before any prompt, so a dry run
+/// says it too (QA round 2: a dry run ignored edits, `--adopt` re-applied
+/// the step it had stopped at, and a refused one stayed in the journal).
+async fn check_or_adopt(
+    ctx: &Context,
+    s: &mut Stored,
+    adopt: bool,
+) -> Result<Option<String>, Error> {
+    let j = &s.journal;
+    if !j.weighted() {
+        return Ok(adopt
+            .then(|| "--adopt: the records are not weighted pairs now; nothing to adopt".into()));
+    }
+    let next = match j.next() {
+        Some(Step::Shift(w)) => w,
+        _ => j.weight().unwrap_or(0),
+    };
+    let expected = written_weights(j, next);
+    let current = current_records(ctx, j).await?;
+    let Some(drift) = switch::dns::drift(&j.original_records, &current, &j.ids, &expected) else {
+        return Ok(adopt.then(|| {
+            "--adopt: the records are as this switch wrote them; nothing to adopt".into()
+        }));
+    };
+    match drift.fix {
+        switch::dns::DriftFix::Adopt(live) if adopt => {
+            s.journal.adopt(live, now());
+            Ok(Some(format!(
+                "adopting the weights Route 53 holds (old {} / new {live}); next: {}",
+                100 - live,
+                s.journal
+                    .next()
+                    .map(|st| st.label())
+                    .unwrap_or_else(|| "nothing".into())
+            )))
+        }
+        _ => Err(drift_error(j, &drift, &current)),
+    }
 }
 
 /// Before the old Service and its NLB go: the records must still send
@@ -1848,9 +1891,6 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
     if a.finalize {
         s.journal.settings.finalize = true;
     }
-    if a.adopt {
-        s.journal.adopt = true;
-    }
     if let Some(t) = timeout {
         s.journal.settings.timeout_secs = t.as_secs().max(1);
     }
@@ -1863,6 +1903,7 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
         )?;
         return Ok(());
     }
+    let adopted = check_or_adopt(&ctx, &mut s, a.adopt).await?;
     {
         // The plan goes to stdout for a dry run, to stderr before a prompt.
         let mut err: Box<dyn Write> = if dry_run {
@@ -1879,6 +1920,9 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
             s.journal.old_service,
             s.journal.phase()
         )?;
+        if let Some(line) = &adopted {
+            writeln!(err, "  {line}")?;
+        }
         let remaining: Vec<String> = s
             .journal
             .steps()

@@ -320,10 +320,22 @@ pub fn collapse_drift(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
     pub what: String,
-    /// Whether the next step can carry on from it: only when our pair holds
-    /// other weights; not when it is gone (weighted records cannot sit beside
-    /// a simple one) nor beside a record of someone else's.
-    pub adoptable: bool,
+    pub fix: DriftFix,
+}
+
+/// What can be done about a drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftFix {
+    /// Only the pair's weights changed, the same on every record: `resume
+    /// --adopt` can carry on from this new-NLB weight.
+    Adopt(u8),
+    /// Every original record is back as it was: the switch was undone by
+    /// hand, and `abort` finishes undoing it (removing the record would
+    /// leave the name unanswered).
+    Abort,
+    /// A record the switch did not write, or a pair gone: collapse and
+    /// restore both refuse to end with it, so it must go by hand first.
+    ByHand,
 }
 
 /// What differs between Route 53 and what this switch wrote, if anything:
@@ -335,53 +347,69 @@ pub fn drift(
     ids: &Identifiers,
     expected: &[u8],
 ) -> Option<Drift> {
-    let found = |what: String, adoptable| Some(Drift { what, adoptable });
+    let by_hand = |what: String| {
+        Some(Drift {
+            what,
+            fix: DriftFix::ByHand,
+        })
+    };
+    if !originals.is_empty()
+        && originals
+            .iter()
+            .all(|o| matches!(same_set(o, current).as_slice(), [only] if only.same_as(o)))
+    {
+        return Some(Drift {
+            what: "the original records are back: the switch was undone by hand".into(),
+            fix: DriftFix::Abort,
+        });
+    }
     let weights = observed_weights(originals, current, ids);
-    for (original, w) in originals.iter().zip(weights) {
+    let mut edited: Vec<(String, i64, i64)> = Vec::new();
+    for (original, w) in originals.iter().zip(&weights) {
         let set = same_set(original, current);
         if let Some(r) = set.iter().find(|r| !ids.is_ours(r)) {
-            return found(
-                format!(
-                    "{} {} has a record this switch did not write ({})",
-                    original.name,
-                    original.type_,
-                    r.set_identifier
-                        .as_deref()
-                        .map(|id| format!("SetIdentifier {id}"))
-                        .unwrap_or_else(|| "a simple record".into())
-                ),
-                // Not adoptable: collapse and restore both refuse a record
-                // they did not write, so the switch could not end with it.
-                false,
-            );
+            return by_hand(format!(
+                "{} {} has a record this switch did not write ({})",
+                original.name,
+                original.type_,
+                r.set_identifier
+                    .as_deref()
+                    .map(|id| format!("SetIdentifier {id}"))
+                    .unwrap_or_else(|| "a simple record".into())
+            ));
         }
         match w {
             None => {
-                return found(
-                    format!(
-                        "{} {}: the weighted pair this switch wrote is no longer there",
-                        original.name, original.type_
-                    ),
-                    false,
-                );
+                return by_hand(format!(
+                    "{} {}: the weighted pair this switch wrote is no longer there",
+                    original.name, original.type_
+                ));
             }
             Some((old, new))
                 if !expected
                     .iter()
-                    .any(|e| new == i64::from(*e) && old == 100 - i64::from(*e)) =>
+                    .any(|e| *new == i64::from(*e) && *old == 100 - i64::from(*e)) =>
             {
-                return found(
-                    format!(
-                        "{} {} is weighted old {old} / new {new}, not what this switch wrote",
-                        original.name, original.type_
-                    ),
-                    true,
-                );
+                edited.push((format!("{} {}", original.name, original.type_), *old, *new));
             }
             Some(_) => {}
         }
     }
-    None
+    let (name, old, new) = edited.first()?.clone();
+    let wrote: Vec<String> = expected.iter().map(|e| format!("new {e}")).collect();
+    let what = format!(
+        "{name} is weighted old {old} / new {new}; this switch wrote {}",
+        wrote.join(" or ")
+    );
+    // Adoptable when every record holds the same split, one of 0–100.
+    let same = weights.iter().all(|w| *w == Some((old, new)));
+    match u8::try_from(new) {
+        Ok(live) if same && live <= 100 && old == 100 - new => Some(Drift {
+            what,
+            fix: DriftFix::Adopt(live),
+        }),
+        _ => by_hand(what),
+    }
 }
 
 /// What Route 53 answers now for a switch, in words, for progress lines and
@@ -637,25 +665,37 @@ mod tests {
         apply(&mut current, &convert(&originals, &old, &new, &ids()));
         apply(&mut current, &shift(&originals, &old, &new, &ids(), 10));
         assert_eq!(drift(&originals, &current, &ids(), &[10, 50]), None);
-        // Someone set 70/30.
+        // Someone set 70/30: adoptable at 30, and the message says what was written.
         let mut edited = current.clone();
         apply(&mut edited, &shift(&originals, &old, &new, &ids(), 30));
         let d = drift(&originals, &edited, &ids(), &[10, 50]).unwrap();
-        assert!(d.what.contains("old 70 / new 30") && d.adoptable, "{d:?}");
-        // A third weighted record.
+        assert!(
+            d.what
+                .contains("old 70 / new 30; this switch wrote new 10 or new 50"),
+            "{d:?}"
+        );
+        assert_eq!(d.fix, DriftFix::Adopt(30));
+        // A third weighted record: by hand.
         let mut extra = current.clone();
         let mut manual = current[0].clone();
         manual.set_identifier = Some("manual".into());
         manual.weight = Some(5);
         extra.push(manual);
         let d = drift(&originals, &extra, &ids(), &[10]).unwrap();
-        assert!(
-            d.what.contains("SetIdentifier manual") && !d.adoptable,
-            "{d:?}"
-        );
-        // The pair replaced by the original.
+        assert!(d.what.contains("SetIdentifier manual"), "{d:?}");
+        assert_eq!(d.fix, DriftFix::ByHand);
+        // The pair replaced by the original: abort finishes undoing it.
         let d = drift(&originals, &originals, &ids(), &[10]).unwrap();
-        assert!(d.what.contains("a simple record") && !d.adoptable, "{d:?}");
+        assert_eq!(d.fix, DriftFix::Abort, "{d:?}");
+        // Weights that do not add up to 100 cannot be a step of the switch.
+        let mut odd = current.clone();
+        for r in &mut odd {
+            r.weight = Some(7);
+        }
+        assert_eq!(
+            drift(&originals, &odd, &ids(), &[10]).unwrap().fix,
+            DriftFix::ByHand
+        );
     }
 
     #[test]

@@ -158,10 +158,10 @@ pub struct Journal {
     /// The process driving the switch, and when it last said so.
     #[serde(default)]
     pub driver: Option<Driver>,
-    /// `resume --adopt`: take the records as Route 53 holds them at the next
-    /// step, once.
+    /// A new-NLB weight someone set by hand that `resume --adopt` accepted:
+    /// Route 53 may hold it until the next shift finishes.
     #[serde(default)]
-    pub adopt: bool,
+    pub adopted: Option<u8>,
     pub events: Vec<Event>,
 }
 
@@ -249,7 +249,7 @@ impl Journal {
             updated_at: now,
             last_gate: None,
             driver: None,
-            adopt: false,
+            adopted: None,
             events: Vec::new(),
         }
     }
@@ -278,7 +278,48 @@ impl Journal {
     pub fn finish(&mut self, step: &Step, now: u64) {
         self.in_flight = None;
         self.done += 1;
+        if matches!(step, Step::Shift(_)) {
+            self.adopted = None;
+        }
         self.note(now, format!("{} done", step.label()));
+    }
+
+    /// Whether the records are weighted pairs of this switch's: converted
+    /// and not (being) collapsed.
+    pub fn weighted(&self) -> bool {
+        let steps = self.steps();
+        let done = &steps[..self.done.min(steps.len())];
+        done.contains(&Step::Convert)
+            && !done.contains(&Step::Collapse)
+            && self.in_flight.as_deref() != Some(Step::Collapse.label().as_str())
+    }
+
+    /// `resume --adopt`: Route 53 holds `live` percent for the new NLB, set
+    /// by hand; the switch goes on from the first step above it (back to an
+    /// earlier one if it was lowered), as if it had written it.
+    pub fn adopt(&mut self, live: u8, now: u64) {
+        let steps = self.steps();
+        let next = steps
+            .iter()
+            .position(|s| matches!(s, Step::Shift(w) if *w > live))
+            .or_else(|| {
+                steps
+                    .iter()
+                    .rposition(|s| matches!(s, Step::Shift(_)))
+                    .map(|i| i + 1)
+            })
+            .unwrap_or(self.done);
+        self.done = next;
+        self.in_flight = None;
+        self.rolled_back = None;
+        self.adopted = Some(live);
+        self.note(
+            now,
+            format!(
+                "adopted the weights Route 53 holds: old {} / new {live}",
+                100 - live
+            ),
+        );
     }
 
     pub fn note(&mut self, now: u64, message: String) {
@@ -572,6 +613,29 @@ pub mod tests {
         );
         assert_eq!(j.ids.new, "kubectl-nlb:web/frontend-cip-off");
         assert_eq!((j.done, j.version), (0, VERSION));
+    }
+
+    #[test]
+    fn adopting_hand_set_weights_goes_on_from_the_first_step_above_them() {
+        let mut j = journal(&[10, 50, 100], true);
+        let steps = j.steps();
+        let at = |w: u8| steps.iter().position(|s| *s == Step::Shift(w)).unwrap();
+        j.done = at(10) + 1; // shift-10 done, shift-50 next
+        j.adopt(30, 1);
+        assert_eq!(j.next(), Some(Step::Shift(50)));
+        assert_eq!(j.adopted, Some(30));
+        j.adopt(0, 2); // rolled back by hand: from the first step again
+        assert_eq!(j.next(), Some(Step::Shift(10)));
+        j.adopt(100, 3); // all moved by hand: straight to the collapse
+        assert_eq!(j.next(), Some(Step::Collapse));
+        assert!(j.weighted());
+        j.finish(&Step::Collapse, 4);
+        assert!(!j.weighted());
+        let mut k = journal(&[10, 100], false);
+        k.done = at(10);
+        k.adopt(10, 5);
+        k.finish(&Step::Shift(100), 6);
+        assert_eq!(k.adopted, None, "cleared once a shift is written");
     }
 
     #[test]

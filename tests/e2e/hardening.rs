@@ -660,8 +660,12 @@ async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
     reweigh(&sb, "www.example.com.", 70, 30).await;
     let r = runner.await.expect("join");
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    eprintln!("MSG {}", r.stderr.lines().last().unwrap_or_default());
-    assert!(r.stderr.contains("old 70 / new 30"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("old 70 / new 30; this switch wrote new 10"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("--adopt"), "{}", r.stderr);
     let held = crate::switching::weights(
         &sb,
@@ -680,6 +684,42 @@ async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
     .await;
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert!(again.stderr.contains("old 70 / new 30"), "{}", again.stderr);
+    // QA round 2: a dry run of resume saw no edit.
+    let dry = run(
+        &env,
+        &[
+            "cutover",
+            "resume",
+            "frontend",
+            "-n",
+            "web",
+            "--dry-run=client",
+        ],
+    )
+    .await;
+    assert_eq!(dry.code, 1, "{}\n{}", dry.stdout, dry.stderr);
+    assert!(dry.stderr.contains("old 70 / new 30"), "{}", dry.stderr);
+    let dry_adopt = run(
+        &env,
+        &[
+            "cutover",
+            "resume",
+            "frontend",
+            "-n",
+            "web",
+            "--adopt",
+            "--dry-run=client",
+        ],
+    )
+    .await;
+    assert_eq!(dry_adopt.code, 0, "{}", dry_adopt.stderr);
+    assert!(
+        dry_adopt
+            .stdout
+            .contains("adopting the weights Route 53 holds (old 70 / new 30); next: shift-50"),
+        "{}",
+        dry_adopt.stdout
+    );
     let adopted = run(
         &env,
         &[
@@ -688,6 +728,17 @@ async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
     )
     .await;
     assert_eq!(adopted.code, 0, "{}\n{}", adopted.stdout, adopted.stderr);
+    // QA round 2: --adopt first wrote 90/10 again, moving traffic back.
+    assert!(
+        !adopted.stdout.contains("weights old 90 / new 10"),
+        "{}",
+        adopted.stdout
+    );
+    assert!(
+        adopted.stdout.contains("weights old 50 / new 50"),
+        "{}",
+        adopted.stdout
+    );
     let done = crate::switching::weights(
         &sb,
         "www.example.com.",
@@ -765,6 +816,27 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
         stopped.stdout
     );
     assert_eq!(records(&sb, www).await.len(), 3, "nothing was overwritten");
+    // QA round 2: a refused --adopt stayed in the journal, and a later plain
+    // resume then overwrote hand-set weights.
+    let refused = run(
+        &env,
+        &[
+            "cutover", "resume", "frontend", "-n", "web", "--adopt", "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    manual_record(&sb, www, ChangeAction::Delete).await;
+    reweigh(&sb, www, 20, 80).await;
+    let plain = run(
+        &env,
+        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
+    )
+    .await;
+    assert_eq!(plain.code, 1, "{}\n{}", plain.stdout, plain.stderr);
+    assert!(plain.stderr.contains("old 20 / new 80"), "{}", plain.stderr);
+    reweigh(&sb, www, 90, 10).await;
+    manual_record(&sb, www, ChangeAction::Create).await;
 
     // Removed by hand: resume carries on, and says what Route 53 serves.
     manual_record(&sb, www, ChangeAction::Delete).await;
@@ -1061,8 +1133,18 @@ async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_
         .expect("put the original back");
     let stopped = runner.await.expect("join");
     assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
+    // QA round 2: the advice was to remove that record, which would leave
+    // the name unanswered; abort is what finishes undoing the switch.
     assert!(
-        stopped.stderr.contains("a simple record"),
+        stopped.stderr.contains("undone by hand")
+            && stopped
+                .stderr
+                .contains("finish undoing it with `kubectl nlb cutover abort frontend -n web`"),
+        "{}",
+        stopped.stderr
+    );
+    assert!(
+        !stopped.stderr.contains("remove by hand"),
         "{}",
         stopped.stderr
     );
