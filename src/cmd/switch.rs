@@ -67,7 +67,7 @@ fn from_config_map(ns: &str, old_service: &str, cm: ConfigMap) -> Result<Stored,
     );
     let Some(text) = cm.data.as_ref().and_then(|d| d.get(JOURNAL_KEY)) else {
         return Err(Error::Invalid(format!(
-            "configmap {ns}/{name} has no {JOURNAL_KEY}: it was not written by kubectl nlb, or was edited. If no switch of service {ns}/{old_service} is running, delete it with `kubectl delete configmap {name} -n {ns}`"
+            "configmap {ns}/{name} has no {JOURNAL_KEY}: it was not written by kubectl nlb, or was edited. If no switch of service {ns}/{old_service} is running, delete it with `kubectl delete configmap {name} -n {ns}`; if one was, {by_hand}"
         )));
     };
     let journal = switch::journal::parse(text).map_err(|e| {
@@ -1122,6 +1122,12 @@ async fn drain(
     let until = stored.journal.drain_until.unwrap_or_else(now);
     let left = until.saturating_sub(now());
     if left > 0 {
+        // Minutes of silence on a non-terminal otherwise (QA round 2).
+        writeln!(
+            out,
+            "draining for {} (record TTL and the old target groups' deregistration delay) before the old Service is deleted",
+            humantime::format_duration(secs(left))
+        )?;
         let bar = ui.bar(left, "letting clients leave the old NLB");
         let start = Instant::now();
         while start.elapsed() < secs(left) {
@@ -1408,7 +1414,7 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
         Ok(live) if j.weight().is_none() && live == "the original record" => {
             format!("{live} (not converted yet)")
         }
-        Ok(live) => format!("{live} (as Route 53 answers; the journal: {asked})"),
+        Ok(live) => format!("{live} (as Route 53 answers; the last finished step: {asked})"),
         Err(why) if j.original_records.is_empty() => why,
         Err(why) => format!("{asked} (the journal's; Route 53 could not be read: {why})"),
     };
@@ -1471,6 +1477,24 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
             ),
         ),
     ];
+    if let Some(d) = &j.driver {
+        lines.push((
+            "Driver".into(),
+            format!(
+                "pid {} on {} (wrote the journal {} ago)",
+                d.pid,
+                if d.host.is_empty() {
+                    "?"
+                } else {
+                    d.host.as_str()
+                },
+                ago(at, d.seen)
+            ),
+        ));
+    }
+    if let Some(until) = j.drain_until.filter(|u| *u > at) {
+        lines.push(("Drain".into(), format!("ends in {}", ago(until, at))));
+    }
     if let Some(e) = j.events.last() {
         lines.push(("Last event".into(), e.message.clone()));
     }

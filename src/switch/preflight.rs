@@ -105,12 +105,7 @@ pub fn external_dns_owner(
                     .values
                     .iter()
                     .any(|v| v.contains("heritage=external-dns"))
-                && {
-                    let txt_name = normalize_dns(&txt.name);
-                    txt_name == name
-                        || txt_name.ends_with(&format!("-{name}"))
-                        || txt_name.ends_with(&format!(".{name}"))
-                }
+                && txt_may_speak_for(&normalize_dns(&txt.name), &name)
         });
         if let Some(txt) = owner {
             // Name the owner and the object asking for the name, as the
@@ -137,6 +132,29 @@ pub fn external_dns_owner(
         }
     }
     None
+}
+
+/// Whether a registry TXT named `txt` may speak for the record `name`,
+/// whatever the installation's affixes (registry/mapper/mapper.go): the
+/// name itself (old format), behind a prefix (`a-www.example.com`,
+/// `edns-a-www.example.com`, `a-owner.www.example.com`), or with a suffix on
+/// its first label (`a-www-sfx.example.com`, QA round 2: missed before). Errs
+/// on the side of "owned": a refusal names the TXT record it saw.
+fn txt_may_speak_for(txt: &str, name: &str) -> bool {
+    if txt == name || txt.ends_with(&format!("-{name}")) || txt.ends_with(&format!(".{name}")) {
+        return true;
+    }
+    // A suffix: the first label carries it; the parent domain is the same.
+    let Some((first, parent)) = name.split_once('.') else {
+        return false;
+    };
+    let Some(head) = txt.strip_suffix(&format!(".{parent}")) else {
+        return false;
+    };
+    let boundary = |c: Option<char>| c.is_none_or(|c| c == '-' || c == '.');
+    head.match_indices(first).any(|(i, _)| {
+        boundary(head[..i].chars().next_back()) && boundary(head[i + first.len()..].chars().next())
+    })
 }
 
 /// `frontend` → `frontend-cip-off` (or `-cip-on`); a previous cutover's suffix
@@ -254,6 +272,33 @@ mod tests {
             err.contains("2 hosted zones") && err.contains("--zone"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn registry_txt_names_are_recognised_whatever_the_affixes() {
+        for txt in [
+            "www.example.com",
+            "a-www.example.com",
+            "edns-a-www.example.com",
+            "a-owner.www.example.com",
+            "a-www-sfx.example.com",
+            "www-a.example.com",
+            "cname-www.sfx.example.com",
+        ] {
+            assert!(txt_may_speak_for(txt, "www.example.com"), "{txt}");
+        }
+        for txt in [
+            "a-www2.example.com",
+            "a-api.example.com",
+            "a-www.example.org",
+            "xwww.example.com",
+        ] {
+            assert!(!txt_may_speak_for(txt, "www.example.com"), "{txt}");
+        }
+        assert!(txt_may_speak_for(
+            "a-my-app-sfx.example.com",
+            "my-app.example.com"
+        ));
     }
 
     #[test]

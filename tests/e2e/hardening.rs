@@ -947,7 +947,9 @@ async fn status_shows_the_weights_route53_serves_not_the_journals() {
         .unwrap_or_default()
         .to_string();
     assert!(
-        line.contains("old 90 / new 10 (as Route 53 answers; the journal: old 100 / new 0)"),
+        line.contains(
+            "old 90 / new 10 (as Route 53 answers; the last finished step: old 100 / new 0)"
+        ),
         "{}",
         status.stdout
     );
