@@ -1097,42 +1097,11 @@ async fn a_damaged_journal_gets_one_message_with_the_way_out_from_every_verb() {
 async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_it() {
     // qa D-W8 (3): the pair was put back to the simple record by hand and
     // the tool went on printing "100% on the new NLB".
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
     let (sb, env) = sandbox().await;
     let www = "www.example.com.";
     let original = records(&sb, www).await;
     let runner = cutover_at_10(&sb, &env, "10,100", "6s").await;
-    let mut changes: Vec<Change> = records(&sb, www)
-        .await
-        .into_iter()
-        .map(|set| {
-            Change::builder()
-                .action(ChangeAction::Delete)
-                .resource_record_set(set)
-                .build()
-                .expect("delete")
-        })
-        .collect();
-    changes.extend(original.iter().map(|set| {
-        Change::builder()
-            .action(ChangeAction::Create)
-            .resource_record_set(set.clone())
-            .build()
-            .expect("create")
-    }));
-    sb.aws_internal()
-        .r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&sb.world().hosted_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("put the original back");
+    put_back(&sb, www, &original).await;
     let stopped = runner.await.expect("join");
     assert_eq!(stopped.code, 1, "{}\n{}", stopped.stdout, stopped.stderr);
     // QA round 2: the advice was to remove that record, which would leave
@@ -1171,7 +1140,6 @@ async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_
 async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
     // QA round 2: a record pointed back at the old NLB during the drain was
     // not noticed; the old Service and its NLB were deleted under it.
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
     let (sb, env) = sandbox().await;
     let www = "www.example.com.";
     let original = records(&sb, www).await;
@@ -1191,37 +1159,7 @@ async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
     )
     .await;
     assert_eq!(killed.code, 137, "{}", killed.stderr);
-    let mut changes: Vec<Change> = records(&sb, www)
-        .await
-        .into_iter()
-        .map(|set| {
-            Change::builder()
-                .action(ChangeAction::Delete)
-                .resource_record_set(set)
-                .build()
-                .expect("delete")
-        })
-        .collect();
-    changes.extend(original.iter().map(|set| {
-        Change::builder()
-            .action(ChangeAction::Create)
-            .resource_record_set(set.clone())
-            .build()
-            .expect("create")
-    }));
-    sb.aws_internal()
-        .r53
-        .change_resource_record_sets()
-        .hosted_zone_id(&sb.world().hosted_zone_id)
-        .change_batch(
-            ChangeBatch::builder()
-                .set_changes(Some(changes))
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("point the record back at the old NLB");
+    put_back(&sb, www, &original).await;
     let before = crate::switching::inventory(&sb).await;
     let resumed = run(
         &env,
@@ -1251,4 +1189,44 @@ async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
     assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
     assert_eq!(records(&sb, www).await, original);
     assert!(service(&sb, "web", "frontend").await.is_some());
+}
+
+/// Replaces whatever the switch left for `name` with the `original` record
+/// sets, in one batch, as someone undoing it by hand would.
+async fn put_back(
+    sb: &nlb_sandbox::Sandbox,
+    name: &str,
+    original: &[aws_sdk_route53::types::ResourceRecordSet],
+) {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let change = |action: ChangeAction, set: aws_sdk_route53::types::ResourceRecordSet| {
+        Change::builder()
+            .action(action)
+            .resource_record_set(set)
+            .build()
+            .expect("change")
+    };
+    let mut changes: Vec<Change> = records(sb, name)
+        .await
+        .into_iter()
+        .map(|set| change(ChangeAction::Delete, set))
+        .collect();
+    changes.extend(
+        original
+            .iter()
+            .map(|set| change(ChangeAction::Create, set.clone())),
+    );
+    sb.aws_internal()
+        .r53
+        .change_resource_record_sets()
+        .hosted_zone_id(&sb.world().hosted_zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("put the original back");
 }
