@@ -62,7 +62,8 @@ impl Install {
         version: Option<Version>,
         args: &[String],
     ) -> Install {
-        let last = |flag: &str| values(args, flag).pop();
+        let values = |flag: &str| crate::k8s::flag_values(args, flag, false);
+        let last = |flag: &str| values(flag).pop();
         let default_prefix = match version {
             Some(v) if v < GA_PREFIX_VERSION => "external-dns.alpha.kubernetes.io/",
             _ => "external-dns.kubernetes.io/",
@@ -77,10 +78,10 @@ impl Install {
             txt_prefix: last("txt-prefix").unwrap_or_default(),
             txt_suffix: last("txt-suffix").unwrap_or_default(),
             annotation_prefix: last("annotation-prefix").unwrap_or_else(|| default_prefix.into()),
-            sources: values(args, "source"),
-            domain_filters: values(args, "domain-filter"),
+            sources: values("source"),
+            domain_filters: values("domain-filter"),
             interval: last("interval"),
-            aws_prefer_cname: values(args, "aws-prefer-cname")
+            aws_prefer_cname: crate::k8s::flag_values(args, "aws-prefer-cname", true)
                 .last()
                 .is_some_and(|v| v != "false"),
         }
@@ -89,30 +90,6 @@ impl Install {
     pub fn mapper(&self) -> Mapper {
         Mapper::new(&self.txt_prefix, &self.txt_suffix)
     }
-}
-
-/// Every value of a repeatable flag (`--source=service --source ingress`);
-/// a bare boolean flag counts as `true`.
-fn values(args: &[String], name: &str) -> Vec<String> {
-    let long = format!("--{name}");
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
-        if let Some(v) = a.strip_prefix(&format!("{long}=")) {
-            out.push(v.to_string());
-        } else if *a == long {
-            match args.get(i + 1).filter(|n| !n.starts_with("--")) {
-                Some(v) => {
-                    out.push(v.clone());
-                    i += 1;
-                }
-                None => out.push("true".into()),
-            }
-        }
-        i += 1;
-    }
-    out
 }
 
 /// The labels of a registry TXT value, or `None` when it is not one

@@ -186,8 +186,7 @@ impl Kube {
     /// answer unknown rather than failing the whole command.
     pub async fn detect_lbc(&self) -> Result<Detection<LbcInstall>, KubeError> {
         let api: Api<Deployment> = Api::all(self.client.clone());
-        let params =
-            ListParams::default().labels("app.kubernetes.io/name=aws-load-balancer-controller");
+        let params = ListParams::default().labels(&format!("{NAME_LABEL}={LBC_NAME}"));
         match self
             .list_mapped("list deployments", &api, params, Some)
             .await
@@ -217,17 +216,8 @@ impl Kube {
             .await
         {
             Ok(all) => {
-                let lbc: Vec<Deployment> = all
-                    .iter()
-                    .filter(|d| {
-                        d.metadata
-                            .labels
-                            .as_ref()
-                            .and_then(|l| l.get("app.kubernetes.io/name"))
-                            == Some(&"aws-load-balancer-controller".to_string())
-                    })
-                    .cloned()
-                    .collect();
+                let lbc: Vec<Deployment> =
+                    all.iter().filter(|d| named(d, LBC_NAME)).cloned().collect();
                 let edns: Vec<_> = all.iter().filter_map(external_dns_from).collect();
                 let edns = if edns.is_empty() {
                     Detection::Missing
@@ -628,6 +618,20 @@ fn container_image(
         .and_then(|c| c.image.clone())
 }
 
+/// The label the controllers' charts set, and the LBC's value of it: the
+/// LBC is found by it (domain.md §8.2).
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+const LBC_NAME: &str = "aws-load-balancer-controller";
+
+/// Whether `dep` carries `app.kubernetes.io/name: name`.
+fn named(dep: &Deployment, name: &str) -> bool {
+    dep.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(NAME_LABEL))
+        .is_some_and(|n| n == name)
+}
+
 /// An external-dns Deployment's configuration, if `dep` is one.
 fn external_dns_from(dep: &Deployment) -> Option<crate::external_dns::Install> {
     let is_image = |c: &k8s_openapi::api::core::v1::Container| {
@@ -636,12 +640,7 @@ fn external_dns_from(dep: &Deployment) -> Option<crate::external_dns::Install> {
             .is_some_and(|i| i.contains("external-dns"))
     };
     let pod = dep.spec.as_ref().and_then(|s| s.template.spec.as_ref());
-    let labelled = dep
-        .metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get("app.kubernetes.io/name"))
-        .is_some_and(|n| n == "external-dns");
+    let labelled = named(dep, "external-dns");
     let container = pod.and_then(|p| p.containers.iter().find(|c| is_image(c)));
     if container.is_none() && !labelled {
         return None;
@@ -721,16 +720,27 @@ pub fn lbc_from_deployments(deployments: &[Deployment]) -> Detection<LbcInstall>
 /// A flag's value, `--name=value` or `--name value`; the last one wins, as
 /// for the controller's own flag parser (pflag).
 fn flag(args: &[String], name: &str) -> Option<String> {
+    flag_values(args, name, false).pop()
+}
+
+/// Every value of a repeatable flag, as pflag reads it: `--name=value`, or
+/// `--name value` for a flag that takes one; a bare boolean flag is `true`
+/// (pflag never takes the next word as a boolean's value).
+pub fn flag_values(args: &[String], name: &str, boolean: bool) -> Vec<String> {
     let long = format!("--{name}");
-    let mut found = None;
-    for (i, a) in args.iter().enumerate() {
+    let mut out = Vec::new();
+    let mut words = args.iter();
+    while let Some(a) = words.next() {
         if let Some(v) = a.strip_prefix(&format!("{long}=")) {
-            found = Some(v.to_string());
+            out.push(v.to_string());
         } else if *a == long {
-            found = args.get(i + 1).cloned();
+            match boolean {
+                true => out.push("true".into()),
+                false => out.extend(words.next().cloned()),
+            }
         }
     }
-    found
+    out
 }
 
 fn cni_from_daemonset(ds: &DaemonSet) -> CniInstall {
