@@ -924,11 +924,22 @@ async fn check_drift(
     expected: &[u8],
 ) -> Result<Vec<DnsRecord>, Error> {
     let j = &stored.journal;
-    let current = current_records(ctx, j).await?;
-    match switch::dns::drift(&j.original_records, &current, &j.ids, expected) {
-        None => Ok(current),
-        Some(drift) => Err(drift_error(j, &drift, &current)),
+    match read_drift(ctx, j, expected).await? {
+        (current, None) => Ok(current),
+        (current, Some(drift)) => Err(drift_error(j, &drift, &current)),
     }
+}
+
+/// The records as Route 53 holds them, and how they differ from what the
+/// switch wrote (the new NLB at one of `expected`), if they do.
+async fn read_drift(
+    ctx: &Context,
+    j: &Journal,
+    expected: &[u8],
+) -> Result<(Vec<DnsRecord>, Option<switch::dns::Drift>), Error> {
+    let current = current_records(ctx, j).await?;
+    let drift = switch::dns::drift(&j.original_records, &current, &j.ids, expected);
+    Ok((current, drift))
 }
 
 /// The records found and what to do about them, in one line.
@@ -985,9 +996,8 @@ async fn check_or_adopt(
         Some(Step::Shift(w)) => w,
         _ => j.weight().unwrap_or(0),
     };
-    let expected = written_weights(j, next);
-    let current = current_records(ctx, j).await?;
-    let Some(drift) = switch::dns::drift(&j.original_records, &current, &j.ids, &expected) else {
+    let (current, drift) = read_drift(ctx, j, &written_weights(j, next)).await?;
+    let Some(drift) = drift else {
         return Ok(adopt.then(|| {
             "--adopt: the records are as this switch wrote them; nothing to adopt".into()
         }));
