@@ -580,17 +580,9 @@ async fn one_driver_per_switch_and_an_aborted_driver_says_so() {
     // outlived an abort ended with "continue with resume".
     let (sb, env) = sandbox().await;
     let first = cutover_at_10(&sb, &env, "10,100", "8s").await;
-    let second = run(
-        &env,
-        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let second = on_frontend(&env, "resume", &["--yes"]).await;
     crate::util::assert_one_line_error(&second, "another kubectl nlb (pid");
-    let abort = run(
-        &env,
-        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--yes"]).await;
     assert_eq!(abort.code, 0, "{}", abort.stderr);
     let first = first.await.expect("join");
     assert_eq!(first.code, 2, "{}\n{}", first.stdout, first.stderr);
@@ -677,41 +669,14 @@ async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
     .await;
     assert_eq!(held, (70, 30), "the edit is left as it was");
     // A plain resume stops the same way; --adopt carries on.
-    let again = run(
-        &env,
-        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let again = on_frontend(&env, "resume", &["--yes"]).await;
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert!(again.stderr.contains("old 70 / new 30"), "{}", again.stderr);
     // QA round 2: a dry run of resume saw no edit.
-    let dry = run(
-        &env,
-        &[
-            "cutover",
-            "resume",
-            "frontend",
-            "-n",
-            "web",
-            "--dry-run=client",
-        ],
-    )
-    .await;
+    let dry = on_frontend(&env, "resume", &["--dry-run=client"]).await;
     assert_eq!(dry.code, 1, "{}\n{}", dry.stdout, dry.stderr);
     assert!(dry.stderr.contains("old 70 / new 30"), "{}", dry.stderr);
-    let dry_adopt = run(
-        &env,
-        &[
-            "cutover",
-            "resume",
-            "frontend",
-            "-n",
-            "web",
-            "--adopt",
-            "--dry-run=client",
-        ],
-    )
-    .await;
+    let dry_adopt = on_frontend(&env, "resume", &["--adopt", "--dry-run=client"]).await;
     assert_eq!(dry_adopt.code, 0, "{}", dry_adopt.stderr);
     assert!(
         dry_adopt
@@ -720,13 +685,7 @@ async fn weights_edited_by_someone_else_stop_the_switch_until_adopted() {
         "{}",
         dry_adopt.stdout
     );
-    let adopted = run(
-        &env,
-        &[
-            "cutover", "resume", "frontend", "-n", "web", "--adopt", "--yes",
-        ],
-    )
-    .await;
+    let adopted = on_frontend(&env, "resume", &["--adopt", "--yes"]).await;
     assert_eq!(adopted.code, 0, "{}\n{}", adopted.stdout, adopted.stderr);
     // QA round 2: --adopt first wrote 90/10 again, moving traffic back.
     assert!(
@@ -818,21 +777,11 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
     assert_eq!(records(&sb, www).await.len(), 3, "nothing was overwritten");
     // QA round 2: a refused --adopt stayed in the journal, and a later plain
     // resume then overwrote hand-set weights.
-    let refused = run(
-        &env,
-        &[
-            "cutover", "resume", "frontend", "-n", "web", "--adopt", "--yes",
-        ],
-    )
-    .await;
+    let refused = on_frontend(&env, "resume", &["--adopt", "--yes"]).await;
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     manual_record(&sb, www, ChangeAction::Delete).await;
     reweigh(&sb, www, 20, 80).await;
-    let plain = run(
-        &env,
-        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let plain = on_frontend(&env, "resume", &["--yes"]).await;
     assert_eq!(plain.code, 1, "{}\n{}", plain.stdout, plain.stderr);
     assert!(plain.stderr.contains("old 20 / new 80"), "{}", plain.stderr);
     reweigh(&sb, www, 90, 10).await;
@@ -840,11 +789,7 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
 
     // Removed by hand: resume carries on, and says what Route 53 serves.
     manual_record(&sb, www, ChangeAction::Delete).await;
-    let resumed = run(
-        &env,
-        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let resumed = on_frontend(&env, "resume", &["--yes"]).await;
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
     assert!(
         resumed
@@ -857,19 +802,7 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
     // Added again: the collapse and the abort refuse, naming what to run.
     manual_record(&sb, www, ChangeAction::Create).await;
     let before = crate::switching::inventory(&sb).await;
-    let finalize = run(
-        &env,
-        &[
-            "cutover",
-            "resume",
-            "frontend",
-            "-n",
-            "web",
-            "--finalize",
-            "--yes",
-        ],
-    )
-    .await;
+    let finalize = on_frontend(&env, "resume", &["--finalize", "--yes"]).await;
     assert_eq!(finalize.code, 1, "{}\n{}", finalize.stdout, finalize.stderr);
     assert!(
         finalize
@@ -883,11 +816,7 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
         "{}",
         finalize.stderr
     );
-    let abort = run(
-        &env,
-        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--yes"]).await;
     assert_eq!(abort.code, 1, "{}\n{}", abort.stdout, abort.stderr);
     assert!(
         abort
@@ -899,11 +828,7 @@ async fn a_record_added_by_hand_stops_the_switch_and_each_message_names_the_comm
     let after = crate::switching::inventory(&sb).await;
     assert_eq!(before, after, "the refusals changed nothing");
     manual_record(&sb, www, ChangeAction::Delete).await;
-    let abort = run(
-        &env,
-        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--yes"]).await;
     assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
     let sets = records(&sb, www).await;
     assert_eq!(sets.len(), 1, "the original record only: {sets:?}");
@@ -938,7 +863,7 @@ async fn status_shows_the_weights_route53_serves_not_the_journals() {
     })
     .await;
     assert_eq!(code, 2, "{stderr}");
-    let status = run(&env, &["cutover", "status", "frontend", "-n", "web"]).await;
+    let status = on_frontend(&env, "status", &[]).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
     let line = status
         .stdout
@@ -972,19 +897,7 @@ async fn resume_and_abort_have_a_client_dry_run_that_changes_nothing() {
     .await;
     assert_eq!(start.code, 0, "{}", start.stderr);
     let before = crate::switching::inventory(&sb).await;
-    let resume = run(
-        &env,
-        &[
-            "cutover",
-            "resume",
-            "frontend",
-            "-n",
-            "web",
-            "--finalize",
-            "--dry-run=client",
-        ],
-    )
-    .await;
+    let resume = on_frontend(&env, "resume", &["--finalize", "--dry-run=client"]).await;
     assert_eq!(resume.code, 0, "{}", resume.stderr);
     assert!(
         resume
@@ -994,18 +907,7 @@ async fn resume_and_abort_have_a_client_dry_run_that_changes_nothing() {
         "{}",
         resume.stdout
     );
-    let abort = run(
-        &env,
-        &[
-            "cutover",
-            "abort",
-            "frontend",
-            "-n",
-            "web",
-            "--dry-run=client",
-        ],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--dry-run=client"]).await;
     assert_eq!(abort.code, 0, "{}", abort.stderr);
     assert!(
         abort
@@ -1014,20 +916,9 @@ async fn resume_and_abort_have_a_client_dry_run_that_changes_nothing() {
         "{}",
         abort.stdout
     );
-    let unconfirmed = run(&env, &["cutover", "abort", "frontend", "-n", "web"]).await;
+    let unconfirmed = on_frontend(&env, "abort", &[]).await;
     crate::util::assert_one_line_error(&unconfirmed, "review them with --dry-run=client");
-    let server = run(
-        &env,
-        &[
-            "cutover",
-            "abort",
-            "frontend",
-            "-n",
-            "web",
-            "--dry-run=server",
-        ],
-    )
-    .await;
+    let server = on_frontend(&env, "abort", &["--dry-run=server"]).await;
     crate::util::assert_one_line_error(&server, "use --dry-run=client");
     assert_eq!(before, crate::switching::inventory(&sb).await);
 }
@@ -1126,11 +1017,7 @@ async fn a_pair_replaced_by_the_original_record_stops_the_switch_and_abort_ends_
         stopped.stdout
     );
     assert_eq!(records(&sb, www).await, original, "nothing written after");
-    let abort = run(
-        &env,
-        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--yes"]).await;
     assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
     assert_eq!(records(&sb, www).await, original);
     assert!(service(&sb, "web", "frontend-cip-off").await.is_none());
@@ -1161,11 +1048,7 @@ async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
     assert_eq!(killed.code, 137, "{}", killed.stderr);
     put_back(&sb, www, &original).await;
     let before = crate::switching::inventory(&sb).await;
-    let resumed = run(
-        &env,
-        &["cutover", "resume", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let resumed = on_frontend(&env, "resume", &["--yes"]).await;
     assert_eq!(resumed.code, 1, "{}\n{}", resumed.stdout, resumed.stderr);
     assert!(
         resumed
@@ -1181,11 +1064,7 @@ async fn a_record_put_back_at_the_old_nlb_during_the_drain_keeps_the_old_nlb() {
         crate::switching::inventory(&sb).await,
         "nothing deleted"
     );
-    let abort = run(
-        &env,
-        &["cutover", "abort", "frontend", "-n", "web", "--yes"],
-    )
-    .await;
+    let abort = on_frontend(&env, "abort", &["--yes"]).await;
     assert_eq!(abort.code, 0, "{}\n{}", abort.stdout, abort.stderr);
     assert_eq!(records(&sb, www).await, original);
     assert!(service(&sb, "web", "frontend").await.is_some());
@@ -1229,4 +1108,12 @@ async fn put_back(
         .send()
         .await
         .expect("put the original back");
+}
+
+/// `kubectl-nlb cutover VERB frontend -n web EXTRA…`: the journal verbs the
+/// tests above drive on the seeded Service.
+async fn on_frontend(env: &Env, verb: &str, extra: &[&str]) -> crate::util::Run {
+    let mut args = vec!["cutover", verb, "frontend", "-n", "web"];
+    args.extend_from_slice(extra);
+    run(env, &args).await
 }
