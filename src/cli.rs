@@ -369,10 +369,13 @@ pub struct CutoverStart {
     /// Accept new addresses for a Service with Elastic IPs or fixed private IPv4 or IPv6 addresses
     #[arg(long)]
     pub accept_new_addresses: bool,
+    /// How traffic moves: DNS weights to a parallel NLB, or listener weights to twin target groups on the same NLB (same DNS name, addresses and PrivateLink endpoint service; LBC v2.16.0 or later)
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = Via::Dns)]
+    pub via: Via,
     /// Print the plan (client) or validate the new Service on the server (server); change nothing
     #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "client", default_value_t = DryRun::None)]
     pub dry_run: DryRun,
-    /// Print the parallel Service's manifest instead of applying anything
+    /// Print the parallel Service's manifest (--via listener: the bindings and annotations) instead of applying anything
     #[arg(short = 'o', long, value_enum)]
     pub output: Option<ManifestOutput>,
     /// Do not ask for confirmation
@@ -509,6 +512,13 @@ pub struct MigrateStart {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Via {
+    #[default]
+    Dns,
+    Listener,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DryRun {
     #[default]
     None,

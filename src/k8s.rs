@@ -499,6 +499,58 @@ impl Kube {
         .map_err(|e| self.err(&format!("patch targetgroupbinding {namespace}/{name}"), e))
     }
 
+    /// Sets (`Some`) or removes (`None`) annotations of a Service: one JSON
+    /// merge patch, so other annotations and fields stay as they are.
+    pub async fn patch_service_annotations(
+        &self,
+        namespace: &str,
+        name: &str,
+        annotations: &BTreeMap<String, Option<String>>,
+    ) -> Result<(), KubeError> {
+        Api::<Service>::namespaced(self.client.clone(), namespace)
+            .patch(
+                name,
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(
+                    serde_json::json!({"metadata": {"annotations": annotations}}),
+                ),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(&format!("annotate service {namespace}/{name}"), e))
+    }
+
+    /// The spec of the namespace's TargetGroupBinding for a target group.
+    pub async fn binding_for(
+        &self,
+        namespace: &str,
+        target_group_arn: &str,
+    ) -> Result<Option<serde_json::Value>, KubeError> {
+        let api: Api<kube::api::DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &tgb_resource());
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| self.err(&format!("list targetgroupbindings in {namespace}"), e))?;
+        Ok(list
+            .items
+            .into_iter()
+            .find(|o| o.data["spec"]["targetGroupARN"].as_str() == Some(target_group_arn))
+            .map(|o| o.data["spec"].clone()))
+    }
+
+    /// Deletes a TargetGroupBinding; `Ok(false)` when it is already gone.
+    /// Its controller's finalizer deregisters the targets first.
+    pub async fn delete_binding(&self, namespace: &str, name: &str) -> Result<bool, KubeError> {
+        let api: Api<kube::api::DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &tgb_resource());
+        match api.delete(name, &Default::default()).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+            Err(e) => Err(self.err(&format!("delete targetgroupbinding {namespace}/{name}"), e)),
+        }
+    }
+
     pub async fn binding_spec(
         &self,
         namespace: &str,

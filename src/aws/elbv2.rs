@@ -164,7 +164,7 @@ fn load_balancer_model(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer)
 }
 
 /// One target group as DescribeTargetGroups reports it (no attributes or health).
-fn target_group_model(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> TargetGroup {
+pub(super) fn target_group_model(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> TargetGroup {
     TargetGroup {
         arn: tg.target_group_arn().unwrap_or_default().to_string(),
         name: tg.target_group_name().unwrap_or_default().to_string(),
@@ -198,7 +198,7 @@ pub struct NewTargetGroup {
     pub tags: Vec<(String, String)>,
 }
 
-fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+pub(super) fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
     tags.iter()
         .map(|(k, v)| {
             aws_sdk_elasticloadbalancingv2::types::Tag::builder()
@@ -209,7 +209,7 @@ fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::ty
         .collect()
 }
 
-fn not_found(e: &AwsError) -> bool {
+pub(super) fn not_found(e: &AwsError) -> bool {
     matches!(e, AwsError::Api { code, .. } if code.ends_with("NotFound"))
 }
 

@@ -6,6 +6,7 @@
 pub mod ec2;
 pub mod elbv2;
 pub mod route53;
+pub mod twins;
 
 use aws_sdk_elasticloadbalancingv2::error::{ProvideErrorMetadata, SdkError};
 

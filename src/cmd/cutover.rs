@@ -230,6 +230,11 @@ async fn observe(
 
 async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Error> {
     let req = check_flags(a)?;
+    if a.via == crate::cli::Via::Listener {
+        // No records: the soak defaults to a minute, as for an alias.
+        let settings = req.switch.settings(&[]);
+        return engine::start_listener(global, a, req.preserve, settings, ui).await;
+    }
     let new_name = a
         .new_name
         .clone()
@@ -277,6 +282,7 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
             records: obs.records.clone(),
             expect_attributes: BTreeMap::from([(ATTRIBUTE.to_string(), req.preserve.to_string())]),
             mirror_endpoints: no_selector(&obs.old),
+            listener: None,
             settings,
         },
         engine::now(),

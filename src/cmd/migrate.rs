@@ -503,6 +503,7 @@ fn journal(p: &Planned, switch: &SwitchRequest, records: Vec<DnsRecord>) -> Resu
             old_lb_arn: lb.arn.clone(),
             expect_attributes: expect_attributes(&p.translation),
             mirror_endpoints: super::cutover::no_selector(&p.old),
+            listener: None,
             settings: switch.settings(&records),
             records,
         },

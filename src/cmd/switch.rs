@@ -18,6 +18,12 @@ use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
+mod listener;
+mod traffic;
+
+pub use listener::start as start_listener;
+use traffic::GateOn;
+
 /// Names the Service a switch moved away from, on the new Service.
 pub const PROVENANCE: &str = "nlb.kubectl.io/switched-from";
 const JOURNAL_KEY: &str = "journal.json";
@@ -365,7 +371,14 @@ async fn steps(
             }
             Step::WaitReady => wait_ready(ctx, ui, stored, out).await?,
             Step::Convert => convert(ctx, ui, stored, out).await?,
-            Step::Shift(w) => shift(ctx, ui, stored, *w, out).await?,
+            Step::Shift(_) | Step::ToTwins(_) | Step::BackToOwn(_) => {
+                shift(ctx, ui, stored, &step, out).await?
+            }
+            Step::CreateTwins => listener::create_twins(ctx, stored, out).await?,
+            Step::WaitTwins => listener::wait_twins(ctx, ui, stored, out).await?,
+            Step::ChangeOwn => listener::change_own(ctx, &stored.journal, true, out).await?,
+            Step::WaitOwn => listener::wait_own(ctx, ui, stored, true, out).await?,
+            Step::Cleanup => listener::cleanup(ctx, ui, &stored.journal, out).await?,
             Step::Collapse => collapse(ctx, ui, stored, out).await?,
             Step::Drain => drain(ctx, ui, stored, out).await?,
             Step::DeleteOld => {
@@ -376,6 +389,9 @@ async fn steps(
         stored.finish(ctx, &step).await?;
     }
     let j = &stored.journal;
+    if j.via == switch::journal::Via::Listener {
+        return listener::finished(ctx, j, out).await;
+    }
     if j.original_records.is_empty() {
         // Nothing of ours to resume or undo: the new Service is the result.
         ctx.kube
@@ -533,17 +549,21 @@ fn rule(j: &Journal) -> switch::gate::Rule {
     }
 }
 
-/// Reads the gate for an NLB's target groups: 1 + O(target groups) calls.
-/// An NLB or target group that no longer exists is a closed gate, not an
-/// error: the switch must roll back rather than leave answers on it.
+/// Reads the gate for an NLB's target groups, or for named ones: 1 +
+/// O(target groups) calls. An NLB or target group that no longer exists is
+/// a closed gate, not an error: the switch must roll back rather than leave
+/// traffic on it.
 async fn gate(
     ctx: &Context,
-    lb_arn: &str,
+    on: &GateOn,
     rule: switch::gate::Rule,
     joining: &mut switch::gate::Joining,
 ) -> Result<Reading, Error> {
     let read = async {
-        let mut groups = ctx.aws.elbv2.groups_behind(lb_arn).await?;
+        let mut groups = match on {
+            GateOn::Lb(arn) => ctx.aws.elbv2.groups_behind(arn).await?,
+            GateOn::Groups(arns) => ctx.aws.elbv2.groups_by_arn(arns).await?,
+        };
         let plain: Vec<(String, String)> = groups
             .iter()
             .map(|g| (g.name.clone(), g.arn.clone()))
@@ -562,7 +582,7 @@ async fn gate(
             return Ok(Reading {
                 ok: false,
                 groups: Vec::new(),
-                reason: Some(format!("the new NLB cannot be read any more: {e}")),
+                reason: Some(format!("{} cannot be read any more: {e}", on.describe())),
             });
         }
         Err(e) => return Err(e.into()),
@@ -811,19 +831,51 @@ async fn convert(
     .await
 }
 
+/// One traffic step of either backend: the gate, the write (confirmed),
+/// the soak, then what the backend serves now.
 async fn shift(
     ctx: &Context,
     ui: &Ui,
     stored: &mut Stored,
-    weight: u8,
+    step: &Step,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let rule = rule(&stored.journal);
-    let new_arn = stored.journal.new_lb_arn.clone().unwrap_or_default();
-    // Route 53 must hold what this switch wrote: the previous step's weights,
-    // or this step's if it was applied before an interruption. Read again
-    // unless this run read them at the end of the previous step, moments ago:
-    // each read is one more paced Route 53 call per step.
+    let on = traffic::gate_on(&stored.journal, step);
+    if let Step::Shift(weight) = step {
+        dns_check_before(ctx, stored, *weight).await?;
+    }
+    // The gate before the step: never send more to unhealthy targets.
+    let reading = gate(ctx, &on, rule, &mut stored.joining).await?;
+    if !reading.ok {
+        return roll_back(ctx, ui, stored, reading, out).await;
+    }
+    stored.fence(ctx).await?;
+    traffic::write(ctx, ui, &stored.journal, step, out).await?;
+    soak(ctx, ui, stored, &on, &traffic::soak_label(step), out).await?;
+    let live = match step {
+        Step::Shift(weight) => dns_check_after(ctx, stored, *weight).await?,
+        _ => listener::live(ctx, &stored.journal).await?,
+    };
+    let summary = stored
+        .journal
+        .last_gate
+        .as_ref()
+        .map(Reading::summary)
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} ({live}); targets: {summary}",
+        traffic::done_label(step)
+    )?;
+    Ok(())
+}
+
+/// Route 53 must hold what this switch wrote: the previous step's weights,
+/// or this step's if it was applied before an interruption. Read again
+/// unless this run read them at the end of the previous step, moments ago:
+/// each read is one more paced Route 53 call per step.
+async fn dns_check_before(ctx: &Context, stored: &mut Stored, weight: u8) -> Result<(), Error> {
     let previous = stored.journal.weight().unwrap_or(0);
     let fresh = stored
         .checked
@@ -832,33 +884,38 @@ async fn shift(
     if !fresh {
         check_drift(ctx, stored, &written_weights(&stored.journal, weight)).await?;
     }
-    // The gate before the step: never raise the weight of an unhealthy NLB.
-    let reading = gate(ctx, &new_arn, rule, &mut stored.joining).await?;
-    if !reading.ok {
-        return roll_back(ctx, ui, stored, reading, out).await;
-    }
-    stored.fence(ctx).await?;
-    let j = &stored.journal;
-    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, weight);
-    apply(
-        ctx,
-        ui,
-        j,
-        &format!("weights old {} / new {weight}", 100 - weight),
-        &batch,
-        out,
-    )
-    .await?;
+    Ok(())
+}
 
-    // Soak: read the new NLB's health every interval until the soak is
-    // over, the last reading at its very end.
+/// Says what Route 53 serves after the soak, not what was asked: an edit
+/// made meanwhile stops the switch here rather than after the next step.
+async fn dns_check_after(ctx: &Context, stored: &mut Stored, weight: u8) -> Result<String, Error> {
+    let current = check_drift(ctx, stored, &[weight]).await?;
+    stored.checked = Some((Instant::now(), weight));
+    let j = &stored.journal;
+    let live = switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
+    Ok(format!("Route 53 answers: {live}"))
+}
+
+/// Reads the gate every interval until the soak is over, the last reading
+/// at its very end; a closed gate rolls back.
+async fn soak(
+    ctx: &Context,
+    ui: &Ui,
+    stored: &mut Stored,
+    on: &GateOn,
+    label: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let rule = rule(&stored.journal);
+    let j = &stored.journal;
     let interval = secs(j.settings.interval_secs.max(1));
     let end = deadline_in(j.settings.soak_secs);
-    let progress = ui.spinner(&format!("soaking at {weight}%"));
+    let progress = ui.spinner(&format!("soaking at {label}"));
     loop {
         stored.heartbeat(ctx).await?;
         sync_mirror(ctx, &stored.journal).await?;
-        let reading = match gate(ctx, &new_arn, rule, &mut stored.joining).await {
+        let reading = match gate(ctx, on, rule, &mut stored.joining).await {
             Ok(r) => r,
             Err(e) if Instant::now() < end => {
                 tracing::info!("reading target health: {e}");
@@ -876,31 +933,14 @@ async fn shift(
             drop(progress);
             return roll_back(ctx, ui, stored, reading, out).await;
         }
-        progress.set_message(format!("soaking at {weight}%: {}", reading.summary()));
+        progress.set_message(format!("soaking at {label}: {}", reading.summary()));
         stored.journal.last_gate = Some(reading);
         let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            break;
+            return Ok(());
         }
         tokio::time::sleep(interval.min(left)).await;
     }
-    drop(progress);
-    // Say what Route 53 serves after the soak, not what was asked: an edit
-    // made meanwhile stops the switch here rather than after the next step.
-    let current = check_drift(ctx, stored, &[weight]).await?;
-    stored.checked = Some((Instant::now(), weight));
-    let j = &stored.journal;
-    let live = switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
-    let summary = j
-        .last_gate
-        .as_ref()
-        .map(Reading::summary)
-        .unwrap_or_default();
-    writeln!(
-        out,
-        "{weight}% on the new NLB (Route 53 answers: {live}); targets: {summary}"
-    )?;
-    Ok(())
 }
 
 /// The weights Route 53 may hold for the new NLB when `weight` is next: the
@@ -1065,6 +1105,9 @@ async fn roll_back(
     stored.journal.roll_back(reason.clone(), now());
     stored.save(ctx).await?;
     let j = &stored.journal;
+    if j.via == switch::journal::Via::Listener {
+        return Err(listener::roll_back(ctx, ui, j, &reason, out).await?);
+    }
     let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
     apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
     Err(Error::Aborted(format!(
@@ -1309,6 +1352,9 @@ pub async fn undo(
     stored: &mut Stored,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
+    if stored.journal.via == switch::journal::Via::Listener {
+        return listener::undo(ctx, ui, stored, out).await;
+    }
     let j = &stored.journal;
     let old = ctx
         .kube
@@ -1413,6 +1459,9 @@ async fn restore_records(
 
 /// What `status` prints in the table form.
 pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(String, String)> {
+    if listener::is_listener(j) {
+        return listener::status_lines(j, at, live);
+    }
     let asked = match j.weight() {
         None => "records not converted yet".into(),
         Some(w) => format!("old {} / new {w}", 100 - w),
@@ -1487,6 +1536,13 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
             ),
         ),
     ];
+    lines.extend(common_status_lines(j, at));
+    lines
+}
+
+/// The status lines of both backends: who drives, the drain, the last event.
+fn common_status_lines(j: &Journal, at: u64) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
     if let Some(d) = &j.driver {
         lines.push((
             "Driver".into(),
@@ -1785,10 +1841,19 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
                 "delete service/{} (its controller deletes NLB {})",
                 j.old_service, j.old_lb.dns_name
             ),
+            other => listener::describe_step(j, other, &fmt),
         };
         writeln!(out, "  {}. {what}", i + 1)?;
     }
-    if j.original_records.is_empty() {
+    if listener::is_listener(j) {
+        if !s.finalize {
+            writeln!(
+                out,
+                "  then: finish later with `kubectl nlb cutover resume {} -n {} --finalize` (the own target groups change, traffic moves back, the twins go)",
+                j.old_service, j.namespace
+            )?;
+        }
+    } else if j.original_records.is_empty() {
         writeln!(
             out,
             "  then: no Route 53 record points at the old NLB, so clients use its hostname; point them at the new hostname, then delete service/{}",
@@ -1812,7 +1877,11 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
 /// say what stays and how to remove it rather than promise an undo.
 fn journal_line(j: &Journal) -> String {
     let name = journal_name(&j.old_service);
-    if j.original_records.is_empty() {
+    if listener::is_listener(j) {
+        format!(
+            "Journal: configmap/{name} (status, resume, abort work from any point; abort refuses only once the cleanup began)"
+        )
+    } else if j.original_records.is_empty() {
         format!(
             "Journal: configmap/{name} while the new Service comes up (status, resume, abort work until then); it is deleted once service/{new} is ready, and service/{new} stays: remove it with `kubectl delete service {new} -n {ns}`",
             new = j.new_service,
@@ -1875,6 +1944,10 @@ pub async fn status(global: &GlobalArgs, a: &SwitchRef) -> Result<(), Error> {
 /// What Route 53 answers now for the switch's records (qa D-M1), or why it
 /// could not be read: `status` still shows the journal then.
 async fn live_records(global: &GlobalArgs, j: &Journal) -> Result<String, String> {
+    if listener::is_listener(j) {
+        let ctx = Context::build(global).await.map_err(|e| e.to_string())?;
+        return listener::live(&ctx, j).await.map_err(|e| e.to_string());
+    }
     if j.original_records.is_empty() {
         return Err("no records to move".into());
     }
@@ -2004,6 +2077,17 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
         } else {
             Box::new(std::io::stderr().lock())
         };
+        if listener::is_listener(&s.journal) {
+            writeln!(
+                err,
+                "{} cutover of {}/{} ({}): {}",
+                if dry_run { "Would abort the" } else { "Abort" },
+                s.journal.namespace,
+                s.journal.old_service,
+                s.journal.phase(),
+                listener::abort_summary(&s.journal)
+            )?;
+        } else {
         writeln!(
             err,
             "{} {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
@@ -2016,6 +2100,7 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
             s.journal.old_lb.dns_name,
             s.journal.new_service
         )?;
+        }
     }
     if dry_run {
         return Ok(());

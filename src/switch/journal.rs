@@ -7,6 +7,7 @@
 
 use super::dns::{Identifiers, LbTarget};
 use super::gate::Reading;
+use super::listener::ListenerState;
 use crate::model::DnsRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +30,18 @@ impl Kind {
             Kind::Migrate => "migrate",
         }
     }
+}
+
+/// How traffic moves: which backend of the engine drives the shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Route 53 weighted records between the old NLB and a parallel one.
+    #[default]
+    Dns,
+    /// Listener weights between the Service's target groups and twins on
+    /// the same NLB (`switch::listener`).
+    Listener,
 }
 
 /// What the user asked for; fixed when the switch starts, except `finalize`,
@@ -67,6 +80,22 @@ pub enum Step {
     Drain,
     /// Delete the old Service; its controller deletes the old NLB.
     DeleteOld,
+    /// Listener path: twin target groups (the other client-IP value) and
+    /// their TargetGroupBindings.
+    CreateTwins,
+    /// The twins' targets pass the gate.
+    WaitTwins,
+    /// This percent of new connections on the twins; gate and soak there.
+    ToTwins(u8),
+    /// The Service's target-group-attributes annotation takes the new value
+    /// while its own groups carry no new connections.
+    ChangeOwn,
+    /// AWS shows it on the own groups, and their targets pass the gate.
+    WaitOwn,
+    /// This percent of new connections back on the own groups.
+    BackToOwn(u8),
+    /// `actions.*` annotations, bindings and twins removed.
+    Cleanup,
 }
 
 impl Step {
@@ -79,8 +108,40 @@ impl Step {
             Step::Collapse => "collapse-records".into(),
             Step::Drain => "drain".into(),
             Step::DeleteOld => "delete-old-service".into(),
+            Step::CreateTwins => "create-twins".into(),
+            Step::WaitTwins => "wait-twins".into(),
+            Step::ToTwins(w) => format!("to-twins-{w}"),
+            Step::ChangeOwn => "change-own".into(),
+            Step::WaitOwn => "wait-own".into(),
+            Step::BackToOwn(w) => format!("back-to-own-{w}"),
+            Step::Cleanup => "cleanup".into(),
         }
     }
+
+    /// A step that moves traffic and soaks, and the first step of its kind
+    /// (where a rollback sends the switch back to).
+    fn shift_kind(&self) -> Option<u8> {
+        match self {
+            Step::Shift(_) => Some(0),
+            Step::ToTwins(_) => Some(1),
+            Step::BackToOwn(_) => Some(2),
+            _ => None,
+        }
+    }
+}
+
+/// The steps of a listener switch: twins made and healthy, traffic moved to
+/// them; with `finalize`, the own groups changed while they carry nothing,
+/// traffic moved back, and what the switch made removed.
+pub fn listener_steps(settings: &Settings) -> Vec<Step> {
+    let mut steps = vec![Step::CreateTwins, Step::WaitTwins];
+    steps.extend(settings.weights.iter().map(|&w| Step::ToTwins(w)));
+    if settings.finalize {
+        steps.extend([Step::ChangeOwn, Step::WaitOwn]);
+        steps.extend(settings.weights.iter().map(|&w| Step::BackToOwn(w)));
+        steps.push(Step::Cleanup);
+    }
+    steps
 }
 
 /// The steps of a switch with these settings, in order. Without records to
@@ -162,6 +223,12 @@ pub struct Journal {
     /// Route 53 may hold it until the next shift finishes.
     #[serde(default)]
     pub adopted: Option<u8>,
+    /// How traffic moves; journals written before `--via` are DNS ones.
+    #[serde(default)]
+    pub via: Via,
+    /// The listener path's plan and what it made (`via: listener`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listener: Option<ListenerState>,
     pub events: Vec<Event>,
 }
 
@@ -210,6 +277,8 @@ pub struct Start {
     pub expect_attributes: BTreeMap<String, String>,
     pub mirror_endpoints: bool,
     pub settings: Settings,
+    /// `Some` for a listener switch.
+    pub listener: Option<ListenerState>,
 }
 
 impl Journal {
@@ -250,12 +319,48 @@ impl Journal {
             last_gate: None,
             driver: None,
             adopted: None,
+            via: if s.listener.is_some() {
+                Via::Listener
+            } else {
+                Via::Dns
+            },
+            listener: s.listener,
             events: Vec::new(),
         }
     }
 
     pub fn steps(&self) -> Vec<Step> {
-        steps(&self.settings, !self.original_records.is_empty())
+        match self.via {
+            Via::Dns => steps(&self.settings, !self.original_records.is_empty()),
+            Via::Listener => listener_steps(&self.settings),
+        }
+    }
+
+    /// Listener path: the twins' share of new connections once every
+    /// finished step took effect (after a rollback, where it sent them).
+    pub fn twin_share(&self) -> u8 {
+        let steps = self.steps();
+        let done = &steps[..self.done.min(steps.len())];
+        let last = done.iter().rev().find_map(|s| match s {
+            Step::ToTwins(w) => Some(*w),
+            Step::BackToOwn(w) => Some(100 - w),
+            Step::Cleanup => Some(0),
+            _ => None,
+        });
+        match (self.rolled_back.is_some(), steps.get(self.done)) {
+            (true, Some(Step::ToTwins(_))) => 0,
+            (true, Some(Step::BackToOwn(_))) => 100,
+            _ => last.unwrap_or(0),
+        }
+    }
+
+    /// Listener path: the own groups may carry the new value (the change
+    /// began, or is done).
+    pub fn own_changed(&self) -> bool {
+        let steps = self.steps();
+        let label = Step::ChangeOwn.label();
+        self.in_flight.as_deref() == Some(label.as_str())
+            || steps[..self.done.min(steps.len())].contains(&Step::ChangeOwn)
     }
 
     /// The next step to run; `None` when the switch is complete.
@@ -356,10 +461,16 @@ impl Journal {
     /// After a rollback: traffic is back on the old NLB with the pair in
     /// place; `resume` starts the shifts again from the first weight.
     pub fn roll_back(&mut self, reason: String, now: u64) {
-        let first_shift = self
-            .steps()
+        let steps = self.steps();
+        // Back to the first step of the shifts under way: on the listener
+        // path, those to the twins or those back to the own groups.
+        let kind = steps
+            .get(self.done)
+            .and_then(Step::shift_kind)
+            .or_else(|| steps.iter().find_map(Step::shift_kind));
+        let first_shift = steps
             .iter()
-            .position(|s| matches!(s, Step::Shift(_)))
+            .position(|s| s.shift_kind().is_some() && s.shift_kind() == kind)
             .unwrap_or(self.done);
         self.done = first_shift;
         self.in_flight = None;
@@ -449,10 +560,101 @@ pub mod tests {
                 }],
                 expect_attributes: BTreeMap::new(),
                 mirror_endpoints: false,
+                listener: None,
                 settings: settings(weights, finalize),
             },
             0,
         )
+    }
+
+    fn listener_journal(weights: &[u8], finalize: bool) -> Journal {
+        let mut j = journal(weights, finalize);
+        j.original_records.clear();
+        j.via = Via::Listener;
+        j.listener = Some(ListenerState {
+            lb_name: "lb".into(),
+            lb_arn: "arn:lb".into(),
+            want: false,
+            original_attributes: None,
+            new_attributes: "preserve_client_ip.enabled=false".into(),
+            pairs: Vec::new(),
+        });
+        j
+    }
+
+    #[test]
+    fn a_listener_switch_goes_to_the_twins_and_with_finalize_comes_back() {
+        use Step::*;
+        let j = listener_journal(&[10, 50, 100], true);
+        assert_eq!(
+            j.steps(),
+            vec![
+                CreateTwins,
+                WaitTwins,
+                ToTwins(10),
+                ToTwins(50),
+                ToTwins(100),
+                ChangeOwn,
+                WaitOwn,
+                BackToOwn(10),
+                BackToOwn(50),
+                BackToOwn(100),
+                Cleanup
+            ]
+        );
+        assert_eq!(
+            listener_journal(&[50, 100], false).steps(),
+            vec![CreateTwins, WaitTwins, ToTwins(50), ToTwins(100)],
+            "without --finalize it stops with every new connection on the twins"
+        );
+        let labels: Vec<String> = j.steps().iter().map(Step::label).collect();
+        let mut unique = labels.clone();
+        unique.dedup();
+        assert_eq!(labels, unique, "labels tell every step apart");
+    }
+
+    #[test]
+    fn the_twins_share_follows_the_finished_steps_and_rollbacks() {
+        let mut j = listener_journal(&[10, 50, 100], true);
+        let shares: Vec<u8> = (0..=j.steps().len())
+            .map(|done| {
+                j.done = done;
+                j.twin_share()
+            })
+            .collect();
+        assert_eq!(shares, vec![0, 0, 0, 10, 50, 100, 100, 100, 90, 50, 0, 0]);
+        // A rollback while moving to the twins: all back on the own groups,
+        // and resume starts the shifts to the twins again.
+        j.done = 4; // to-twins-10 done, to-twins-50 next
+        j.roll_back("gate".into(), 1);
+        assert_eq!(j.done, 2);
+        assert_eq!(j.twin_share(), 0);
+        assert!(!j.own_changed());
+        // Moving back: all on the twins, the shifts back start again.
+        j.rolled_back = None;
+        j.done = 9; // back-to-own-10 done
+        j.roll_back("gate".into(), 2);
+        assert_eq!(j.steps()[j.done], Step::BackToOwn(10));
+        assert_eq!(j.twin_share(), 100);
+        assert!(j.own_changed());
+    }
+
+    #[test]
+    fn the_own_groups_count_as_changed_once_the_change_began() {
+        let mut j = listener_journal(&[100], true);
+        j.done = 3; // create, wait, to-twins-100
+        assert!(!j.own_changed());
+        j.begin(&Step::ChangeOwn, 1);
+        assert!(j.own_changed(), "in flight: it may have reached the LBC");
+    }
+
+    #[test]
+    fn journals_from_before_via_read_as_dns_switches() {
+        let mut v = serde_json::to_value(journal(&[100], false)).unwrap();
+        v.as_object_mut().unwrap().remove("via");
+        let j: Journal = serde_json::from_value(v).unwrap();
+        assert_eq!(j.via, Via::Dns);
+        assert!(j.listener.is_none());
     }
 
     #[test]
@@ -473,6 +675,7 @@ pub mod tests {
                 records: vec![],
                 expect_attributes: BTreeMap::new(),
                 mirror_endpoints: false,
+                listener: None,
                 settings: settings(&[100], false),
             },
             0,

@@ -4,8 +4,8 @@
 //! `service.beta.kubernetes.io/actions.<PROTO>-<PORT>` annotation, so the
 //! DNS name, the addresses and any PrivateLink endpoint service stay.
 //!
-//! The runner that drives these decisions is not written yet; until it is,
-//! only the tests below use them (hence the `dead_code` allowance).
+//! The engine (`cmd::switch`) drives these decisions; the I/O for this
+//! backend is `cmd::listener`.
 //!
 //! Sources (aws-load-balancer-controller, commit f111ae2ad "Add support for
 //! service weighted target groups", first released in v2.16.0):
@@ -20,9 +20,10 @@
 //! - with the `WeightedTargetGroups` gate off (it defaults on,
 //!   `pkg/config/feature_gates.go:23,78`) a forward to several target groups
 //!   fails the deploy: `pkg/deploy/elbv2/listener_utils.go:73-78`.
-#![allow(dead_code)]
 
 use crate::model::Version;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// The Service annotation prefix of the LBC.
@@ -31,7 +32,162 @@ pub const ACTIONS_PREFIX: &str = "service.beta.kubernetes.io/actions.";
 pub const FIRST_VERSION: Version = Version::new(2, 16, 0);
 /// The feature gate that lets a listener forward to several target groups.
 pub const GATE: &str = "WeightedTargetGroups";
-const ATTRIBUTE: &str = "preserve_client_ip.enabled";
+pub const ATTRIBUTE: &str = "preserve_client_ip.enabled";
+/// The Service annotation the LBC builds target group attributes from.
+pub const ATTRIBUTES_ANNOTATION: &str =
+    "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes";
+/// Tags on what the switch makes: which Service, and which group it twins.
+pub const TAG_SERVICE: &str = "kubectl-nlb/service";
+pub const TAG_TWIN_OF: &str = "kubectl-nlb/twin-of";
+
+/// What a listener switch journals when it starts: enough to find, resume
+/// and undo everything it makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerState {
+    pub lb_name: String,
+    pub lb_arn: String,
+    /// The value asked for.
+    pub want: bool,
+    /// The Service's target-group-attributes annotation before the switch
+    /// (`None`: it had none), restored exactly by an abort.
+    pub original_attributes: Option<String>,
+    /// The annotation's value once the Service's own groups change.
+    pub new_attributes: String,
+    pub pairs: Vec<Pair>,
+}
+
+/// One listener: the Service's own target group and the twin the switch
+/// makes for it (same settings, the other client-IP value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pair {
+    pub protocol: String,
+    pub port: i32,
+    pub own_arn: String,
+    pub own_name: String,
+    /// Its name, and its TargetGroupBinding's: found again by name after a
+    /// crash between its creation and the journal write.
+    pub twin_name: String,
+    pub twin_arn: Option<String>,
+}
+
+impl ListenerState {
+    /// The value the Service's own groups had: the opposite of the twin's.
+    pub fn original(&self) -> bool {
+        !self.want
+    }
+
+    /// Every `actions.*` annotation for `share` percent on the twins.
+    pub fn annotations(&self, share: u8) -> BTreeMap<String, Option<String>> {
+        self.pairs
+            .iter()
+            .map(|p| {
+                let v = p.twin_arn.as_deref().map(|arn| value(arn, share));
+                (key(&p.protocol, p.port), v)
+            })
+            .collect()
+    }
+
+    /// Every `actions.*` annotation removed.
+    pub fn no_annotations(&self) -> BTreeMap<String, Option<String>> {
+        self.pairs
+            .iter()
+            .map(|p| (key(&p.protocol, p.port), None))
+            .collect()
+    }
+}
+
+/// The twin's name: ELBv2 names hold ≤32 of `[A-Za-z0-9-]`, and a
+/// TargetGroupBinding of the same name must be a DNS label, so lowercase
+/// hex of a stable hash of the group it twins (FNV-1a, 32 bits).
+pub fn twin_name(own_arn: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in own_arn.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("kubectl-nlb-twin-{h:08x}")
+}
+
+/// The target-group-attributes annotation with `preserve_client_ip.enabled`
+/// set to `want` and every other entry kept in its place (the LBC reads
+/// `k=v` pairs separated by commas, `pkg/annotations/parser.go`
+/// `ParseStringMapAnnotation`).
+pub fn with_attribute(annotation: Option<&str>, want: bool) -> String {
+    let mut found = false;
+    let mut parts: Vec<String> = annotation
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.trim() == ATTRIBUTE => {
+                found = true;
+                format!("{ATTRIBUTE}={want}")
+            }
+            _ => p.to_string(),
+        })
+        .collect();
+    if !found {
+        parts.push(format!("{ATTRIBUTE}={want}"));
+    }
+    parts.join(",")
+}
+
+/// What the twin's TargetGroupBinding lets through, as the LBC would build
+/// it for the Service with the twin's value
+/// (`pkg/service/model_build_target_group.go`
+/// `buildTargetGroupBindingNetworking`): rules that name a security group
+/// (the LBC's backend group, used whatever the client-IP value) are
+/// copied; without one (`…NetworkingLegacy`) the targets see the clients
+/// when the address is kept, so the clients' ranges on the traffic port and
+/// the NLB's subnets for the health check; otherwise the subnets for both.
+pub struct NetworkingInputs<'a> {
+    pub own: Option<&'a Value>,
+    pub preserve: bool,
+    pub protocol: &'a str,
+    pub port: Value,
+    pub health_check_port: Option<i32>,
+    pub client_cidrs: &'a [String],
+    pub subnet_cidrs: &'a [String],
+}
+
+pub fn twin_networking(i: &NetworkingInputs) -> Value {
+    if let Some(own) = i.own {
+        let names_group = own["ingress"].as_array().is_some_and(|rules| {
+            rules.iter().any(|r| {
+                r["from"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|x| x.get("securityGroup").is_some()))
+            })
+        });
+        if names_group {
+            return own.clone();
+        }
+    }
+    let cidrs = |list: &[String]| -> Vec<Value> {
+        list.iter().map(|c| json!({"ipBlock": {"cidr": c}})).collect()
+    };
+    let protocol = if matches!(i.protocol, "UDP" | "TCP_UDP") {
+        "UDP"
+    } else {
+        "TCP"
+    };
+    let traffic = json!({"protocol": protocol, "port": i.port});
+    let udp = protocol == "UDP";
+    if !(i.preserve || udp) {
+        return json!({"ingress": [{"from": cidrs(i.subnet_cidrs), "ports": [traffic]}]});
+    }
+    let hc = match i.health_check_port {
+        Some(p) => json!({"protocol": "TCP", "port": p}),
+        None => json!({"protocol": "TCP", "port": i.port}),
+    };
+    json!({"ingress": [
+        {"from": cidrs(i.client_cidrs), "ports": [traffic]},
+        {"from": cidrs(i.subnet_cidrs), "ports": [hc]},
+    ]})
+}
 
 /// One listener of the Service's NLB and the target group it forwards to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,46 +319,6 @@ pub fn share_on_twin(forward: &[(String, Option<i32>)], own: &str, twin: &str) -
     u8::try_from((twin_w * 100 + total / 2) / total).ok()
 }
 
-/// The steps of a listener cutover, in order: the twin target groups made
-/// and healthy, traffic moved to them by `weights`, the Service's own
-/// target groups changed while they carry nothing, and traffic moved back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Twin target groups (the other attribute value) and their bindings.
-    CreateTwins,
-    /// Twins' targets healthy.
-    WaitTwins,
-    /// This percent of new connections on the twins.
-    ToTwins(u8),
-    /// The Service's `target-group-attributes` take the new value.
-    ChangeOwn,
-    /// AWS shows it on the Service's own target groups, targets healthy.
-    WaitOwn,
-    /// This percent of new connections back on the Service's own groups.
-    BackToOwn(u8),
-    /// `actions.*` annotations, bindings and twins removed.
-    Cleanup,
-}
-
-/// Every step for `weights` (validated: increasing, ending at 100).
-pub fn steps(weights: &[u8]) -> Vec<Step> {
-    let mut out = vec![Step::CreateTwins, Step::WaitTwins];
-    out.extend(weights.iter().map(|w| Step::ToTwins(*w)));
-    out.extend([Step::ChangeOwn, Step::WaitOwn]);
-    out.extend(weights.iter().map(|w| Step::BackToOwn(*w)));
-    out.push(Step::Cleanup);
-    out
-}
-
-/// The twin's share once `step` is done.
-pub fn share_after(step: Step) -> Option<u8> {
-    match step {
-        Step::ToTwins(w) => Some(w),
-        Step::BackToOwn(w) => Some(100 - w),
-        _ => None,
-    }
-}
-
 /// Where an abort starts from: how far the switch went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -215,10 +331,11 @@ pub struct Progress {
 }
 
 /// What an abort does, so that every client ends on a target group with the
-/// *original* value: while the Service's own groups have it, traffic goes
-/// back to them; once they may not, traffic goes wholly to the twins (which
-/// have the original value), the own groups are changed back while they
-/// carry nothing, and traffic returns to them. Then everything made goes.
+/// *original* value. While the Service's own groups have it, traffic goes
+/// back to them. Once they may not, no group has it (the twins have the new
+/// value): traffic goes wholly to the twins, the own groups are changed back
+/// while they carry nothing, and traffic returns to them. Then everything
+/// made goes.
 pub fn abort_plan(p: Progress) -> Vec<AbortStep> {
     let mut out = Vec::new();
     if p.own_changed {
@@ -381,29 +498,62 @@ mod tests {
     }
 
     #[test]
-    fn the_steps_go_to_the_twins_change_the_own_groups_and_come_back() {
-        use Step::*;
+    fn the_attribute_annotation_keeps_every_other_entry() {
+        assert_eq!(with_attribute(None, false), "preserve_client_ip.enabled=false");
         assert_eq!(
-            steps(&[10, 50, 100]),
-            vec![
-                CreateTwins,
-                WaitTwins,
-                ToTwins(10),
-                ToTwins(50),
-                ToTwins(100),
-                ChangeOwn,
-                WaitOwn,
-                BackToOwn(10),
-                BackToOwn(50),
-                BackToOwn(100),
-                Cleanup
-            ]
+            with_attribute(Some("preserve_client_ip.enabled=true"), false),
+            "preserve_client_ip.enabled=false"
         );
-        let shares: Vec<u8> = steps(&[10, 50, 100])
-            .into_iter()
-            .filter_map(share_after)
-            .collect();
-        assert_eq!(shares, vec![10, 50, 100, 90, 50, 0]);
+        assert_eq!(
+            with_attribute(
+                Some("deregistration_delay.timeout_seconds=30, preserve_client_ip.enabled = true,proxy_protocol_v2.enabled=false"),
+                false
+            ),
+            "deregistration_delay.timeout_seconds=30,preserve_client_ip.enabled=false,proxy_protocol_v2.enabled=false"
+        );
+        assert_eq!(
+            with_attribute(Some("stickiness.enabled=true"), true),
+            "stickiness.enabled=true,preserve_client_ip.enabled=true"
+        );
+    }
+
+    #[test]
+    fn twin_names_are_stable_short_dns_labels() {
+        let a = twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc");
+        assert_eq!(a, twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc"));
+        assert_ne!(a, twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abd"));
+        assert!(a.len() <= 32, "{a}");
+        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+    }
+
+    #[test]
+    fn twin_networking_follows_the_lbc_for_the_twins_value() {
+        let clients = vec!["0.0.0.0/0".to_string()];
+        let subnets = vec!["10.0.1.0/24".to_string(), "10.0.2.0/24".to_string()];
+        let inputs = |own, preserve, protocol| NetworkingInputs {
+            own,
+            preserve,
+            protocol,
+            port: json!(8080),
+            health_check_port: None,
+            client_cidrs: &clients,
+            subnet_cidrs: &subnets,
+        };
+        // A backend security group: copied, whatever the value.
+        let sg = json!({"ingress": [{"from": [{"securityGroup": {"groupID": "sg-1"}}], "ports": [{"protocol": "TCP", "port": 8080}]}]});
+        assert_eq!(twin_networking(&inputs(Some(&sg), false, "TCP")), sg);
+        // Client address not kept: the NLB's subnets, traffic port.
+        let off = twin_networking(&inputs(None, false, "TCP"));
+        assert_eq!(off["ingress"].as_array().unwrap().len(), 1);
+        assert_eq!(off["ingress"][0]["from"][1]["ipBlock"]["cidr"], "10.0.2.0/24");
+        // Kept: the clients on the traffic port, the subnets for health.
+        let on = twin_networking(&inputs(None, true, "TCP"));
+        assert_eq!(on["ingress"][0]["from"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
+        assert_eq!(on["ingress"][1]["from"][0]["ipBlock"]["cidr"], "10.0.1.0/24");
+        // UDP always keeps it.
+        let udp = twin_networking(&inputs(None, false, "UDP"));
+        assert_eq!(udp["ingress"][0]["ports"][0]["protocol"], "UDP");
+        assert_eq!(udp["ingress"].as_array().unwrap().len(), 2);
     }
 
     #[test]

@@ -15,3 +15,4 @@ mod sandbox;
 mod semantics;
 mod switching;
 mod util;
+mod via_listener;
