@@ -3,8 +3,10 @@
 //! kube-apiserver's finalizers and preconditions (`tests/sandbox/src/apiserver.rs`),
 //! the controllers' cleanup (`lbc.rs`), Route 53's read-back and batch rules,
 //! the target lifecycle, UDP attributes, deletion protection and listener
-//! weights (`moto/launcher.py`), the LBC's own flags (`lbc_config.rs`) and its
-//! `actions.<PROTO>-<PORT>` weighted listener actions (`listener_action.rs`).
+//! weights (`moto/launcher.py`), the LBC's own flags (`lbc_config.rs`), its
+//! `actions.<PROTO>-<PORT>` weighted listener actions (`listener_action.rs`)
+//! and its redeploy of target group attributes and binding rules on every
+//! change (`lbc.rs` `sync_target_groups`).
 
 use aws_sdk_elasticloadbalancingv2 as elb;
 use aws_sdk_route53 as r53;
@@ -1067,4 +1069,203 @@ async fn lbc_before_v2_16_ignores_the_actions_annotation_and_the_gate_off_refuse
     annotate(&sb, Some(forward(90, &[]))).await;
     sb.reconcile().await.unwrap();
     assert_eq!(forward_of(&sb, &lb, 80).await, plain);
+}
+
+const TG_ATTRIBUTES: &str = "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes";
+
+/// web/frontend's target-group-attributes annotation (`None` removes it).
+async fn frontend_attributes(sb: &Sandbox, value: Option<&str>) {
+    Api::<Service>::namespaced(sb.kube_client(), "web")
+        .patch(
+            "frontend",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {TG_ATTRIBUTES: value}}})),
+        )
+        .await
+        .unwrap();
+}
+
+/// One attribute of a target group, as AWS reports it.
+async fn tg_attribute(sb: &Sandbox, tg: &str, key: &str) -> Option<String> {
+    sb.aws_internal()
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(tg)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some(key))
+        .and_then(|a| a.value().map(str::to_string))
+}
+
+async fn set_tg_attribute(sb: &Sandbox, tg: &str, key: &str, value: &str) {
+    sb.aws_internal()
+        .elb
+        .modify_target_group_attributes()
+        .target_group_arn(tg)
+        .attributes(
+            elb::types::TargetGroupAttribute::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The `spec.networking` of the binding of target group `tg` in `ns`.
+async fn binding_networking(sb: &Sandbox, ns: &str, tg: &str) -> serde_json::Value {
+    Api::<nlb_sandbox::TargetGroupBinding>::namespaced(sb.kube_client(), ns)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|t| t.spec.target_group_arn.as_deref() == Some(tg))
+        .and_then(|t| t.spec.networking)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lbc_reconciles_target_group_attributes_and_the_legacy_rules_on_every_pass() {
+    // No NLB security group: the bindings carry the legacy rules, which
+    // depend on preserve_client_ip. The background passes are the
+    // incremental ones (they trust the attributes they last saw).
+    let sb = start(SandboxOptions {
+        lbc_args: vec!["--feature-gates=NLBSecurityGroup=false".into()],
+        lbc_background: true,
+        ..Default::default()
+    })
+    .await;
+    let w = sb.world().clone();
+    let tg = w.service("web", "frontend").unwrap().target_group_arns[0].clone();
+    let subnets: Vec<serde_json::Value> = w
+        .subnets
+        .iter()
+        .map(|s| json!({"ipBlock": {"cidr": s.cidr}}))
+        .collect();
+    let traffic = |from: serde_json::Value| json!({"from": from, "ports": [{"protocol": "TCP", "port": 8080}]});
+    let preserved = json!({"ingress": [
+        traffic(json!([{"ipBlock": {"cidr": "0.0.0.0/0"}}])),
+        traffic(json!(subnets)),
+    ]});
+    let not_preserved = json!({"ingress": [traffic(json!(subnets))]});
+    assert_eq!(
+        tg_attribute(&sb, &tg, "preserve_client_ip.enabled")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(binding_networking(&sb, "web", &tg).await, preserved);
+    let group = nlb_sandbox::networking::instances(sb.aws_internal())
+        .await
+        .unwrap()[0]
+        .groups[0]
+        .clone();
+    let anyone = nlb_sandbox::networking::Perm {
+        protocol: "tcp".into(),
+        port: 8080,
+        source: nlb_sandbox::networking::Source::Cidr("0.0.0.0/0".into()),
+    };
+    let rules = nlb_sandbox::networking::labelled_perms(sb.aws_internal(), &group)
+        .await
+        .unwrap();
+    assert!(rules.contains(&anyone), "{rules:?}");
+
+    // preserve_client_ip off: AWS, the binding and the node rules follow.
+    frontend_attributes(&sb, Some("preserve_client_ip.enabled=false")).await;
+    eventually("AWS shows preserve_client_ip.enabled=false", || async {
+        tg_attribute(&sb, &tg, "preserve_client_ip.enabled")
+            .await
+            .as_deref()
+            == Some("false")
+    })
+    .await;
+    eventually("the binding has the NLB-subnets rule only", || async {
+        binding_networking(&sb, "web", &tg).await == not_preserved
+    })
+    .await;
+    eventually("the node no longer admits anyone on 8080", || async {
+        let rules = nlb_sandbox::networking::labelled_perms(sb.aws_internal(), &group)
+            .await
+            .unwrap();
+        !rules.contains(&anyone)
+    })
+    .await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(binding_networking(&sb, "web", &tg).await, not_preserved);
+
+    // A key taken out of the annotation is left as AWS has it
+    // (target_group_attributes_reconciler.go:44 drops the removals); the
+    // rules follow the target type's default, off for ip targets.
+    frontend_attributes(&sb, None).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(
+        tg_attribute(&sb, &tg, "preserve_client_ip.enabled")
+            .await
+            .as_deref(),
+        Some("false"),
+        "not reset to a default"
+    );
+    assert_eq!(binding_networking(&sb, "web", &tg).await, not_preserved);
+
+    // The model always carries proxy_protocol_v2.enabled=false: a full pass
+    // puts back a hand-made change of it.
+    set_tg_attribute(&sb, &tg, "proxy_protocol_v2.enabled", "true").await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(
+        tg_attribute(&sb, &tg, "proxy_protocol_v2.enabled")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_backend_security_group_the_attributes_change_and_the_binding_rule_does_not() {
+    let sb = start(SandboxOptions::default()).await;
+    let tg = sb
+        .world()
+        .service("web", "frontend")
+        .unwrap()
+        .target_group_arns[0]
+        .clone();
+    let before = binding_networking(&sb, "web", &tg).await;
+    assert!(
+        before
+            .pointer("/ingress/0/from/0/securityGroup/groupID")
+            .is_some(),
+        "{before}"
+    );
+    frontend_attributes(&sb, Some("preserve_client_ip.enabled=false")).await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(
+        tg_attribute(&sb, &tg, "preserve_client_ip.enabled")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    assert_eq!(binding_networking(&sb, "web", &tg).await, before);
+    // Back on, with a second key: only what differs is sent.
+    frontend_attributes(
+        &sb,
+        Some("preserve_client_ip.enabled=true,deregistration_delay.timeout_seconds=10"),
+    )
+    .await;
+    sb.reconcile().await.unwrap();
+    assert_eq!(
+        tg_attribute(&sb, &tg, "preserve_client_ip.enabled")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        tg_attribute(&sb, &tg, "deregistration_delay.timeout_seconds")
+            .await
+            .as_deref(),
+        Some("10")
+    );
 }

@@ -588,6 +588,95 @@ async fn sandbox_moto_counting_faults_and_target_health() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_target_health_overrides_per_target_group() {
+    // A second target group with web/frontend's pod IPs: keys with a target
+    // group ARN reach that group only; the others reach every group.
+    let sb = start().await;
+    let frontend = sb
+        .world()
+        .service("web", "frontend")
+        .expect("frontend")
+        .clone();
+    let ours = frontend.target_group_arns[0].clone();
+    let elbc = &sb.aws_internal().elb;
+    let other = elbc
+        .create_target_group()
+        .name("same-pods")
+        .protocol(elb::types::ProtocolEnum::Tcp)
+        .port(8080)
+        .vpc_id(&sb.world().vpc_id)
+        .target_type(elb::types::TargetTypeEnum::Ip)
+        .send()
+        .await
+        .expect("CreateTargetGroup")
+        .target_groups()[0]
+        .target_group_arn()
+        .expect("arn")
+        .to_string();
+    let ips = frontend.pod_ips.clone();
+    assert!(ips.len() >= 3, "{ips:?}");
+    let mut register = elbc.register_targets().target_group_arn(&other);
+    for ip in &ips {
+        register = register.targets(
+            elb::types::TargetDescription::builder()
+                .id(ip)
+                .port(8080)
+                .build(),
+        );
+    }
+    register.send().await.expect("RegisterTargets");
+    sb.settle_targets().await.expect("settle");
+    let state = |tg: String, ip: String| {
+        let sb = &sb;
+        async move {
+            targets(sb, &tg)
+                .await
+                .into_iter()
+                .find(|t| t.0 == ip)
+                .map(|t| t.2)
+                .unwrap_or_default()
+        }
+    };
+
+    // `<ARN>/<id>:<port>` and `<ARN>/<id>`: that group only.
+    sb.set_target_health(
+        &format!("{other}/{}:8080", ips[0]),
+        "unhealthy",
+        "Target.FailedHealthChecks",
+    )
+    .await
+    .expect("override");
+    sb.set_target_health(
+        &format!("{other}/{}", ips[1]),
+        "unhealthy",
+        "Target.Timeout",
+    )
+    .await
+    .expect("override");
+    for ip in &ips[..2] {
+        assert_eq!(state(other.clone(), ip.clone()).await, "unhealthy", "{ip}");
+        assert_eq!(state(ours.clone(), ip.clone()).await, "healthy", "{ip}");
+    }
+    assert_eq!(state(other.clone(), ips[2].clone()).await, "healthy");
+
+    // A per-group key wins over a key for every group.
+    sb.set_target_health(&ips[2], "unhealthy", "Target.FailedHealthChecks")
+        .await
+        .expect("override");
+    sb.set_target_health(&format!("{ours}/{}", ips[2]), "healthy", "")
+        .await
+        .expect("override");
+    assert_eq!(state(other.clone(), ips[2].clone()).await, "unhealthy");
+    assert_eq!(state(ours.clone(), ips[2].clone()).await, "healthy");
+
+    sb.clear_target_health().await.expect("clear");
+    for tg in [&ours, &other] {
+        let all: Vec<String> = targets(&sb, tg).await.into_iter().map(|t| t.2).collect();
+        assert!(all.iter().all(|s| s == "healthy"), "{tg}: {all:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_seeded_world() {
     let sb = start().await;
     let w = sb.world().clone();

@@ -14,10 +14,13 @@ The app is wrapped in a small middleware that adds, under ``/_sandbox/``:
                                         ``times`` matching requests fail with
                                         an AWS error body
 * ``DELETE /_sandbox/faults``        -> clears faults
-* ``POST /_sandbox/target-health``   -> JSON {"<id>" or "<id>:<port>":
-                                        {"state": .., "reason": ..,
+* ``POST /_sandbox/target-health``   -> JSON {"<key>": {"state": .., "reason": ..,
                                         "description": ..}}; DescribeTargetHealth
-                                        reports these instead of moto's answer
+                                        reports these instead of moto's answer.
+                                        Keys, most specific first:
+                                        "<target group ARN>/<id>:<port>",
+                                        "<target group ARN>/<id>", "<id>:<port>",
+                                        "<id>" (see "target health overrides")
 * ``DELETE /_sandbox/target-health`` -> clears the overrides
 * ``POST /_sandbox/nodeport-health`` -> JSON {"<instance>:<nodePort>": bool}: the
                                         whole set of Local NodePort health answers
@@ -59,7 +62,7 @@ from moto.route53.exceptions import ResourceRecordAlreadyExists, Route53ClientEr
 LOCK = threading.Lock()
 COUNTS = {}  # (service, action) -> count
 FAULTS = []  # dicts with service, action, status, code, message, times
-HEALTH = {}  # "id" or "id:port" -> {"state", "reason", "description"}
+HEALTH = {}  # "[tg-arn/]id[:port]" -> {"state", "reason", "description"}
 
 SCOPE_RE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 KEY_RE = re.compile(r"Credential=([^/]+)/")
@@ -81,13 +84,20 @@ _orig_health_for = elbv2_models.FakeTargetGroup.health_for
 NODEPORT = {}
 
 
+# An override applies to one target of one target group ("<tg arn>/<id>:<port>",
+# "<tg arn>/<id>") or to the target in every group ("<id>:<port>", "<id>"); the
+# first key found in that order wins. The per-group keys are a test knob, not
+# AWS behaviour: AWS has no per-group switch. Real per-group differences for
+# the same address come from elsewhere, e.g. security-group rules that let one
+# group's health-check source addresses through and not another's
+# (network/target-group-register-targets.html#target-security-groups).
 def _health_for(self, target, ec2_backend):
     status = _orig_health_for(self, target, ec2_backend)
     key = "%s:%s" % (status.instance_id, status.port)
+    keys = ("%s/%s" % (self.arn, key), "%s/%s" % (self.arn, status.instance_id),
+            key, str(status.instance_id))
     with LOCK:
-        override = HEALTH.get(key)
-        if override is None:
-            override = HEALTH.get(str(status.instance_id))
+        override = next((HEALTH[k] for k in keys if k in HEALTH), None)
         if override is None and NODEPORT.get(key) is False and status.status == "healthy":
             override = {"state": "unhealthy", "reason": "Target.FailedHealthChecks",
                         "description": "Health checks failed"}

@@ -10,6 +10,10 @@
 //!   Terminating until the stand-in removes `service.k8s.aws/resources`, as
 //!   `controllers/service/service_controller.go:224-243` does), stops being
 //!   LBC-managed, or is replaced by a Service with a new UID;
+//! * keeps the attributes of the target groups it built equal to the
+//!   Service's model and their bindings' `networking` to what those
+//!   attributes call for (`sync_target_groups`), as the real controller's
+//!   redeploy on every Service change does;
 //! * keeps the registered targets of every TargetGroupBinding (its own and
 //!   user-created ones) equal to the ready pod IPs (ip) or eligible nodes on
 //!   the nodePort (instance).
@@ -23,8 +27,8 @@
 //!
 //! What it provisioned is remembered in memory (not rediscovered from AWS
 //! tags), so a sandbox has exactly one stand-in. Background passes trust the
-//! last registrations they applied and re-read them from AWS at most every
-//! 30 s; `reconcile_once` always re-reads.
+//! last registrations and target group attributes they applied and re-read
+//! them from AWS at most every 30 s; `reconcile_once` always re-reads.
 
 use crate::Error;
 use crate::aws::{self, AwsClients, HealthCheck, aws_err, parse_kv_list};
@@ -93,6 +97,10 @@ pub struct Provisioned {
     /// The same listeners, with what they forward to.
     pub listeners: Vec<ProvisionedListener>,
     pub frontend_sg: Option<String>,
+    /// The shared backend security group its bindings admit; `None`: the
+    /// NLB has no security group of the controller's, and the bindings carry
+    /// the legacy rules.
+    pub backend_sg: Option<String>,
     pub tgb_names: Vec<String>,
 }
 
@@ -116,6 +124,9 @@ struct LbcState {
     first_seen: HashMap<String, Instant>,
     provisioned: BTreeMap<String, Provisioned>,
     applied: HashMap<String, BTreeSet<(String, i32)>>,
+    /// The attributes of its own target groups as last read from or written
+    /// to AWS, by ARN; trusted on background passes, re-read on full ones.
+    tg_attrs: HashMap<String, BTreeMap<String, String>>,
     tg_types: HashMap<String, String>,
     backend_sg: Option<String>,
     /// In-tree NLBs by `ns/name`: (Service UID, NLB ARN, target group ARNs).
@@ -200,6 +211,64 @@ pub fn k8s_name(ns: &str, name: &str, parts: &[&str]) -> String {
 /// The NLB name the LBC gives a Service (without `aws-load-balancer-name`).
 pub fn lbc_nlb_name(cluster: &str, ns: &str, name: &str, uid: &str, scheme: &str) -> String {
     k8s_name(ns, name, &[cluster, uid, scheme])
+}
+
+/// The health check of a Service's target groups
+/// (`pkg/service/model_build_target_group.go:159-246`, `buildTargetGroupHealthCheckConfig`):
+/// HTTP `/healthz` on the health-check node port for instance targets of a
+/// Local Service, else TCP on the traffic port; the annotations override.
+fn health_check(svc: &Service, target_type: &str) -> HealthCheck {
+    let local = model::external_traffic_local(svc);
+    let mut hc = if target_type == "instance" && local {
+        HealthCheck {
+            protocol: "HTTP".into(),
+            port: model::health_check_node_port(svc)
+                .map_or_else(|| "traffic-port".to_string(), |n| n.to_string()),
+            path: Some("/healthz".into()),
+            interval: 10,
+            timeout: 6,
+            healthy: 2,
+            unhealthy: 2,
+        }
+    } else {
+        HealthCheck {
+            protocol: "TCP".into(),
+            port: "traffic-port".into(),
+            path: None,
+            interval: 10,
+            timeout: 10,
+            healthy: 3,
+            unhealthy: 3,
+        }
+    };
+    if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-protocol") {
+        hc.protocol = v.to_uppercase();
+        if hc.protocol == "TCP" {
+            hc.path = None;
+        } else if hc.path.is_none() {
+            hc.path = Some("/".into());
+        }
+    }
+    if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
+        hc.port = v.to_string();
+    }
+    if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path")
+        && hc.protocol != "TCP"
+    {
+        hc.path = Some(v.to_string());
+    }
+    let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
+    hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
+    hc.healthy = num(
+        "aws-load-balancer-healthcheck-healthy-threshold",
+        hc.healthy,
+    );
+    hc.unhealthy = num(
+        "aws-load-balancer-healthcheck-unhealthy-threshold",
+        hc.unhealthy,
+    );
+    hc
 }
 
 impl Lbc {
@@ -364,6 +433,194 @@ impl Lbc {
             networking::reconcile_group(&self.aws, &g, want.get(&g).unwrap_or(&none)).await?;
         }
         st.sg_rules = want;
+        Ok(())
+    }
+
+    /// The target groups and bindings of the Services it provisioned,
+    /// redeployed on every pass: the real controller rebuilds a Service's
+    /// model on each reconcile and deploys the whole stack
+    /// (controllers/service/service_controller.go:124-190), target groups
+    /// before bindings (pkg/deploy/stack_deployer.go:146-151), stopping at
+    /// the first failure (:168-178).
+    ///
+    /// * Attributes: the model's set
+    ///   ([`lbc_config::desired_target_group_attributes`]) against what AWS
+    ///   has; only the keys whose values differ are sent
+    ///   (pkg/deploy/elbv2/target_group_attributes_reconciler.go:37-70, called
+    ///   from target_group_manager.go:95-107). A key the model no longer has
+    ///   is left as AWS has it: the reconciler drops the "remove" half of
+    ///   `algorithm.DiffStringMap` (:44; pkg/algorithm/maps.go:38-58), so
+    ///   taking `preserve_client_ip.enabled` out of the annotation does not
+    ///   put the AWS default back. Background passes compare with the set
+    ///   last read or written, full passes re-read it (so a hand-made change
+    ///   is reverted), as `applied` does for targets.
+    /// * Bindings: `spec.networking` follows the model
+    ///   ([`Lbc::binding_networking`]: the legacy rules change with
+    ///   `preserve_client_ip.enabled` and the source ranges). The real manager
+    ///   patches the whole spec when it differs
+    ///   (pkg/deploy/elbv2/target_group_binding_manager.go:107-140); the
+    ///   stand-in only the networking. `tgbs` is updated in place, so
+    ///   [`Lbc::sync_rules`] moves the security-group rules in the same pass.
+    async fn sync_target_groups(
+        &self,
+        cfg: &ControllerConfig,
+        st: &mut LbcState,
+        by_key: &BTreeMap<String, &Service>,
+        tgbs: &mut [TargetGroupBinding],
+        full: bool,
+        report: &mut ReconcileReport,
+    ) {
+        let LbcState {
+            provisioned,
+            tg_attrs,
+            ..
+        } = st;
+        for (key, p) in provisioned.iter() {
+            let Some(svc) = by_key
+                .get(key)
+                .filter(|s| {
+                    s.metadata.uid.as_deref() == Some(&p.uid)
+                        && lbc_config::target_type(s, cfg).is_some()
+                })
+                .copied()
+            else {
+                continue;
+            };
+            // A model that does not build deploys nothing
+            // (service_controller.go:124-131); sync_listeners reports the
+            // listener errors.
+            if let Some(e) = lbc_config::build_error(svc) {
+                report
+                    .errors
+                    .push(format!("reconciling {key}: Failed build model due to {e}"));
+                continue;
+            }
+            if listener_actions(svc, cfg).is_err() {
+                continue;
+            }
+            let models: Vec<(&ProvisionedTg, ServicePort, BTreeMap<String, String>)> = p
+                .target_groups
+                .iter()
+                .filter_map(|tg| {
+                    let port = ports(svc).into_iter().find(|x| x.port == tg.service_port)?;
+                    let want = lbc_config::desired_target_group_attributes(svc, &port, cfg);
+                    Some((tg, port, want))
+                })
+                .collect();
+            let mut failed = false;
+            for (tg, _, want) in &models {
+                if let Err(e) = self.sync_attributes(tg_attrs, &tg.arn, want, full).await {
+                    report
+                        .errors
+                        .push(format!("reconciling {key}: Failed deploy model due to {e}"));
+                    failed = true;
+                    break;
+                }
+            }
+            if failed {
+                continue;
+            }
+            let hc = health_check(svc, &p.target_type);
+            for (tg, port, want) in &models {
+                let Some(tgb) = tgbs.iter_mut().find(|t| {
+                    t.metadata.namespace.as_deref() == Some(p.namespace.as_str())
+                        && t.metadata.name.as_deref() == Some(tg.name.as_str())
+                        && t.metadata.deletion_timestamp.is_none()
+                }) else {
+                    continue;
+                };
+                let attrs: Vec<(String, String)> =
+                    want.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let networking = self.binding_networking(
+                    svc,
+                    &p.scheme,
+                    &p.target_type,
+                    p.backend_sg.as_deref(),
+                    &attrs,
+                    port.protocol.as_deref().unwrap_or("TCP"),
+                    tg.target_port,
+                    &hc,
+                );
+                if tgb.spec.networking.as_ref() == Some(&networking) {
+                    continue;
+                }
+                let patched =
+                    Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &p.namespace)
+                        .patch(
+                            &tg.name,
+                            &PatchParams::default(),
+                            &Patch::Merge(json!({"spec": {"networking": networking}})),
+                        )
+                        .await;
+                match patched {
+                    Ok(_) => tgb.spec.networking = Some(networking),
+                    Err(e) => {
+                        report
+                            .errors
+                            .push(format!("reconciling {key}: Failed deploy model due to {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Brings one target group's attributes to `want` (see
+    /// [`Lbc::sync_target_groups`]); `known` caches what AWS has.
+    async fn sync_attributes(
+        &self,
+        known: &mut HashMap<String, BTreeMap<String, String>>,
+        arn: &str,
+        want: &BTreeMap<String, String>,
+        full: bool,
+    ) -> Result<(), Error> {
+        let mut have = match known.get(arn) {
+            Some(h) if !full => h.clone(),
+            _ => {
+                let out = self
+                    .aws
+                    .elb
+                    .describe_target_group_attributes()
+                    .target_group_arn(arn)
+                    .send()
+                    .await
+                    .map_err(aws_err("DescribeTargetGroupAttributes"))?;
+                out.attributes()
+                    .iter()
+                    .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+                    .collect()
+            }
+        };
+        let changed: Vec<(&String, &String)> = want
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(*v))
+            .collect();
+        if !changed.is_empty() {
+            let attrs = changed
+                .iter()
+                .map(|(k, v)| {
+                    aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                        .key(*k)
+                        .value(*v)
+                        .build()
+                })
+                .collect();
+            let sent = self
+                .aws
+                .elb
+                .modify_target_group_attributes()
+                .target_group_arn(arn)
+                .set_attributes(Some(attrs))
+                .send()
+                .await;
+            if let Err(e) = sent {
+                // Not knowing what AWS kept, read it again next time.
+                known.remove(arn);
+                return Err(aws_err("ModifyTargetGroupAttributes")(e));
+            }
+            have.extend(changed.into_iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        known.insert(arn.to_string(), have);
         Ok(())
     }
 
@@ -693,6 +950,7 @@ impl Lbc {
             st.deleting_since.remove(&p.uid);
             for tg in &p.target_groups {
                 st.applied.remove(&tg.arn);
+                st.tg_attrs.remove(&tg.arn);
             }
             report.deprovisioned.push(key);
         }
@@ -742,11 +1000,14 @@ impl Lbc {
             }
         }
 
-        // 3. targets of every TargetGroupBinding
-        let tgbs = Api::<TargetGroupBinding>::all(self.kube.clone())
+        // 3. the provisioned Services' target group attributes and binding
+        // networking, then the targets of every TargetGroupBinding
+        let mut tgbs = Api::<TargetGroupBinding>::all(self.kube.clone())
             .list(&ListParams::default())
             .await?
             .items;
+        self.sync_target_groups(&cfg, &mut st, &by_key, &mut tgbs, full, &mut report)
+            .await;
         for tgb in &tgbs {
             if let Err(e) = self
                 .sync_tgb(
@@ -1224,7 +1485,6 @@ impl Lbc {
                 .await;
         }
 
-        let local = model::external_traffic_local(svc);
         let backend_ssl = ann(svc, "aws-load-balancer-backend-protocol") == Some("ssl");
         let cert = ann(svc, "aws-load-balancer-ssl-cert");
 
@@ -1242,6 +1502,7 @@ impl Lbc {
             listener_arns: Vec::new(),
             listeners: Vec::new(),
             frontend_sg,
+            backend_sg: backend_sg.clone(),
             tgb_names: Vec::new(),
         };
         let tgb_api = Api::<TargetGroupBinding>::namespaced(self.kube.clone(), &ns);
@@ -1261,55 +1522,7 @@ impl Lbc {
                         None => continue,
                     }
                 };
-                let mut hc = if target_type == "instance" && local {
-                    HealthCheck {
-                        protocol: "HTTP".into(),
-                        port: model::health_check_node_port(svc)
-                            .map_or_else(|| "traffic-port".to_string(), |n| n.to_string()),
-                        path: Some("/healthz".into()),
-                        interval: 10,
-                        timeout: 6,
-                        healthy: 2,
-                        unhealthy: 2,
-                    }
-                } else {
-                    HealthCheck {
-                        protocol: "TCP".into(),
-                        port: "traffic-port".into(),
-                        path: None,
-                        interval: 10,
-                        timeout: 10,
-                        healthy: 3,
-                        unhealthy: 3,
-                    }
-                };
-                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-protocol") {
-                    hc.protocol = v.to_uppercase();
-                    if hc.protocol == "TCP" {
-                        hc.path = None;
-                    } else if hc.path.is_none() {
-                        hc.path = Some("/".into());
-                    }
-                }
-                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-port") {
-                    hc.port = v.to_string();
-                }
-                if let Some(v) = ann(svc, "aws-load-balancer-healthcheck-path")
-                    && hc.protocol != "TCP"
-                {
-                    hc.path = Some(v.to_string());
-                }
-                let num = |k: &str, d: i32| ann(svc, k).and_then(|v| v.parse().ok()).unwrap_or(d);
-                hc.interval = num("aws-load-balancer-healthcheck-interval", hc.interval);
-                hc.timeout = num("aws-load-balancer-healthcheck-timeout", hc.timeout);
-                hc.healthy = num(
-                    "aws-load-balancer-healthcheck-healthy-threshold",
-                    hc.healthy,
-                );
-                hc.unhealthy = num(
-                    "aws-load-balancer-healthcheck-unhealthy-threshold",
-                    hc.unhealthy,
-                );
+                let hc = health_check(svc, target_type);
 
                 let tg_name = k8s_name(
                     &ns,
@@ -1401,21 +1614,16 @@ impl Lbc {
                 applied.push((tg_arn.clone(), desired));
 
                 // the TargetGroupBinding
-                let ingress = match &backend_sg {
-                    Some(sg) => vec![json!({
-                        "from": [{"securityGroup": {"groupID": sg}}],
-                        "ports": [{"protocol": port_proto, "port": tg_port}],
-                    })],
-                    None => self.legacy_ingress(
-                        svc,
-                        &scheme,
-                        target_type,
-                        &tg_attrs,
-                        &port_proto,
-                        tg_port,
-                        &hc,
-                    ),
-                };
+                let networking = self.binding_networking(
+                    svc,
+                    &scheme,
+                    target_type,
+                    backend_sg.as_deref(),
+                    &tg_attrs,
+                    &port_proto,
+                    tg_port,
+                    &hc,
+                );
                 let mut tgb = TargetGroupBinding::new(
                     &tg_name,
                     TargetGroupBindingSpec {
@@ -1425,7 +1633,7 @@ impl Lbc {
                             name: name.clone(),
                             port: json!(p.port),
                         },
-                        networking: Some(json!({"ingress": ingress})),
+                        networking: Some(networking),
                         ip_address_type: Some("ipv4".into()),
                         vpc_id: Some(self.vpc_id()),
                         target_group_protocol: Some(tg_proto.clone()),
@@ -1486,6 +1694,32 @@ impl Lbc {
             Err(e) => return Err(e.into()),
         }
         Ok((out, applied))
+    }
+
+    /// The `spec.networking` of a Service's own binding: the shared backend
+    /// security group on the target port when the NLB has one (`buildTargetGroupBindingNetworking`,
+    /// `pkg/service/model_build_target_group.go:613-683`), else the legacy
+    /// rules ([`Lbc::legacy_ingress`]; the choice is made at :575-579).
+    #[allow(clippy::too_many_arguments)]
+    fn binding_networking(
+        &self,
+        svc: &Service,
+        scheme: &str,
+        target_type: &str,
+        backend_sg: Option<&str>,
+        attrs: &[(String, String)],
+        protocol: &str,
+        port: i32,
+        hc: &HealthCheck,
+    ) -> Value {
+        let ingress = match backend_sg {
+            Some(sg) => vec![json!({
+                "from": [{"securityGroup": {"groupID": sg}}],
+                "ports": [{"protocol": protocol, "port": port}],
+            })],
+            None => self.legacy_ingress(svc, scheme, target_type, attrs, protocol, port, hc),
+        };
+        json!({ "ingress": ingress })
     }
 
     /// Networking rules without an NLB security group

@@ -199,3 +199,24 @@ pub fn target_group_attributes(
     }
     attrs
 }
+
+/// The attribute set the controller's model gives one port's target group
+/// and its deployer brings AWS to: [`target_group_attributes`] plus the
+/// default the model always carries, `proxy_protocol_v2.enabled=false`
+/// unless something sets it (`pkg/service/model_build_target_group.go:328-330`;
+/// at v2.13.0 the same default, :210-212). A key no annotation names any
+/// more is simply absent, and the deployer leaves it as AWS has it (see
+/// `Lbc::sync_target_groups`).
+pub fn desired_target_group_attributes(
+    svc: &Service,
+    port: &ServicePort,
+    cfg: &ControllerConfig,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out: std::collections::BTreeMap<String, String> =
+        target_group_attributes(svc, port, cfg)
+            .into_iter()
+            .collect();
+    out.entry("proxy_protocol_v2.enabled".into())
+        .or_insert_with(|| "false".into());
+    out
+}

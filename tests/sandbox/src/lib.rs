@@ -328,8 +328,17 @@ impl Sandbox {
         self.lbc.set_provisioning_delay(d);
     }
 
-    /// Make DescribeTargetHealth report `state`/`reason` for a target
-    /// (`target_id` = IP or instance id, or `id:port`).
+    /// Make DescribeTargetHealth report `state`/`reason` for a target.
+    /// `target_id` is the IP or instance id, or `id:port`, for that target in
+    /// every target group; or `<target group ARN>/<id>` or
+    /// `<target group ARN>/<id>:<port>`, for it in that group only. The most
+    /// specific key set wins: `ARN/id:port`, `ARN/id`, `id:port`, `id`.
+    ///
+    /// The per-group keys are a test knob, not AWS behaviour (AWS has no such
+    /// switch): there, one address healthy in one group and not in another
+    /// comes e.g. from security-group rules that admit one group's
+    /// health-check sources and not the other's
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-register-targets.html#target-security-groups>).
     pub async fn set_target_health(
         &self,
         target_id: &str,
