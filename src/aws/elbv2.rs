@@ -164,7 +164,9 @@ fn load_balancer_model(lb: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer)
 }
 
 /// One target group as DescribeTargetGroups reports it (no attributes or health).
-pub(super) fn target_group_model(tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup) -> TargetGroup {
+pub(super) fn target_group_model(
+    tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
+) -> TargetGroup {
     TargetGroup {
         arn: tg.target_group_arn().unwrap_or_default().to_string(),
         name: tg.target_group_name().unwrap_or_default().to_string(),
@@ -198,7 +200,9 @@ pub struct NewTargetGroup {
     pub tags: Vec<(String, String)>,
 }
 
-pub(super) fn elb_tags(tags: &[(String, String)]) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
+pub(super) fn elb_tags(
+    tags: &[(String, String)],
+) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
     tags.iter()
         .map(|(k, v)| {
             aws_sdk_elasticloadbalancingv2::types::Tag::builder()

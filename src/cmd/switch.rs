@@ -2088,18 +2088,18 @@ pub async fn abort(global: &GlobalArgs, a: &AbortArgs, ui: &Ui) -> Result<(), Er
                 listener::abort_summary(&s.journal)
             )?;
         } else {
-        writeln!(
-            err,
-            "{} {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
-            if dry_run { "Would abort the" } else { "Abort" },
-            s.journal.kind.command(),
-            s.journal.namespace,
-            s.journal.old_service,
-            s.journal.phase(),
-            s.journal.original_records.len(),
-            s.journal.old_lb.dns_name,
-            s.journal.new_service
-        )?;
+            writeln!(
+                err,
+                "{} {} of {}/{} ({}): restore {} record(s) to {}, delete service/{}",
+                if dry_run { "Would abort the" } else { "Abort" },
+                s.journal.kind.command(),
+                s.journal.namespace,
+                s.journal.old_service,
+                s.journal.phase(),
+                s.journal.original_records.len(),
+                s.journal.old_lb.dns_name,
+                s.journal.new_service
+            )?;
         }
     }
     if dry_run {

@@ -150,6 +150,8 @@ pub struct NetworkingInputs<'a> {
     pub port: Value,
     pub health_check_port: Option<i32>,
     pub client_cidrs: &'a [String],
+    /// The clients are the LBC's default range, not the Service's own.
+    pub default_clients: bool,
     pub subnet_cidrs: &'a [String],
 }
 
@@ -167,7 +169,9 @@ pub fn twin_networking(i: &NetworkingInputs) -> Value {
         }
     }
     let cidrs = |list: &[String]| -> Vec<Value> {
-        list.iter().map(|c| json!({"ipBlock": {"cidr": c}})).collect()
+        list.iter()
+            .map(|c| json!({"ipBlock": {"cidr": c}}))
+            .collect()
     };
     let protocol = if matches!(i.protocol, "UDP" | "TCP_UDP") {
         "UDP"
@@ -179,14 +183,24 @@ pub fn twin_networking(i: &NetworkingInputs) -> Value {
     if !(i.preserve || udp) {
         return json!({"ingress": [{"from": cidrs(i.subnet_cidrs), "ports": [traffic]}]});
     }
+    let clients = json!({"from": cidrs(i.client_cidrs), "ports": [traffic]});
+    // Health checks on the traffic port already pass a rule that lets
+    // everyone in (`buildHealthCheckSourceCIDRs`, model_build_target_group.go:861-878).
+    let on_traffic_port = i
+        .health_check_port
+        .is_none_or(|p| Some(i64::from(p)) == i.port.as_i64());
+    let anyone = i.default_clients
+        || i.client_cidrs
+            .iter()
+            .any(|c| c == "0.0.0.0/0" || c == "::/0");
+    if !udp && on_traffic_port && anyone {
+        return json!({"ingress": [clients]});
+    }
     let hc = match i.health_check_port {
         Some(p) => json!({"protocol": "TCP", "port": p}),
         None => json!({"protocol": "TCP", "port": i.port}),
     };
-    json!({"ingress": [
-        {"from": cidrs(i.client_cidrs), "ports": [traffic]},
-        {"from": cidrs(i.subnet_cidrs), "ports": [hc]},
-    ]})
+    json!({"ingress": [clients, {"from": cidrs(i.subnet_cidrs), "ports": [hc]}]})
 }
 
 /// One listener of the Service's NLB and the target group it forwards to.
@@ -499,14 +513,19 @@ mod tests {
 
     #[test]
     fn the_attribute_annotation_keeps_every_other_entry() {
-        assert_eq!(with_attribute(None, false), "preserve_client_ip.enabled=false");
+        assert_eq!(
+            with_attribute(None, false),
+            "preserve_client_ip.enabled=false"
+        );
         assert_eq!(
             with_attribute(Some("preserve_client_ip.enabled=true"), false),
             "preserve_client_ip.enabled=false"
         );
         assert_eq!(
             with_attribute(
-                Some("deregistration_delay.timeout_seconds=30, preserve_client_ip.enabled = true,proxy_protocol_v2.enabled=false"),
+                Some(
+                    "deregistration_delay.timeout_seconds=30, preserve_client_ip.enabled = true,proxy_protocol_v2.enabled=false"
+                ),
                 false
             ),
             "deregistration_delay.timeout_seconds=30,preserve_client_ip.enabled=false,proxy_protocol_v2.enabled=false"
@@ -519,11 +538,21 @@ mod tests {
 
     #[test]
     fn twin_names_are_stable_short_dns_labels() {
-        let a = twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc");
-        assert_eq!(a, twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc"));
-        assert_ne!(a, twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abd"));
+        let a =
+            twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc");
+        assert_eq!(
+            a,
+            twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abc")
+        );
+        assert_ne!(
+            a,
+            twin_name("arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/k8s-web-frontend/abd")
+        );
         assert!(a.len() <= 32, "{a}");
-        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
     }
 
     #[test]
@@ -537,6 +566,7 @@ mod tests {
             port: json!(8080),
             health_check_port: None,
             client_cidrs: &clients,
+            default_clients: false,
             subnet_cidrs: &subnets,
         };
         // A backend security group: copied, whatever the value.
@@ -545,11 +575,34 @@ mod tests {
         // Client address not kept: the NLB's subnets, traffic port.
         let off = twin_networking(&inputs(None, false, "TCP"));
         assert_eq!(off["ingress"].as_array().unwrap().len(), 1);
-        assert_eq!(off["ingress"][0]["from"][1]["ipBlock"]["cidr"], "10.0.2.0/24");
-        // Kept: the clients on the traffic port, the subnets for health.
+        assert_eq!(
+            off["ingress"][0]["from"][1]["ipBlock"]["cidr"],
+            "10.0.2.0/24"
+        );
+        // Kept, open to anyone: one rule covers the health checks too.
         let on = twin_networking(&inputs(None, true, "TCP"));
+        assert_eq!(on["ingress"].as_array().unwrap().len(), 1, "{on}");
         assert_eq!(on["ingress"][0]["from"][0]["ipBlock"]["cidr"], "0.0.0.0/0");
-        assert_eq!(on["ingress"][1]["from"][0]["ipBlock"]["cidr"], "10.0.1.0/24");
+        // Kept, some clients only: the subnets for the health checks.
+        let few = vec!["203.0.113.0/24".to_string()];
+        let narrow = twin_networking(&NetworkingInputs {
+            client_cidrs: &few,
+            ..inputs(None, true, "TCP")
+        });
+        assert_eq!(
+            narrow["ingress"][0]["from"][0]["ipBlock"]["cidr"],
+            "203.0.113.0/24"
+        );
+        assert_eq!(
+            narrow["ingress"][1]["from"][0]["ipBlock"]["cidr"],
+            "10.0.1.0/24"
+        );
+        let defaulted = twin_networking(&NetworkingInputs {
+            client_cidrs: &few,
+            default_clients: true,
+            ..inputs(None, true, "TCP")
+        });
+        assert_eq!(defaulted["ingress"].as_array().unwrap().len(), 1);
         // UDP always keeps it.
         let udp = twin_networking(&inputs(None, false, "UDP"));
         assert_eq!(udp["ingress"][0]["ports"][0]["protocol"], "UDP");

@@ -126,6 +126,7 @@ async fn check_ours(ctx: &Context, j: &Journal, p: &Pair, arn: &str) -> Result<(
 /// Who may reach the targets, for the twins' networking rules.
 struct Sources {
     clients: Vec<String>,
+    default_clients: bool,
     subnets: Vec<String>,
 }
 
@@ -164,10 +165,16 @@ impl Sources {
         if clients.is_empty() {
             clients = crate::k8s::service_info(svc.as_ref().unwrap_or(&Default::default()))
                 .annotation("service.beta.kubernetes.io/aws-load-balancer-source-ranges")
-                .map(|v| v.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default();
         }
-        if clients.is_empty() {
+        let default_clients = clients.is_empty();
+        if default_clients {
             // The LBC's default: the VPC for internal NLBs, else anywhere
             // (`model_build_target_group.go` `buildTargetGroupBindingNetworkingLegacy`).
             clients = if lb.scheme.as_deref() == Some("internal") {
@@ -179,7 +186,11 @@ impl Sources {
                 vec!["0.0.0.0/0".into()]
             };
         }
-        Ok(Sources { clients, subnets })
+        Ok(Sources {
+            clients,
+            default_clients,
+            subnets,
+        })
     }
 }
 
@@ -209,6 +220,7 @@ async fn ensure_binding(
         port: json!(port),
         health_check_port: hc_port,
         client_cidrs: &sources.clients,
+        default_clients: sources.default_clients,
         subnet_cidrs: &sources.subnets,
     });
     let manifest = binding_manifest(j, p, arn, &target_type, networking);
@@ -280,7 +292,10 @@ async fn wait_groups(
                 Some(g) => format!(
                     "target group {} has {ATTRIBUTE}={}, waiting for {value}",
                     g.name,
-                    g.attributes.get(ATTRIBUTE).map(String::as_str).unwrap_or("unset")
+                    g.attributes
+                        .get(ATTRIBUTE)
+                        .map(String::as_str)
+                        .unwrap_or("unset")
                 ),
                 None => {
                     let reading = gate(ctx, &on, rule, &mut stored.joining).await?;
@@ -295,7 +310,10 @@ async fn wait_groups(
         };
         progress.set_message(format!("{what}: {problem}"));
         if Instant::now() + pause > deadline {
-            return Err(timeout_error(&stored.journal, &format!("{what} ({problem})")));
+            return Err(timeout_error(
+                &stored.journal,
+                &format!("{what} ({problem})"),
+            ));
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(POLL_READY);
@@ -339,8 +357,11 @@ pub(super) async fn apply_share(
         .await?;
     let what = format!("listener weights own {} / twins {share}", 100 - share);
     confirm(ctx, ui, j, &what, |f, p| {
-        plan::share_on_twin(&f.forward, &p.own_arn, p.twin_arn.as_deref().unwrap_or_default())
-            == Some(share)
+        plan::share_on_twin(
+            &f.forward,
+            &p.own_arn,
+            p.twin_arn.as_deref().unwrap_or_default(),
+        ) == Some(share)
     })
     .await?;
     writeln!(out, "{what}: DescribeListeners shows them")?;
@@ -660,7 +681,10 @@ pub(super) async fn finished(ctx: &Context, j: &Journal, out: &mut dyn Write) ->
             format!(
                 "{} {ATTRIBUTE}={}",
                 g.name,
-                g.attributes.get(ATTRIBUTE).map(String::as_str).unwrap_or("unset")
+                g.attributes
+                    .get(ATTRIBUTE)
+                    .map(String::as_str)
+                    .unwrap_or("unset")
             )
         })
         .collect();
@@ -832,7 +856,10 @@ pub(super) fn status_lines(
             ),
         ),
         ("Phase".into(), j.phase()),
-        ("Steps".into(), format!("{}/{} done", j.done, j.steps().len())),
+        (
+            "Steps".into(),
+            format!("{}/{} done", j.done, j.steps().len()),
+        ),
         ("Weights".into(), weights),
         (
             "Plan".into(),
@@ -856,7 +883,12 @@ pub(super) fn status_lines(
             l.map(|l| {
                 l.pairs
                     .iter()
-                    .map(|p| format!("{}-{}: {} ↔ {}", p.protocol, p.port, p.own_name, p.twin_name))
+                    .map(|p| {
+                        format!(
+                            "{}-{}: {} ↔ {}",
+                            p.protocol, p.port, p.own_name, p.twin_name
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             })

@@ -183,7 +183,9 @@ async fn observe(ctx: &Context, name: &str, want: bool) -> Result<Observed, Erro
                 "{}/{} {}",
                 l.namespace,
                 l.name,
-                l.version.map(|v| v.to_string()).unwrap_or_else(|| "(version unknown)".into())
+                l.version
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(version unknown)".into())
             ),
         ),
         Detection::Missing => (None, BTreeMap::new(), "not found".into()),
@@ -334,7 +336,10 @@ fn manifests(j: &Journal) -> Value {
             .iter()
             .map(|p| {
                 let arn = format!("<ARN of target group {}>", p.twin_name);
-                (plan::key(&p.protocol, p.port), Some(plan::value(&arn, share)))
+                (
+                    plan::key(&p.protocol, p.port),
+                    Some(plan::value(&arn, share)),
+                )
             })
             .collect()
     };
