@@ -553,7 +553,7 @@ _kubectl__nlb() {
             return 0
             ;;
         kubectl__nlb__subcmd__cutover)
-            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --accept-new-addresses --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --initial-grace --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
+            opts="-o -y -n -s -v -h -V --preserve-client-ip --new-name --accept-new-addresses --via --dry-run --output --yes --weights --record --zone --soak --interval --timeout --min-healthy-percent --initial-grace --finalize --drain --kubeconfig --context --cluster --user --namespace --as --as-group --request-timeout --server --insecure-skip-tls-verify --certificate-authority --token --region --profile --color --verbose --help --version status resume abort help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,6 +565,10 @@ _kubectl__nlb() {
                     ;;
                 --new-name)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --via)
+                    COMPREPLY=($(compgen -W "dns listener" -- "${cur}"))
                     return 0
                     ;;
                 --dry-run)

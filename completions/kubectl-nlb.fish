@@ -123,10 +123,12 @@ complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand bind-hostnetwork
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l preserve-client-ip -d 'The preserve_client_ip.enabled value for the new NLB\'s target groups' -r -f -a "true\t''
 false\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l new-name -d 'Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)' -r
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l via -d 'How traffic moves: DNS weights to a parallel NLB, or listener weights to twin target groups on the same NLB (same DNS name, addresses and PrivateLink endpoint service; LBC v2.16.0 or later)' -r -f -a "dns\t''
+listener\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l dry-run -d 'Print the plan (client) or validate the new Service on the server (server); change nothing' -r -f -a "none\t''
 client\t''
 server\t''"
-complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the parallel Service\'s manifest instead of applying anything' -r -f -a "yaml\t''
+complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -s o -l output -d 'Print the parallel Service\'s manifest (--via listener: the bindings and annotations) instead of applying anything' -r -f -a "yaml\t''
 json\t''"
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l weights -d 'Percent of DNS answers for the new NLB after each step, ending at 100' -r
 complete -c kubectl-nlb -n "__fish_kubectl_nlb_using_subcommand cutover; and not __fish_seen_subcommand_from status resume abort help" -l record -d 'Only move this record (default: every record in your zones that points at the NLB)' -r

@@ -132,9 +132,10 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-nlb' -ScriptBlock {
         'kubectl-nlb;cutover' {
             [CompletionResult]::new('--preserve-client-ip', '--preserve-client-ip', [CompletionResultType]::ParameterName, 'The preserve_client_ip.enabled value for the new NLB''s target groups')
             [CompletionResult]::new('--new-name', '--new-name', [CompletionResultType]::ParameterName, 'Name of the parallel Service (default: SERVICE-cip-on or SERVICE-cip-off)')
+            [CompletionResult]::new('--via', '--via', [CompletionResultType]::ParameterName, 'How traffic moves: DNS weights to a parallel NLB, or listener weights to twin target groups on the same NLB (same DNS name, addresses and PrivateLink endpoint service; LBC v2.16.0 or later)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (client) or validate the new Service on the server (server); change nothing')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the parallel Service''s manifest instead of applying anything')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the parallel Service''s manifest instead of applying anything')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Print the parallel Service''s manifest (--via listener: the bindings and annotations) instead of applying anything')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Print the parallel Service''s manifest (--via listener: the bindings and annotations) instead of applying anything')
             [CompletionResult]::new('--weights', '--weights', [CompletionResultType]::ParameterName, 'Percent of DNS answers for the new NLB after each step, ending at 100')
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Only move this record (default: every record in your zones that points at the NLB)')
             [CompletionResult]::new('--zone', '--zone', [CompletionResultType]::ParameterName, 'The hosted zone, by id or name (default: search every zone you can list)')

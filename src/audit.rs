@@ -903,6 +903,44 @@ fn ignored_annotation_findings(
     }
 }
 
+/// An LBC Service whose clients a DNS switch cannot move (addresses,
+/// PrivateLink, names outside Route 53): only `cutover --via listener`,
+/// which keeps the NLB, changes its client-IP behaviour without moving
+/// them; it needs LBC v2.16.0 or later (`switch::listener::FIRST_VERSION`).
+fn listener_only(
+    snap: &Snapshot,
+    svc: &crate::model::ServiceInfo,
+    pinned: &[&str],
+    key: &str,
+) -> Option<Finding> {
+    if pinned.is_empty() || !matches!(crate::classify::owner(svc), Owner::Lbc(_)) {
+        return None;
+    }
+    let first = crate::switch::listener::FIRST_VERSION;
+    let fix = match &snap.lbc {
+        Detection::Found(l) if l.version.is_some_and(|v| v < first) => format!(
+            "upgrade the AWS Load Balancer Controller ({}) to {first} or later, then use `kubectl nlb cutover {} -n {} --via listener`",
+            l.version.map(|v| v.to_string()).unwrap_or_default(),
+            svc.name,
+            svc.namespace
+        ),
+        _ => format!(
+            "use `kubectl nlb cutover {} -n {} --via listener` (same NLB, addresses and endpoint services; LBC {first} or later)",
+            svc.name, svc.namespace
+        ),
+    };
+    Some(finding(
+        Severity::Info,
+        "listener-cutover-only",
+        key,
+        format!(
+            "only a cutover on the same NLB keeps every client ({}): a DNS cutover moves only clients that resolve a Route 53 name",
+            pinned.join(", ")
+        ),
+        fix,
+    ))
+}
+
 fn load_balancer_findings(
     snap: &Snapshot,
     svc: &crate::model::ServiceInfo,
@@ -961,6 +999,23 @@ fn load_balancer_findings(
             format!("PrivateLink endpoint service {} fronts this NLB: consumers connect through their endpoints, not DNS, so a DNS switch does not move them", endpoint_services.join(", ")),
             "add the new NLB to the endpoint service and remove the old one there, as a separate step",
         ));
+    }
+
+    let mut pinned: Vec<&str> = Vec::new();
+    if !eips.is_empty() {
+        pinned.push("Elastic IPs");
+    }
+    if svc.annotation(ann::PRIVATE_IPV4_ADDRESSES).is_some() {
+        pinned.push("fixed private addresses");
+    }
+    if !endpoint_services.is_empty() {
+        pinned.push("a PrivateLink endpoint service");
+    }
+    if records.is_empty() {
+        pinned.push("no Route 53 record in the zones searched");
+    }
+    if let Some(f) = listener_only(snap, svc, &pinned, key) {
+        findings.push(f);
     }
 
     if tgs.is_empty() {
@@ -1333,6 +1388,7 @@ mod tests {
                 "readiness-gate-missing",
                 "client-ip-implicit",
                 "ignored-annotation",
+                "listener-cutover-only",
                 "no-dns-record"
             ]
         );
@@ -1395,6 +1451,42 @@ mod tests {
         let lb = report.services[0].load_balancer.as_ref().expect("lb");
         assert_eq!(lb.eip_allocations, vec!["eipalloc-1"]);
         assert_eq!(lb.endpoint_services, vec!["vpce-svc-1"]);
+    }
+
+    #[test]
+    fn lbc_services_only_a_listener_cutover_keeps_are_marked() {
+        let with = |anns: &[(&str, &str)], eip: bool| {
+            let mut snap = base_snapshot();
+            snap.services.push(service("web", "edge", anns));
+            let mut lb = nlb("edge");
+            if eip {
+                lb.addresses.push(LbAddress {
+                    allocation_id: Some("eipalloc-1".into()),
+                    ..Default::default()
+                });
+            }
+            snap.load_balancers.push(lb);
+            snap.target_groups.push(tg("edge", "ip", &["healthy"]));
+            audit(&snap)
+        };
+        let lbc = [(ann::LB_TYPE, "external"), (ann::NLB_TARGET_TYPE, "ip")];
+        let report = with(&lbc, true);
+        let f = report.services[0]
+            .findings
+            .iter()
+            .find(|f| f.code == "listener-cutover-only")
+            .expect("marked");
+        assert!(f.message.contains("Elastic IPs"), "{}", f.message);
+        assert!(f.fix.contains("--via listener"), "{}", f.fix);
+        assert!(
+            f.fix.contains("upgrade"),
+            "the seeded LBC is v2.13.3: {}",
+            f.fix
+        );
+        // In-tree Services cannot take that path (their NLBs have no
+        // weighted listeners): migrate is their way.
+        let intree = with(&[(ann::LB_TYPE, "nlb")], true);
+        assert!(!codes(&intree, 0).contains(&"listener-cutover-only"));
     }
 
     #[test]
