@@ -148,7 +148,7 @@ async fn observe(
     }
     if !pins.is_empty() && !a.accept_new_addresses {
         return Err(Error::Invalid(format!(
-            "service {ns}/{name} pins the addresses of NLB {} ({}); an address belongs to one NLB at a time, so the parallel NLB gets new ones and clients of the old addresses are not moved by DNS. Pass --accept-new-addresses if clients only use DNS names",
+            "service {ns}/{name} pins the addresses of NLB {} ({}); an address belongs to one NLB at a time, so the parallel NLB gets new ones and clients of the old addresses are not moved by DNS. Keep the NLB and its addresses with --via listener, or pass --accept-new-addresses if clients only use DNS names",
             lb.name,
             pins.join(", ")
         )));
@@ -202,7 +202,11 @@ async fn observe(
     }
 
     let around = engine::surroundings(ctx, &a.switch).await?;
-    warnings.extend(around.check_private_link(&lb).map_err(Error::Invalid)?);
+    warnings.extend(around.check_private_link(&lb).map_err(|e| {
+        Error::Invalid(format!(
+            "{e}. Keep the NLB, and its endpoint service, with --via listener"
+        ))
+    })?);
     let records = around
         .records_for(
             &lb.dns_name,

@@ -2001,7 +2001,13 @@ pub async fn resume(global: &GlobalArgs, a: &ResumeArgs, ui: &Ui) -> Result<(), 
     if let Some(t) = timeout {
         s.journal.settings.timeout_secs = t.as_secs().max(1);
     }
-    if s.journal.is_complete() && !a.finalize && s.journal.rolled_back.is_none() {
+    // A finalized switch that completed its steps only has its end left
+    // (the journal deleted): drive it there rather than say "nothing".
+    if s.journal.is_complete()
+        && !a.finalize
+        && !s.journal.settings.finalize
+        && s.journal.rolled_back.is_none()
+    {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,

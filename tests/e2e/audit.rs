@@ -147,9 +147,12 @@ fn an_lbc_ip_service_in_a_namespace_without_readiness_gates() {
     assert_eq!(s["clientIp"], "nlb-ip");
     assert_eq!(s["targetGroups"][0]["proxyProtocolV2"], true);
     assert_eq!(s["targetGroups"][0]["targets"]["healthy"], 2, "{s:#}");
+    // No Route 53 record (and, when moto made it, a PrivateLink endpoint
+    // service): only a cutover on the same NLB keeps its clients.
     let mut expected = vec![
         "client-ip-implicit",
         "ignored-annotation",
+        "listener-cutover-only",
         "no-dns-record",
         "readiness-gate-missing",
     ];

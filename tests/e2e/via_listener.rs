@@ -653,9 +653,11 @@ async fn killed_before_the_own_group_changes_then_abort_or_resume() {
     kill_chain(&[
         "create-twins:began",
         "create-twins:done",
+        "wait-twins:began",
         "wait-twins:done",
         "to-twins-50:began",
         "to-twins-50:done",
+        "to-twins-100:began",
         "to-twins-100:done",
     ])
     .await;
@@ -666,11 +668,14 @@ async fn killed_after_the_own_group_changes_then_abort_or_resume() {
     kill_chain(&[
         "change-own:began",
         "change-own:done",
+        "wait-own:began",
         "wait-own:done",
         "back-to-own-50:began",
         "back-to-own-50:done",
+        "back-to-own-100:began",
         "back-to-own-100:done",
         "cleanup:began",
+        "cleanup:done",
     ])
     .await;
 }

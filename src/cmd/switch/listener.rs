@@ -710,10 +710,12 @@ pub(super) async fn undo(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let cleaning = Step::Cleanup.label();
-    if stored.journal.in_flight.as_deref() == Some(cleaning.as_str()) {
+    let j = &stored.journal;
+    let cleaned = j.steps()[..j.done.min(j.steps().len())].contains(&Step::Cleanup);
+    if cleaned || j.in_flight.as_deref() == Some(cleaning.as_str()) {
         let j = &stored.journal;
         return Err(Error::Invalid(format!(
-            "the cutover of {} is removing what it made: the Service's own target groups already have the new value and carry every connection. Finish it with `kubectl nlb cutover resume {} -n {}`, then cut over again with the original value to go back",
+            "the cutover of {} has reached its cleanup: the Service's own target groups already have the new value and carry every connection, and the twins are going. Finish it with `kubectl nlb cutover resume {} -n {}`, then cut over again with the original value to go back",
             service(j),
             j.old_service,
             j.namespace
