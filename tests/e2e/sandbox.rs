@@ -1042,6 +1042,11 @@ async fn sandbox_lbc_standin_lifecycle_and_user_tgb() {
     let w = sb.world().clone();
     let web: Api<Service> = Api::namespaced(k.clone(), "web");
 
+    // Targets stay `initial` for 3 health checks × 10 s, scaled to 3 s: long
+    // enough to be read as such on a busy machine (at 0.3 s, the default
+    // scale, a slow reconcile let them turn healthy before the first read).
+    sb.set_target_lifecycle(0.1, None).await.expect("lifecycle");
+
     // a new LBC Service gets an NLB, a TG with ip targets, a TGB and a hostname
     let svc: Service = serde_json::from_value(json!({
         "metadata": {"name": "frontend-v2", "annotations": {"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip"}},
@@ -1079,7 +1084,7 @@ async fn sandbox_lbc_standin_lifecycle_and_user_tgb() {
         .map(|ip| (ip.clone(), 8080, "healthy".to_string()))
         .collect();
     // Just registered: `initial` until the health checks pass (launcher.py
-    // "target lifecycle": 3 checks × 10 s, scaled to 0.3 s).
+    // "target lifecycle": 3 checks × 10 s, scaled to 3 s above).
     let initial: BTreeSet<(String, i32, String)> = frontend_ips
         .iter()
         .map(|(ip, port, _)| (ip.clone(), *port, "initial".to_string()))
