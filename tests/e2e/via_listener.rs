@@ -495,7 +495,7 @@ async fn a_service_behind_a_privatelink_endpoint_service_keeps_it() {
         .expect("endpoint service");
     assert_eq!(
         services.service_configurations()[0].network_load_balancer_arns(),
-        [lb.clone()],
+        std::slice::from_ref(&lb),
         "the endpoint service still points at the same NLB"
     );
     nothing_left(&sandbox, "shop", "payments", &lb, "payments").await;

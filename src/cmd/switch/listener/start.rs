@@ -177,7 +177,7 @@ async fn observe(ctx: &Context, name: &str, want: bool) -> Result<Observed, Erro
     };
     let (lbc_version, feature_gates, lbc) = match ctx.kube.detect_lbc().await? {
         Detection::Found(l) => (
-            Some(l.version.clone()),
+            Some(l.version),
             l.feature_gates.clone(),
             format!(
                 "{}/{} {}",
