@@ -16,6 +16,7 @@ pub mod mirror;
 pub mod parallel;
 pub mod preflight;
 pub mod weights;
+pub mod xdns;
 
 pub use dns::{Action, Change, LbTarget};
 pub use gate::Reading;
