@@ -63,6 +63,8 @@ struct Observed {
     old_lb: LbTarget,
     current: BTreeMap<String, usize>,
     records: Vec<DnsRecord>,
+    /// external-dns owns the records: they move through it.
+    xdns: Option<crate::switch::xdns::XdnsState>,
     warnings: Vec<String>,
 }
 
@@ -207,7 +209,7 @@ async fn observe(
             "{e}. Keep the NLB, and its endpoint service, with --via listener"
         ))
     })?);
-    let records = around
+    let (records, xdns) = around
         .records_for(
             &lb.dns_name,
             a.switch.record.as_deref(),
@@ -228,6 +230,7 @@ async fn observe(
         },
         current,
         records,
+        xdns,
         warnings,
     })
 }
@@ -287,6 +290,7 @@ async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Err
             expect_attributes: BTreeMap::from([(ATTRIBUTE.to_string(), req.preserve.to_string())]),
             mirror_endpoints: no_selector(&obs.old),
             listener: None,
+            external_dns: obs.xdns.clone(),
             settings,
         },
         engine::now(),

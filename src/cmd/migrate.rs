@@ -388,6 +388,8 @@ struct Planned {
     lb: Option<LoadBalancer>,
     translation: Translation,
     records: Result<Vec<DnsRecord>, String>,
+    /// external-dns owns the records: they move through it.
+    xdns: Option<crate::switch::xdns::XdnsState>,
     warnings: Vec<String>,
 }
 
@@ -431,7 +433,7 @@ async fn plan_one(
     let translation =
         translate::translate(&old, &live, opts).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut warnings = Vec::new();
-    let records = match &lb {
+    let moving = match &lb {
         None => Err(format!(
             "{source} has no load balancer in region {} (hostname {}); nothing to switch from",
             ctx.aws.region,
@@ -450,12 +452,17 @@ async fn plan_one(
             )
         }),
     };
+    let (records, xdns) = match moving {
+        Ok((records, xdns)) => (Ok(records), xdns),
+        Err(e) => (Err(e), None),
+    };
     Ok(Planned {
         source,
         old,
         lb,
         translation,
         records,
+        xdns,
         warnings,
     })
 }
@@ -504,6 +511,7 @@ fn journal(p: &Planned, switch: &SwitchRequest, records: Vec<DnsRecord>) -> Resu
             expect_attributes: expect_attributes(&p.translation),
             mirror_endpoints: super::cutover::no_selector(&p.old),
             listener: None,
+            external_dns: p.xdns.clone(),
             settings: switch.settings(&records),
             records,
         },

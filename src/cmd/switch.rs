@@ -20,6 +20,7 @@ use tokio::time::Instant;
 
 mod listener;
 mod traffic;
+mod xdns;
 
 pub use listener::start as start_listener;
 use traffic::GateOn;
@@ -800,6 +801,10 @@ async fn convert(
 ) -> Result<(), Error> {
     let j = &stored.journal;
     let new = new_lb(j)?;
+    if xdns::is_xdns(j) {
+        stored.fence(ctx).await?;
+        return xdns::convert(ctx, ui, &stored.journal, out).await;
+    }
     let current = current_records(ctx, j).await?;
     let weights = switch::dns::observed_weights(&j.original_records, &current, &j.ids);
     if weights.iter().all(Option::is_some) {
@@ -876,6 +881,10 @@ async fn shift(
 /// unless this run read them at the end of the previous step, moments ago:
 /// each read is one more paced Route 53 call per step.
 async fn dns_check_before(ctx: &Context, stored: &mut Stored, weight: u8) -> Result<(), Error> {
+    if xdns::is_xdns(&stored.journal) {
+        // external-dns puts back any hand edit of its records itself.
+        return Ok(());
+    }
     let previous = stored.journal.weight().unwrap_or(0);
     let fresh = stored
         .checked
@@ -890,6 +899,12 @@ async fn dns_check_before(ctx: &Context, stored: &mut Stored, weight: u8) -> Res
 /// Says what Route 53 serves after the soak, not what was asked: an edit
 /// made meanwhile stops the switch here rather than after the next step.
 async fn dns_check_after(ctx: &Context, stored: &mut Stored, weight: u8) -> Result<String, Error> {
+    if xdns::is_xdns(&stored.journal) {
+        let j = &stored.journal;
+        let current = current_records(ctx, j).await?;
+        let live = switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
+        return Ok(format!("Route 53 answers: {live}"));
+    }
     let current = check_drift(ctx, stored, &[weight]).await?;
     stored.checked = Some((Instant::now(), weight));
     let j = &stored.journal;
@@ -1065,7 +1080,23 @@ async fn check_collapsed(ctx: &Context, j: &Journal) -> Result<(), Error> {
         return Ok(());
     };
     let current = current_records(ctx, j).await?;
-    match switch::dns::collapse_drift(&j.original_records, &current, new) {
+    let xdns_drift = || {
+        let ok = switch::xdns::shows(
+            &switch::xdns::Expect::SimpleToNew,
+            &j.original_records,
+            &current,
+            &j.ids,
+            &j.old_lb,
+            Some(new),
+        );
+        (!ok).then(|| "the record is not a simple record to the new NLB".to_string())
+    };
+    let drift = if xdns::is_xdns(j) {
+        xdns_drift()
+    } else {
+        switch::dns::collapse_drift(&j.original_records, &current, new)
+    };
+    match drift {
         None => Ok(()),
         Some(what) => Err(Error::Invalid(format!(
             "{what}: someone changed the record since the collapse, so service/{} and its NLB were not deleted. Point the record at {} again and continue with `kubectl nlb {cmd} resume {svc} -n {ns}`, or undo the switch with `kubectl nlb {cmd} abort {svc} -n {ns}`",
@@ -1108,8 +1139,12 @@ async fn roll_back(
     if j.via == switch::journal::Via::Listener {
         return Err(listener::roll_back(ctx, ui, j, &reason, out).await?);
     }
-    let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
-    apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
+    if xdns::is_xdns(j) {
+        xdns::roll_back(ctx, ui, j, out).await?;
+    } else {
+        let batch = switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, 0);
+        apply(ctx, ui, j, "rolled back (old 100, new 0)", &batch, out).await?;
+    }
     Err(Error::Aborted(format!(
         "rolled back: {reason}. All DNS answers go to the old NLB again; service/{} is kept for inspection. Retry with `kubectl nlb {cmd} resume {svc} -n {ns}`, or clean up with `kubectl nlb {cmd} abort {svc} -n {ns}`",
         j.new_service,
@@ -1127,12 +1162,25 @@ async fn collapse(
 ) -> Result<(), Error> {
     let j = &stored.journal;
     let new = new_lb(j)?;
-    let current = current_records(ctx, j).await?;
-    let batch = switch::dns::collapse(&j.original_records, &current, new, &j.ids)
-        .map_err(|e| Error::Invalid(format!("{e}, then {}", next_commands(j))))?;
-    stored.fence(ctx).await?;
+    if xdns::is_xdns(j) {
+        stored.fence(ctx).await?;
+        xdns::collapse(ctx, ui, &stored.journal, out).await?;
+    } else {
+        let current = current_records(ctx, j).await?;
+        let batch = switch::dns::collapse(&j.original_records, &current, new, &j.ids)
+            .map_err(|e| Error::Invalid(format!("{e}, then {}", next_commands(j))))?;
+        stored.fence(ctx).await?;
+        apply(
+            ctx,
+            ui,
+            &stored.journal,
+            "records point at the new NLB only",
+            &batch,
+            out,
+        )
+        .await?;
+    }
     let j = &stored.journal;
-    apply(ctx, ui, j, "records point at the new NLB only", &batch, out).await?;
     let drain = match j.settings.drain_secs {
         Some(d) => d,
         None => default_drain(ctx, j).await?,
@@ -1379,7 +1427,11 @@ pub async fn undo(
     stored.journal.note(now(), "abort began".into());
     stored.save(ctx).await?;
     let j = &stored.journal;
-    restore_records(ctx, ui, j, out).await?;
+    if xdns::is_xdns(j) {
+        xdns::restore(ctx, ui, j, out).await?;
+    } else {
+        restore_records(ctx, ui, j, out).await?;
+    }
     if let Some(svc) = ctx
         .kube
         .service_object(&j.namespace, &j.new_service)
@@ -1697,6 +1749,8 @@ impl SwitchRequest {
 /// services.
 pub struct Surroundings {
     records: Vec<DnsRecord>,
+    /// external-dns installations, for records it owns.
+    external_dns: crate::model::Detection<Vec<crate::external_dns::Install>>,
     /// `Err` holds a warning: EC2 would not let us look.
     endpoint_services: Result<Vec<crate::model::EndpointService>, String>,
 }
@@ -1721,6 +1775,11 @@ pub async fn surroundings(
     for zone in &zones {
         records.extend(ctx.aws.route53.records(zone).await?);
     }
+    let external_dns = if records.iter().any(|r| r.type_ == "TXT") {
+        ctx.kube.detect_controllers().await?.1
+    } else {
+        crate::model::Detection::Missing
+    };
     let endpoint_services = match ctx.aws.ec2.endpoint_services().await {
         Ok(services) => Ok(services),
         Err(e) if e.is_access_denied() => Err(format!(
@@ -1730,6 +1789,7 @@ pub async fn surroundings(
     };
     Ok(Surroundings {
         records,
+        external_dns,
         endpoint_services,
     })
 }
@@ -1755,17 +1815,19 @@ impl Surroundings {
     }
 
     /// The records to move for one NLB (possibly none), after refusing what
-    /// a switch must not touch: routing policies, two zones, external-dns.
+    /// a switch must not touch: routing policies, two zones, external-dns
+    /// records it cannot move through external-dns. `Some` plan when
+    /// external-dns owns them for this Service: they move through it.
     pub fn records_for(
         &self,
         lb_dns: &str,
         record: Option<&str>,
         service: &str,
         annotations: &BTreeMap<String, String>,
-    ) -> Result<Vec<DnsRecord>, String> {
+    ) -> Result<(Vec<DnsRecord>, Option<switch::xdns::XdnsState>), String> {
         let records = switch::preflight::records_to_move(&self.records, lb_dns, record)?;
         let Some(first) = records.first() else {
-            return Ok(records);
+            return Ok((records, None));
         };
         let zone_records: Vec<DnsRecord> = self
             .records
@@ -1773,15 +1835,92 @@ impl Surroundings {
             .filter(|r| r.zone_id == first.zone_id)
             .cloned()
             .collect();
-        if let Some(why) =
+        let Some(why) =
             switch::preflight::external_dns_owner(service, annotations, &zone_records, &records)
-        {
-            return Err(format!(
-                "{why}. Editing its records directly would fight external-dns, which puts its own weights back on every sync. Either take the name out of external-dns's scope first (domain or annotation filter, or upsert-only with its TXT ownership removed), or drive the weights through its set-identifier and aws-weight annotations by hand"
+        else {
+            return Ok((records, None));
+        };
+        let refuse = |detail: String| {
+            format!(
+                "{why}. {detail}. Editing its records directly would fight external-dns, which puts its own weights back on every sync"
+            )
+        };
+        let crate::model::Detection::Found(installs) = &self.external_dns else {
+            return Err(refuse(
+                "No external-dns Deployment could be read in the cluster, so the switch cannot move the record through it: run it with permission to list Deployments, or take the name out of external-dns's scope first".into(),
             ));
-        }
-        Ok(records)
+        };
+        let plan = xdns_plan(installs, service, annotations, &zone_records, &records)
+            .map_err(|b| refuse(format!("It cannot move through external-dns: {b}")))?;
+        Ok((records, Some(plan)))
     }
+}
+
+/// The external-dns plan for records it owns, or every reason it cannot
+/// move them (`switch::xdns::blockers`).
+fn xdns_plan(
+    installs: &[crate::external_dns::Install],
+    service: &str,
+    annotations: &BTreeMap<String, String>,
+    zone: &[DnsRecord],
+    records: &[DnsRecord],
+) -> Result<switch::xdns::XdnsState, String> {
+    use crate::external_dns::ownership;
+    let owned: Vec<_> = installs
+        .iter()
+        .flat_map(|i| {
+            records
+                .iter()
+                .map(move |r| (i, ownership(r, zone, &i.mapper())))
+        })
+        .collect();
+    let (install, own) = owned
+        .iter()
+        .find(|(_, o)| o.is_some())
+        .map(|(i, o)| (*i, o.clone()))
+        .unwrap_or((&installs[0], None));
+    let keys = switch::xdns::Keys {
+        prefix: install.annotation_prefix.clone(),
+    };
+    let hostname = annotations.get(&keys.hostname()).cloned();
+    let hand_made = records
+        .iter()
+        .any(|r| ownership(r, zone, &install.mapper()).is_none());
+    let zone_name = records
+        .first()
+        .map(|r| r.zone_name.clone())
+        .unwrap_or_default();
+    let facts = switch::xdns::Facts {
+        service,
+        policy: install.policy.as_deref(),
+        watches_services: install.sources.iter().any(|s| s == "service"),
+        domain_filters: &install.domain_filters,
+        zone_name: &zone_name,
+        resource: own.as_ref().and_then(|o| o.resource.as_deref()),
+        record_owner: own.as_ref().and_then(|o| o.owner_id.as_deref()),
+        owner_id: &install.owner_id,
+        hand_made,
+        annotated: hostname.is_some(),
+    };
+    let blockers = switch::xdns::blockers(&facts);
+    if !blockers.is_empty() {
+        return Err(blockers.join("; "));
+    }
+    let interval = install
+        .interval
+        .as_deref()
+        .and_then(|i| humantime::parse_duration(i).ok());
+    Ok(switch::xdns::XdnsState {
+        original: keys
+            .all()
+            .into_iter()
+            .filter_map(|k| annotations.get(&k).map(|v| (k, v.clone())))
+            .collect(),
+        hostname: hostname.unwrap_or_default(),
+        keys,
+        deployment: format!("{}/{}", install.namespace, install.name),
+        wait_secs: switch::xdns::wait_secs(interval),
+    })
 }
 
 /// Refuses when a switch of this Service is journalled already.
@@ -1803,7 +1942,20 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
     let fmt = |secs: u64| humantime::format_duration(Duration::from_secs(secs)).to_string();
     writeln!(out, "Steps:")?;
     for (i, step) in j.steps().iter().enumerate() {
+        let through = xdns::describe_step(j, step);
         let what = match step {
+            _ if through.is_some() => {
+                let gate = match step {
+                    Step::Shift(_) => format!(
+                        "health gate, then {}; soak {} reading health every {} (roll back to old 100 if the gate fails)",
+                        through.clone().unwrap_or_default(),
+                        fmt(s.soak_secs),
+                        fmt(s.interval_secs)
+                    ),
+                    _ => through.clone().unwrap_or_default(),
+                };
+                gate
+            }
             Step::CreateService => create.to_string(),
             Step::WaitReady => format!(
                 "wait (≤{}) until its NLB is active{}, and ≥{}% of each target group's targets are healthy",

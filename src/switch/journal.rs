@@ -8,6 +8,7 @@
 use super::dns::{Identifiers, LbTarget};
 use super::gate::Reading;
 use super::listener::ListenerState;
+use super::xdns::XdnsState;
 use crate::model::DnsRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +43,9 @@ pub enum Via {
     /// Listener weights between the Service's target groups and twins on
     /// the same NLB (`switch::listener`).
     Listener,
+    /// The same weighted records, written by external-dns from annotations
+    /// on both Services (`switch::xdns`).
+    ExternalDns,
 }
 
 /// What the user asked for; fixed when the switch starts, except `finalize`,
@@ -229,6 +233,9 @@ pub struct Journal {
     /// The listener path's plan and what it made (`via: listener`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listener: Option<ListenerState>,
+    /// The external-dns path's plan (`via: externaldns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_dns: Option<XdnsState>,
     pub events: Vec<Event>,
 }
 
@@ -279,6 +286,8 @@ pub struct Start {
     pub settings: Settings,
     /// `Some` for a listener switch.
     pub listener: Option<ListenerState>,
+    /// `Some` when external-dns owns the records: they move through it.
+    pub external_dns: Option<XdnsState>,
 }
 
 impl Journal {
@@ -319,19 +328,20 @@ impl Journal {
             last_gate: None,
             driver: None,
             adopted: None,
-            via: if s.listener.is_some() {
-                Via::Listener
-            } else {
-                Via::Dns
+            via: match (&s.listener, &s.external_dns) {
+                (Some(_), _) => Via::Listener,
+                (None, Some(_)) => Via::ExternalDns,
+                _ => Via::Dns,
             },
             listener: s.listener,
+            external_dns: s.external_dns,
             events: Vec::new(),
         }
     }
 
     pub fn steps(&self) -> Vec<Step> {
         match self.via {
-            Via::Dns => steps(&self.settings, !self.original_records.is_empty()),
+            Via::Dns | Via::ExternalDns => steps(&self.settings, !self.original_records.is_empty()),
             Via::Listener => listener_steps(&self.settings),
         }
     }
@@ -561,6 +571,7 @@ pub mod tests {
                 expect_attributes: BTreeMap::new(),
                 mirror_endpoints: false,
                 listener: None,
+                external_dns: None,
                 settings: settings(weights, finalize),
             },
             0,
@@ -676,6 +687,7 @@ pub mod tests {
                 expect_attributes: BTreeMap::new(),
                 mirror_endpoints: false,
                 listener: None,
+                external_dns: None,
                 settings: settings(&[100], false),
             },
             0,

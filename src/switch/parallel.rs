@@ -63,6 +63,21 @@ pub fn parallel_service(
             ));
             continue;
         }
+        if crate::switch::preflight::EXTERNAL_DNS_PREFIXES
+            .iter()
+            .any(|p| k.starts_with(p))
+            && ["hostname", "set-identifier", "aws-weight"]
+                .iter()
+                .any(|suffix| k.ends_with(suffix))
+        {
+            // The switch writes these itself, in an order external-dns can
+            // follow (`switch::xdns`); copied, both Services would claim
+            // the name as simple records at once.
+            notes.push(format!(
+                "{k} is not copied: the switch asks external-dns for the name on the new Service itself, weighted"
+            ));
+            continue;
+        }
         if k == ARGOCD_TRACKING {
             notes.push(format!(
                 "{k} is not copied: it names the old Service, and Argo CD would treat the copy as that Service"

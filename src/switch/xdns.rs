@@ -14,8 +14,95 @@
 //! the old Service lets go of the name *before* the new one drops its
 //! weight (the last record standing becomes simple again).
 
+use super::dns::{Identifiers, LbTarget};
+use crate::model::DnsRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// What a switch through external-dns journals when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct XdnsState {
+    pub keys: Keys,
+    /// The name both Services ask for (the hostname annotation's value).
+    pub hostname: String,
+    /// The old Service's values of `keys.all()` before the switch, restored
+    /// exactly by an abort (absent keys stay absent).
+    pub original: BTreeMap<String, String>,
+    /// `namespace/name` of the external-dns Deployment, for messages.
+    pub deployment: String,
+    /// How long external-dns may take to apply one change: three of its
+    /// `--interval` plus a minute (a pass, a retried batch, and Route 53).
+    pub wait_secs: u64,
+}
+
+/// The wait for one change, from `--interval` (external-dns's default is
+/// one minute, pkg/apis/externaldns/types.go `Interval`).
+pub fn wait_secs(interval: Option<std::time::Duration>) -> u64 {
+    3 * interval.map(|d| d.as_secs()).unwrap_or(60) + 60
+}
+
+fn host_key(name: &str) -> String {
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    n.strip_prefix("dualstack.")
+        .map(str::to_string)
+        .unwrap_or(n)
+}
+
+fn points_at(r: &DnsRecord, lb: &LbTarget) -> bool {
+    r.targets()
+        .iter()
+        .any(|t| host_key(t) == host_key(&lb.dns_name))
+}
+
+/// Whether Route 53 shows `expect` for every original record's name and
+/// type (`current` holds the records of those names; TXT ignored).
+pub fn shows(
+    expect: &Expect,
+    original: &[DnsRecord],
+    current: &[DnsRecord],
+    ids: &Identifiers,
+    old: &LbTarget,
+    new: Option<&LbTarget>,
+) -> bool {
+    original.iter().all(|o| {
+        let same: Vec<&DnsRecord> = current
+            .iter()
+            .filter(|r| host_key(&r.name) == host_key(&o.name) && r.type_ == o.type_)
+            .collect();
+        let weighted = |r: &DnsRecord, id: &str, w: u8, lb: Option<&LbTarget>| {
+            r.set_identifier.as_deref() == Some(id)
+                && r.weight == Some(i64::from(w))
+                && lb.is_some_and(|lb| points_at(r, lb))
+        };
+        match expect {
+            Expect::Original => same.len() == 1 && same[0].same_as(o),
+            Expect::OldWeighted(w) => same.len() == 1 && weighted(same[0], &ids.old, *w, Some(old)),
+            Expect::NewWeighted(w) => same.len() == 1 && weighted(same[0], &ids.new, *w, new),
+            Expect::Pair(a, b) => {
+                same.len() == 2
+                    && same.iter().any(|r| weighted(r, &ids.old, *a, Some(old)))
+                    && same.iter().any(|r| weighted(r, &ids.new, *b, new))
+            }
+            Expect::SimpleToNew => {
+                same.len() == 1
+                    && same[0].set_identifier.is_none()
+                    && new.is_some_and(|lb| points_at(same[0], lb))
+            }
+        }
+    })
+}
+
+/// `Expect` in words, for progress lines and errors.
+pub fn describe(expect: &Expect) -> String {
+    match expect {
+        Expect::Original => "the original record".into(),
+        Expect::OldWeighted(w) => format!("the old NLB's weighted record alone (weight {w})"),
+        Expect::NewWeighted(w) => format!("the new NLB's weighted record alone (weight {w})"),
+        Expect::Pair(a, b) => format!("weights old {a} / new {b}"),
+        Expect::SimpleToNew => "a simple record to the new NLB".into(),
+    }
+}
 
 /// The annotation keys of one external-dns installation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

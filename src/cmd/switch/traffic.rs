@@ -51,6 +51,9 @@ pub async fn write(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     match step {
+        Step::Shift(weight) if j.via == crate::switch::journal::Via::ExternalDns => {
+            super::xdns::shift(ctx, ui, j, *weight, out).await
+        }
         Step::Shift(weight) => {
             let batch =
                 switch::dns::shift(&j.original_records, &j.old_lb, new_lb(j)?, &j.ids, *weight);

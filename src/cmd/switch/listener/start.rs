@@ -81,6 +81,7 @@ pub async fn start(
             mirror_endpoints: false,
             settings,
             listener: Some(obs.state.clone()),
+            external_dns: None,
         },
         now(),
     );
