@@ -194,9 +194,9 @@ impl ExternalDns {
         for (id, _) in &zones {
             records.extend(self.records(id).await?);
         }
-        let (current, txt_names, stale) = edp::read_registry(&cfg, records);
+        let (current, existing, stale) = edp::read_registry(&cfg, records);
         let changes = edp::plan(&cfg, current, desired, &stale);
-        let all = edp::route53_changes(&cfg, changes, &txt_names);
+        let all = edp::route53_changes(&cfg, changes, &existing);
         for (id, zone) in &zones {
             let mine: Vec<Change> = all
                 .iter()

@@ -133,6 +133,9 @@ fn flag_values(args: &[String], flag: &str) -> Vec<String> {
     out
 }
 
+/// (record name, set identifier) pairs.
+pub type Keys = BTreeSet<(String, String)>;
+
 /// `endpoint.Endpoint`, the fields the stand-in uses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Endpoint {
@@ -329,15 +332,13 @@ pub fn txt_records(cfg: &Config, ep: &Endpoint) -> Vec<Endpoint> {
 /// (v0.22.0 registry.go:209-278): key = name, type, set identifier; an alias
 /// A falls back to its `cname-` TXT (v0.22.0 :258-269; before v0.22.0 the
 /// `cname-` TXT is its own key, v0.15.0 txt.go:171-174); anything but AAAA
-/// falls back to the typeless TXT (:271-275). Also the names of the TXT
-/// records that exist, and whether an owned record misses one of the TXT
+/// falls back to the typeless TXT (:271-275). Also the TXT records that
+/// exist, by name and set identifier (`existingTXTs`, :94-110), and whether an owned record misses one of the TXT
 /// records this version writes (the migration's force-update, :284-297).
-pub fn read_registry(
-    cfg: &Config,
-    records: Vec<Endpoint>,
-) -> (Vec<Endpoint>, BTreeSet<String>, BTreeSet<(String, String)>) {
+pub fn read_registry(cfg: &Config, records: Vec<Endpoint>) -> (Vec<Endpoint>, Keys, Keys) {
     let mut labels = BTreeMap::new();
     let mut txt_names = BTreeSet::new();
+    let mut existing = BTreeSet::new();
     let mut plain = Vec::new();
     for r in records {
         let found = (r.type_ == "TXT")
@@ -347,6 +348,7 @@ pub fn read_registry(
             (Some(l), Some((name, type_))) => {
                 labels.insert((name, type_, r.set_id.clone()), l);
                 txt_names.insert(r.name.clone());
+                existing.insert((r.name.clone(), r.set_id.clone()));
             }
             _ => plain.push(r),
         }
@@ -374,7 +376,7 @@ pub fn read_registry(
             stale.insert((ep.name.clone(), ep.set_id.clone()));
         }
     }
-    (plain, txt_names, stale)
+    (plain, existing, stale)
 }
 
 // --- the planner ----------------------------------------------------------------
@@ -398,12 +400,7 @@ pub struct Changes {
 /// Only A, AAAA and CNAME are managed, inside the domain filter
 /// (plan.go:363-378). `stale` rows are updated even when equal (the TXT
 /// registry's `providerSpecificForceUpdate`).
-pub fn plan(
-    cfg: &Config,
-    current: Vec<Endpoint>,
-    desired: Vec<Endpoint>,
-    stale: &BTreeSet<(String, String)>,
-) -> Changes {
+pub fn plan(cfg: &Config, current: Vec<Endpoint>, desired: Vec<Endpoint>, stale: &Keys) -> Changes {
     type Row = (Vec<Endpoint>, Vec<Endpoint>);
     let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
     let managed =
@@ -530,20 +527,18 @@ impl Change {
 
 /// The TXT registry's `ApplyChanges` (v0.22.0 registry.go:358-415) and the
 /// AWS provider's (aws.go:707-721, `createUpdateChanges` :664-690): records
-/// to create get our owner label and their TXT (v0.22.0 leaves out a TXT that
-/// exists, :372); deletes and updates carry their TXT; an update that changes
+/// to create get our owner label and their TXT (v0.22.0 leaves out a TXT
+/// that exists with that name and set identifier, :372); deletes and updates carry their TXT; an update that changes
 /// type, alias-ness, set identifier or routing policy is a DELETE and a
 /// CREATE (`requiresDeleteCreate`, :629-662), the rest UPSERTs.
-pub fn route53_changes(
-    cfg: &Config,
-    mut ch: Changes,
-    existing_txt: &BTreeSet<String>,
-) -> Vec<Change> {
+pub fn route53_changes(cfg: &Config, mut ch: Changes, existing_txt: &Keys) -> Vec<Change> {
     let with_txt = |eps: &[Endpoint], skip_existing: bool| -> Vec<Endpoint> {
         let mut out = eps.to_vec();
         for ep in eps {
             let txts = txt_records(cfg, ep).into_iter();
-            out.extend(txts.filter(|t| !(skip_existing && existing_txt.contains(&t.name))));
+            out.extend(txts.filter(|t| {
+                !(skip_existing && existing_txt.contains(&(t.name.clone(), t.set_id.clone())))
+            }));
         }
         out
     };
