@@ -232,10 +232,14 @@ pub fn parse_labels(value: &str) -> Option<BTreeMap<String, String>> {
     let mut heritage = false;
     let mut out = BTreeMap::new();
     for token in value.trim_matches('"').split(',') {
-        let (k, v) = token.split_once('=')?;
-        if k == "heritage" {
-            heritage = v == "external-dns";
-        } else if let Some(key) = k.strip_prefix("external-dns/") {
+        let Some((k, v)) = token.split_once('=') else {
+            continue;
+        };
+        if k == "heritage" && v != "external-dns" {
+            return None;
+        }
+        heritage |= k == "heritage";
+        if let Some(key) = k.strip_prefix("external-dns/") {
             out.insert(key.to_string(), v.to_string());
         }
     }
