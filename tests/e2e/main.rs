@@ -6,6 +6,7 @@ mod bind;
 mod cli;
 mod cutover;
 mod dist;
+mod external_dns_sandbox;
 mod fidelity;
 mod hardening;
 mod listener_action;

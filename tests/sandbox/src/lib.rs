@@ -15,6 +15,8 @@
 pub mod apiserver;
 pub mod aws;
 pub mod crd;
+pub mod external_dns;
+pub mod external_dns_plan;
 pub mod finalizer;
 pub mod hash;
 pub mod intree;
@@ -30,6 +32,7 @@ pub mod table;
 pub mod world;
 
 pub use crd::{ServiceReference, TargetGroupBinding, TargetGroupBindingSpec};
+pub use external_dns::{ExternalDns, ExternalDnsOptions, SyncReport};
 pub use lbc::{Lbc, ReconcileReport};
 pub use world::{Controller, NodeInfo, ServiceInfo, SubnetInfo, World};
 
@@ -78,6 +81,9 @@ pub struct SandboxOptions {
     /// Where to put the kubeconfig, logs and env.sh (default: a fresh temp
     /// dir, removed on drop).
     pub state_dir: Option<PathBuf>,
+    /// external-dns to "install" (default `None`: no Deployment, the
+    /// stand-in does nothing); see [`external_dns`].
+    pub external_dns: Option<ExternalDnsOptions>,
 }
 
 impl Default for SandboxOptions {
@@ -89,6 +95,7 @@ impl Default for SandboxOptions {
             vpc_cni: true,
             lbc_background: false,
             state_dir: None,
+            external_dns: None,
         }
     }
 }
@@ -106,12 +113,13 @@ pub struct Sandbox {
     internal_aws: aws::AwsClients,
     world: World,
     lbc: Arc<Lbc>,
-    background: Option<tokio::task::JoinHandle<()>>,
+    external_dns: Arc<ExternalDns>,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if let Some(bg) = self.background.take() {
+        for bg in self.background.drain(..) {
             bg.abort();
         }
         if self.remove_state_dir {
@@ -198,6 +206,11 @@ impl Sandbox {
         std::fs::write(&kubeconfig, server.kubeconfig_yaml())?;
         let kube = kube_client_from(&kubeconfig).await?;
         let aws_config = aws::sdk_config(moto.endpoint(), world::REGION, "testing", "testing");
+        if let Some(edns) = &opts.external_dns {
+            world::create::<k8s_openapi::api::apps::v1::Deployment>(&fake, edns.deployment())
+                .await?;
+        }
+        let external_dns = Arc::new(ExternalDns::new(fake.clone(), internal_aws.clone()));
         let mut sb = Sandbox {
             state_dir,
             remove_state_dir,
@@ -210,11 +223,16 @@ impl Sandbox {
             internal_aws,
             world,
             lbc,
-            background: None,
+            external_dns,
+            background: Vec::new(),
         };
         std::fs::write(sb.state_dir.join("env.sh"), sb.env_script())?;
         if opts.lbc_background {
-            sb.background = Some(sb.lbc.spawn_background(Duration::from_millis(250)));
+            sb.background
+                .push(sb.lbc.spawn_background(Duration::from_millis(250)));
+        }
+        if let Some(every) = opts.external_dns.as_ref().and_then(|e| e.interval) {
+            sb.background.push(sb.external_dns.spawn_background(every));
         }
         sb.settle_targets().await?;
         sb.server.reset_requests();
@@ -321,6 +339,13 @@ impl Sandbox {
     /// One LBC stand-in pass, returning what it did.
     pub async fn reconcile_report(&self) -> Result<ReconcileReport, Error> {
         self.lbc.reconcile_once().await
+    }
+
+    /// One external-dns stand-in pass, returning the batches it sent and
+    /// the errors it met (a refused batch is an error in the report, as
+    /// external-dns logs it and carries on).
+    pub async fn external_dns_sync(&self) -> Result<SyncReport, Error> {
+        self.external_dns.sync_once().await
     }
 
     /// New LBC Services wait this long before their NLB is created.
