@@ -16,4 +16,5 @@ mod sandbox;
 mod semantics;
 mod switching;
 mod util;
+mod via_external_dns;
 mod via_listener;
