@@ -428,3 +428,142 @@ async fn what_external_dns_cannot_move_is_refused_and_nothing_changes() {
         );
     }
 }
+
+/// Replaces the external-dns Deployment's args (the stand-in re-reads them
+/// on every pass, as a rollout would change them).
+async fn set_args(sb: &Sandbox, f: impl Fn(&mut Vec<String>)) {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let api: Api<Deployment> = Api::namespaced(sb.kube_client(), "kube-system");
+    let mut d = api.get("external-dns").await.expect("deployment");
+    let c = &mut d
+        .spec
+        .as_mut()
+        .and_then(|s| s.template.spec.as_mut())
+        .expect("pod spec")
+        .containers[0];
+    let mut args = c.args.clone().unwrap_or_default();
+    f(&mut args);
+    c.args = Some(args);
+    d.metadata.managed_fields = None;
+    api.replace("external-dns", &Default::default(), &d)
+        .await
+        .expect("replace");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_another_owner_or_scope_holds_are_refused_all_at_once() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    owned_by_external_dns(&sb, NEW_PREFIX).await;
+    // Another owner id, no Service source, another domain: three reasons.
+    set_args(&sb, |args| {
+        args.retain(|a| !a.starts_with("--txt-owner-id") && !a.starts_with("--source"));
+        args.push("--txt-owner-id=green".into());
+        args.push("--source=ingress".into());
+        args.push("--domain-filter=example.org".into());
+    })
+    .await;
+    let before = (
+        crate::switching::inventory(&sb).await,
+        annotations(&sb, "frontend").await,
+    );
+    let r = run(&env, &args(&[])).await;
+    for needle in [
+        "owner id default, and this external-dns is green",
+        "--source=service",
+        "--domain-filter (example.org)",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    }
+    crate::util::assert_one_line_error(&r, "cannot move through external-dns");
+    assert_eq!(
+        (
+            crate::switching::inventory(&sb).await,
+            annotations(&sb, "frontend").await
+        ),
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_external_dns_and_a_hand_made_record_both_claim_is_refused() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    owned_by_external_dns(&sb, NEW_PREFIX).await;
+    // The seeded www record is hand-made and points at the same NLB: moving
+    // every record of the NLB would mix the two.
+    let before = crate::switching::inventory(&sb).await;
+    let r = run(
+        &env,
+        &quick(
+            "cutover",
+            "frontend",
+            "web",
+            &["--preserve-client-ip=false"],
+        ),
+    )
+    .await;
+    crate::util::assert_one_line_error(&r, "does not own");
+    assert_eq!(crate::switching::inventory(&sb).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_moves_an_external_dns_record_of_an_in_tree_service() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    annotate(
+        &sb,
+        "shop",
+        "checkout",
+        json!({format!("{NEW_PREFIX}hostname"): APP}),
+    )
+    .await;
+    eventually("external-dns wrote the record", || async {
+        weights(&sb).await == vec![("-".to_string(), -1)]
+    })
+    .await;
+    let mut a = quick("migrate", "checkout", "shop", &["--record", APP]);
+    a.extend_from_slice(&["--weights", "50,100", "--finalize"]);
+    let r = run(&env, &a).await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let new = crate::switching::hostname(
+        &service(&sb, "shop", "checkout-lbc")
+            .await
+            .expect("the new Service"),
+    )
+    .expect("hostname");
+    let a: Vec<ResourceRecordSet> = records(&sb, APP)
+        .await
+        .into_iter()
+        .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
+        .collect();
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(a[0].set_identifier().is_none());
+    assert_eq!(alias_target(&a[0]), new);
+    assert!(service(&sb, "shop", "checkout").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_shows_each_annotation_change_and_what_route_53_shows_after_it() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    owned_by_external_dns(&sb, NEW_PREFIX).await;
+    let before = crate::switching::inventory(&sb).await;
+    let mut a = args(&["--weights", "50,100", "--finalize", "--dry-run=client"]);
+    a.retain(|x| *x != "--yes");
+    let r = run(&env, &a).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "annotate service/frontend external-dns.kubernetes.io/aws-weight=100 external-dns.kubernetes.io/set-identifier=kubectl-nlb:web/frontend → Route 53 shows the old NLB's weighted record alone (weight 100)",
+        "annotate service/frontend-cip-off external-dns.kubernetes.io/aws-weight=0 external-dns.kubernetes.io/hostname=app.example.com",
+        "→ Route 53 shows weights old 100 / new 0",
+        "→ Route 53 shows weights old 50 / new 50",
+        "→ Route 53 shows a simple record to the new NLB",
+        "through external-dns (kube-system/external-dns",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle}:\n{}", r.stdout);
+    }
+    assert!(
+        !r.stdout
+            .contains("external-dns.kubernetes.io/hostname: app.example.com"),
+        "the parallel Service's manifest does not ask for the name: {}",
+        r.stdout
+    );
+    assert_eq!(crate::switching::inventory(&sb).await, before);
+}
