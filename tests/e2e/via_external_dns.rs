@@ -567,3 +567,51 @@ async fn the_plan_shows_each_annotation_change_and_what_route_53_shows_after_it(
     );
     assert_eq!(crate::switching::inventory(&sb).await, before);
 }
+
+/// Kills at each boundary and resumes to the end; each case cuts over the
+/// Service the previous one left (frontend → frontend-cip-off → -cip-on …).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_at_every_boundary_then_resume_finishes() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    owned_by_external_dns(&sb, NEW_PREFIX).await;
+    let mut current = "frontend".to_string();
+    let mut preserve = false;
+    for boundary in [
+        "create-service:done",
+        "convert-records:began",
+        "convert-records:done",
+        "shift-50:began",
+        "shift-100:done",
+        "collapse-records:began",
+        "collapse-records:done",
+        "drain:done",
+        "delete-old-service:began",
+    ] {
+        let new = if preserve {
+            current.replace("-cip-off", "-cip-on")
+        } else if current.ends_with("-cip-on") {
+            current.replace("-cip-on", "-cip-off")
+        } else {
+            format!("{current}-cip-off")
+        };
+        let flag = format!("--preserve-client-ip={preserve}");
+        let mut a = quick("cutover", &current, "web", &[&flag, "--record", APP]);
+        a.extend_from_slice(&["--weights", "50,100", "--finalize"]);
+        let r = run(&env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some(boundary)), &a).await;
+        assert_eq!(r.code, 137, "{boundary}: {}\n{}", r.stdout, r.stderr);
+        let r = run(&env, &["cutover", "resume", &current, "-n", "web", "--yes"]).await;
+        assert_eq!(r.code, 0, "{boundary}: {}\n{}", r.stdout, r.stderr);
+        let new_dns = hostname(&sb, "web", &new).await;
+        let a: Vec<ResourceRecordSet> = records(&sb, APP)
+            .await
+            .into_iter()
+            .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
+            .collect();
+        assert_eq!(a.len(), 1, "{boundary}: {a:?}");
+        assert!(a[0].set_identifier().is_none(), "{boundary}: simple");
+        assert_eq!(alias_target(&a[0]), new_dns, "{boundary}");
+        assert!(service(&sb, "web", &current).await.is_none(), "{boundary}");
+        current = new;
+        preserve = !preserve;
+    }
+}
