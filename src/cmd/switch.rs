@@ -1893,6 +1893,11 @@ fn xdns_plan(
     let facts = switch::xdns::Facts {
         service,
         policy: install.policy.as_deref(),
+        policy_required: install
+            .version
+            .as_deref()
+            .and_then(crate::model::Version::parse)
+            .is_some_and(|v| v >= crate::model::Version::new(0, 22, 0)),
         watches_services: install.sources.iter().any(|s| s == "service"),
         domain_filters: &install.domain_filters,
         zone_name: &zone_name,

@@ -271,8 +271,11 @@ pub fn restore(n: &Names, original: &BTreeMap<String, String>, old_weight: u8) -
 /// What the preflight knows about the name and external-dns.
 pub struct Facts<'a> {
     pub service: &'a str,
-    /// `--policy` (default sync).
+    /// `--policy` (default sync before v0.22).
     pub policy: Option<&'a str>,
+    /// v0.22 or later without `--policy`: it refuses to start
+    /// (controller/execute.go:155-158, "unknown policy").
+    pub policy_required: bool,
     /// The installation watches Services (`--source=service`).
     pub watches_services: bool,
     /// Its domain filters (empty: every zone).
@@ -292,6 +295,9 @@ pub struct Facts<'a> {
 /// Everything that stops the switch through external-dns, all at once.
 pub fn blockers(f: &Facts) -> Vec<String> {
     let mut out = Vec::new();
+    if f.policy.is_none() && f.policy_required {
+        out.push("external-dns runs without --policy, and from v0.22 it does not start without one (\"unknown policy\"): give it --policy=sync".into());
+    }
     match f.policy.unwrap_or("sync") {
         "sync" => {}
         other => out.push(format!(
@@ -456,6 +462,7 @@ mod tests {
         Facts {
             service: "web/frontend",
             policy: None,
+            policy_required: false,
             watches_services: true,
             domain_filters: filters,
             zone_name: "example.com.",
@@ -493,6 +500,9 @@ mod tests {
         assert!(b[4].contains("ingress/web/site"));
         assert!(b[5].contains("hostname annotation"));
         assert!(b[6].contains("does not own"));
+        let mut unset = facts(&[]);
+        unset.policy_required = true;
+        assert!(blockers(&unset)[0].contains("does not start"));
         let mut create_only = facts(&[]);
         create_only.policy = Some("create-only");
         assert!(blockers(&create_only)[0].contains("create-only"));

@@ -615,3 +615,14 @@ async fn killed_at_every_boundary_then_resume_finishes() {
         preserve = !preserve;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v0_22_external_dns_without_a_policy_is_refused() {
+    let (sb, env) = sandbox(ExternalDnsOptions::default()).await;
+    owned_by_external_dns(&sb, NEW_PREFIX).await;
+    set_args(&sb, |args| args.retain(|a| !a.starts_with("--policy"))).await;
+    let before = crate::switching::inventory(&sb).await;
+    let r = run(&env, &args(&[])).await;
+    crate::util::assert_one_line_error(&r, "does not start without one");
+    assert_eq!(crate::switching::inventory(&sb).await, before);
+}
