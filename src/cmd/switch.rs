@@ -1949,18 +1949,15 @@ pub fn write_steps(out: &mut dyn Write, j: &Journal, create: &str) -> std::io::R
     for (i, step) in j.steps().iter().enumerate() {
         let through = xdns::describe_step(j, step);
         let what = match step {
-            _ if through.is_some() => {
-                let gate = match step {
-                    Step::Shift(_) => format!(
-                        "health gate, then {}; soak {} reading health every {} (roll back to old 100 if the gate fails)",
-                        through.clone().unwrap_or_default(),
-                        fmt(s.soak_secs),
-                        fmt(s.interval_secs)
-                    ),
-                    _ => through.clone().unwrap_or_default(),
-                };
-                gate
-            }
+            _ if through.is_some() => match step {
+                Step::Shift(_) => format!(
+                    "health gate, then {}; soak {} reading health every {} (roll back to old 100 if the gate fails)",
+                    through.clone().unwrap_or_default(),
+                    fmt(s.soak_secs),
+                    fmt(s.interval_secs)
+                ),
+                _ => through.clone().unwrap_or_default(),
+            },
             Step::CreateService => create.to_string(),
             Step::WaitReady => format!(
                 "wait (≤{}) until its NLB is active{}, and ≥{}% of each target group's targets are healthy",
