@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 services=${1:-5000}
 pods=${2:-20000}
 target=${CARGO_TARGET_DIR:-target}/${PROFILE:-debug}
-[ -x "$target/kubectl-nlb" ] && [ -x "$target/nlb-sandbox" ] || {
-  echo "build first: cargo build --workspace --locked" >&2; exit 1; }
+if [ ! -x "$target/kubectl-nlb" ] || [ ! -x "$target/nlb-sandbox" ]; then
+  echo "build first: cargo build --workspace --locked" >&2; exit 1
+fi
 
 state=$(mktemp -d)
 trap 'kill "$sandbox_pid" 2>/dev/null; wait "$sandbox_pid" 2>/dev/null; rm -rf "$state"' EXIT
