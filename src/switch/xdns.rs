@@ -268,6 +268,33 @@ pub fn restore(n: &Names, original: &BTreeMap<String, String>, old_weight: u8) -
     ]
 }
 
+/// An abort after the collapse began, when the old Service no longer asks
+/// for the name: it asks again, weighted, before the new one lets go, so
+/// the name is answered throughout (the new record weighted at 0, then the
+/// pair old 100 / new 0; `restore` goes on from there).
+pub fn reclaim(n: &Names) -> Vec<Change> {
+    let k = n.keys;
+    vec![
+        change(
+            Side::New,
+            &[
+                (k.set_identifier(), Some(n.new_id.to_string())),
+                (k.weight(), Some("0".into())),
+            ],
+            Expect::NewWeighted(0),
+        ),
+        change(
+            Side::Old,
+            &[
+                (k.hostname(), Some(n.hostname.to_string())),
+                (k.set_identifier(), Some(n.old_id.to_string())),
+                (k.weight(), Some("100".into())),
+            ],
+            Expect::Pair(100, 0),
+        ),
+    ]
+}
+
 /// What the preflight knows about the name and external-dns.
 pub struct Facts<'a> {
     pub service: &'a str,
@@ -428,6 +455,12 @@ mod tests {
         replay(&restore(&n, &original, 50), &mut old, &mut new);
         assert_eq!(old, original, "exactly as before");
         assert!(new.is_empty());
+        // An abort after the collapse: the old Service asks again first.
+        replay(&reclaim(&n), &mut o2, &mut n2);
+        assert_eq!(o2.get(&k.weight()).map(String::as_str), Some("100"));
+        replay(&restore(&n, &original, 100), &mut o2, &mut n2);
+        assert_eq!(o2, original);
+        assert!(n2.is_empty());
     }
 
     #[test]

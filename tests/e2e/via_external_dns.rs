@@ -324,13 +324,16 @@ async fn abort_from_every_boundary_restores_annotations_and_records_exactly() {
     let before_records = records(&sb, APP).await;
     let before_annotations = annotations(&sb, "frontend").await;
     for boundary in [
+        "create-service:done",
         "wait-ready:done",
         "convert-records:began",
         "convert-records:done",
+        "shift-50:began",
         "shift-50:done",
         "shift-100:done",
         "collapse-records:began",
         "collapse-records:done",
+        "drain:done",
     ] {
         let r = run(
             &env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some(boundary)),
@@ -520,7 +523,21 @@ async fn migrate_moves_an_external_dns_record_of_an_in_tree_service() {
     })
     .await;
     let mut a = quick("migrate", "checkout", "shop", &["--record", APP]);
-    a.extend_from_slice(&["--weights", "50,100", "--finalize"]);
+    a.extend_from_slice(&["--weights", "10,50,100", "--finalize"]);
+    for (boundary, want) in [
+        ("shift-10:done", vec![90, 10]),
+        ("shift-50:done", vec![50, 50]),
+    ] {
+        let r = run(&env.with("KUBECTL_NLB_FAULT_EXIT_AT", Some(boundary)), &a).await;
+        assert_eq!(r.code, 137, "{boundary}: {}\n{}", r.stdout, r.stderr);
+        let w = weights(&sb).await;
+        assert_eq!(
+            w.iter().map(|x| x.1).collect::<Vec<_>>(),
+            want,
+            "old, new: {w:?}"
+        );
+        a = vec!["migrate", "resume", "checkout", "-n", "shop", "--yes"];
+    }
     let r = run(&env, &a).await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let new = crate::switching::hostname(
@@ -538,6 +555,19 @@ async fn migrate_moves_an_external_dns_record_of_an_in_tree_service() {
     assert!(a[0].set_identifier().is_none());
     assert_eq!(alias_target(&a[0]), new);
     assert!(service(&sb, "shop", "checkout").await.is_none());
+    let txt: Vec<String> = records(&sb, APP)
+        .await
+        .iter()
+        .filter(|r| r.r#type().as_str() == "TXT")
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_string()))
+        .collect();
+    assert!(
+        !txt.is_empty()
+            && txt
+                .iter()
+                .all(|v| v.contains("external-dns/resource=service/shop/checkout-lbc")),
+        "the ownership moved to the new Service: {txt:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,8 @@ mod start;
 pub use start::start;
 
 const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+/// The longest pause between reads of the listeners after a write.
+const CONFIRM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn state(j: &Journal) -> Result<&ListenerState, Error> {
     j.listener.as_ref().ok_or_else(|| {
@@ -381,7 +383,13 @@ async fn confirm(
     let progress = ui.spinner(&format!(
         "{what}: waiting for the AWS Load Balancer Controller"
     ));
+    // The controller needs a pass after the write: the first read waits
+    // for one (a read at once showed the weights in 1 of 216 benchmark
+    // steps), and later reads come every second at most, so a controller
+    // slower than a few seconds costs a step under a second more than it
+    // takes (benches/README.md, listener-step.sh).
     let mut pause = POLL_READY_FIRST;
+    tokio::time::sleep(pause).await;
     loop {
         let listeners = ctx.aws.elbv2.listener_forwards(&l.lb_arn).await?;
         let behind: Vec<String> = l
@@ -411,7 +419,7 @@ async fn confirm(
             )));
         }
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
+        pause = (pause * 2).min(CONFIRM_POLL);
     }
 }
 

@@ -179,6 +179,24 @@ pub(super) async fn restore(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let x = state(j)?;
+    let current = current_records(ctx, j).await?;
+    let old_asks = current
+        .iter()
+        .any(|r| r.set_identifier.as_deref() == Some(j.ids.old.as_str()));
+    let new_answers = current.iter().any(|r| {
+        r.set_identifier.as_deref() == Some(j.ids.new.as_str())
+            || j.new_lb.as_ref().is_some_and(|lb| {
+                r.set_identifier.is_none()
+                    && r.targets()
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(lb.dns_name.trim_end_matches('.')))
+            })
+    });
+    if !old_asks && new_answers {
+        // The collapse began: the old Service asks again before the new
+        // one lets go, so the name is never unanswered.
+        apply(ctx, ui, j, &plan::reclaim(&names(j, x)), out).await?;
+    }
     let changes = plan::restore(&names(j, x), &x.original, 100);
     let new_exists = ctx
         .kube
