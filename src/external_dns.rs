@@ -77,7 +77,11 @@ impl Install {
             policy: last("policy"),
             txt_prefix: last("txt-prefix").unwrap_or_default(),
             txt_suffix: last("txt-suffix").unwrap_or_default(),
-            annotation_prefix: last("annotation-prefix").unwrap_or_else(|| default_prefix.into()),
+            // The flag exists from v0.20.0 (pkg/apis/externaldns/types.go:614
+            // there); older versions know only their default.
+            annotation_prefix: last("annotation-prefix")
+                .filter(|_| version.is_none_or(|v| v >= Version::new(0, 20, 0)))
+                .unwrap_or_else(|| default_prefix.into()),
             sources: values("source"),
             domain_filters: values("domain-filter"),
             interval: last("interval"),
@@ -88,7 +92,13 @@ impl Install {
     }
 
     pub fn mapper(&self) -> Mapper {
-        Mapper::new(&self.txt_prefix, &self.txt_suffix)
+        let m = Mapper::new(&self.txt_prefix, &self.txt_suffix);
+        let old = self
+            .version
+            .as_deref()
+            .and_then(Version::parse)
+            .is_some_and(|v| v < GA_PREFIX_VERSION);
+        if old { m.without_typed_alias_a() } else { m }
     }
 }
 
@@ -119,6 +129,10 @@ pub fn labels(value: &str) -> Option<BTreeMap<String, String>> {
 pub struct Mapper {
     prefix: String,
     suffix: String,
+    /// Whether an alias A is owned through an `a-` TXT (v0.22 and later,
+    /// registry/txt/registry.go:334-354); before, only `cname-` and the
+    /// typeless name speak for it (v0.15.0 registry/txt.go:171-174).
+    typed_alias_a: bool,
 }
 
 impl Mapper {
@@ -126,7 +140,15 @@ impl Mapper {
         Mapper {
             prefix: prefix.to_ascii_lowercase(),
             suffix: suffix.to_ascii_lowercase(),
+            typed_alias_a: true,
         }
+    }
+
+    /// The same mapper for an installation older than v0.22, whose registry
+    /// does not read `a-` TXT records for alias A records.
+    pub fn without_typed_alias_a(mut self) -> Mapper {
+        self.typed_alias_a = false;
+        self
     }
 
     /// The record name and type (`""` for the old, typeless format) a TXT
@@ -238,12 +260,14 @@ pub fn ownership(record: &DnsRecord, zone: &[DnsRecord], mapper: &Mapper) -> Opt
             .find(|(n, t, s, _)| *n == name && t == type_ && *s == set)
             .map(|(.., o)| o.clone())
     };
-    find(&record.type_)
-        .or_else(|| {
-            (record.type_ == "A" && record.alias.is_some())
-                .then(|| find("CNAME"))
-                .flatten()
-        })
+    let alias_a = record.type_ == "A" && record.alias.is_some();
+    let typed = if alias_a && !mapper.typed_alias_a {
+        None
+    } else {
+        find(&record.type_)
+    };
+    typed
+        .or_else(|| alias_a.then(|| find("CNAME")).flatten())
         .or_else(|| (record.type_ != "AAAA").then(|| find("")).flatten())
 }
 
@@ -286,6 +310,30 @@ mod tests {
     }
 
     const OWNED: &str = "\"heritage=external-dns,external-dns/owner=prod,external-dns/resource=service/web/frontend\"";
+
+    #[test]
+    fn before_v0_22_an_a_txt_does_not_own_an_alias_a() {
+        let record = alias("www.example.com.");
+        let zone = vec![rec("a-www.example.com.", "TXT", &[OWNED])];
+        let install =
+            |v: &str| Install::from_args("ns", "external-dns", Version::parse(v), &args(&[]));
+        assert!(ownership(&record, &zone, &install("v0.22.0").mapper()).is_some());
+        assert!(
+            ownership(&record, &zone, &install("v0.21.0").mapper()).is_none(),
+            "v0.21 reads only cname- for an alias A"
+        );
+        let cname = vec![rec("cname-www.example.com.", "TXT", &[OWNED])];
+        assert!(ownership(&record, &cname, &install("v0.21.0").mapper()).is_some());
+    }
+
+    #[test]
+    fn annotation_prefix_is_a_flag_only_from_v0_20() {
+        let flag = args(&["--annotation-prefix=custom.example.com/"]);
+        let at =
+            |v: &str| Install::from_args("ns", "e", Version::parse(v), &flag).annotation_prefix;
+        assert_eq!(at("v0.20.0"), "custom.example.com/");
+        assert_eq!(at("v0.19.0"), "external-dns.alpha.kubernetes.io/");
+    }
 
     #[test]
     fn the_flags_and_their_defaults_are_read_as_external_dns_reads_them() {
