@@ -10,9 +10,10 @@ use crate::classify::{self, Owner};
 use crate::cli::{CutoverArgs, CutoverStart, DryRun, GlobalArgs, ManifestOutput, SwitchAction};
 use crate::context::Context;
 use crate::error::Error;
-use crate::model::DnsRecord;
+use crate::model::{DnsRecord, ServiceInfo};
 use crate::switch::{self, Journal, Kind, LbTarget, Start, preflight};
 use crate::ui::{Ui, render};
+use k8s_openapi::api::core::v1::Service;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -76,61 +77,14 @@ async fn observe(
 ) -> Result<Observed, Error> {
     let ns = &ctx.namespace;
     let name = &req.service;
-    let old = ctx.kube.service_object(ns, name).await?.ok_or_else(|| {
-        Error::Invalid(format!(
-            "service {ns}/{name} not found; list Services with kubectl get services -n {ns}"
-        ))
-    })?;
-    let info = crate::k8s::service_info(&old);
-    if info.type_ != "LoadBalancer" {
-        return Err(Error::Invalid(format!(
-            "service {ns}/{name} is of type {}, not LoadBalancer: it has no NLB to cut over",
-            info.type_
-        )));
-    }
-    match classify::owner(&info) {
-        Owner::Lbc(_) => {}
-        Owner::InTreeNlb => {
-            return Err(Error::Invalid(format!(
-                "service {ns}/{name} is served by the in-tree cloud provider, not the AWS Load Balancer Controller; move it with `kubectl nlb migrate {name} -n {ns}` (which also sets the client-IP behaviour)"
-            )));
-        }
-        other => {
-            return Err(Error::Invalid(format!(
-                "service {ns}/{name} is not managed by the AWS Load Balancer Controller ({}); cutover only handles LBC NLB Services",
-                other.describe()
-            )));
-        }
-    }
-    if info.deleting {
-        return Err(Error::Invalid(format!(
-            "service {ns}/{name} is being deleted"
-        )));
-    }
+    let (old, info) = lbc_service(ctx, name, "not the AWS Load Balancer Controller").await?;
     engine::check_not_running(ctx, ns, name).await?;
     if ctx.kube.service_object(ns, new_name).await?.is_some() {
         return Err(Error::Invalid(format!(
             "service {ns}/{new_name} already exists; pick the parallel Service's name with --new-name"
         )));
     }
-    let host = info.ingress_hostnames.first().cloned().ok_or_else(|| {
-        Error::Invalid(format!(
-            "service {ns}/{name} has no load-balancer hostname yet; wait until `kubectl get service {name} -n {ns}` shows one"
-        ))
-    })?;
-    let lb = ctx.aws.elbv2.load_balancer_by_dns(&host).await?.ok_or_else(|| {
-        Error::Invalid(format!(
-            "no load balancer in region {} has the DNS name {host} of service {ns}/{name}; check --region and --profile",
-            ctx.aws.region
-        ))
-    })?;
-    if lb.type_.as_deref().is_some_and(|t| t != "network") {
-        return Err(Error::Invalid(format!(
-            "{} is a {} load balancer, not an NLB",
-            lb.name,
-            lb.type_.clone().unwrap_or_default()
-        )));
-    }
+    let lb = nlb_of(ctx, name, &info).await?;
     // A DNS switch moves clients that resolve a name; addresses pinned to
     // the old NLB cannot move to a parallel one (domain.md §1.2 EIP row).
     let mut pins: Vec<String> = switch::parallel::ADDRESS_PINS
@@ -233,6 +187,78 @@ async fn observe(
         xdns,
         warnings,
     })
+}
+
+/// The LBC Service a cutover starts from, with its summary; refused with
+/// the fix when it is not one. `in_tree` says why an in-tree Service
+/// cannot take this path.
+pub(crate) async fn lbc_service(
+    ctx: &Context,
+    name: &str,
+    in_tree: &str,
+) -> Result<(Service, ServiceInfo), Error> {
+    let ns = &ctx.namespace;
+    let svc = ctx.kube.service_object(ns, name).await?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "service {ns}/{name} not found; list Services with kubectl get services -n {ns}"
+        ))
+    })?;
+    let info = crate::k8s::service_info(&svc);
+    if info.type_ != "LoadBalancer" {
+        return Err(Error::Invalid(format!(
+            "service {ns}/{name} is of type {}, not LoadBalancer: it has no NLB to cut over",
+            info.type_
+        )));
+    }
+    match classify::owner(&info) {
+        Owner::Lbc(_) => {}
+        Owner::InTreeNlb => {
+            return Err(Error::Invalid(format!(
+                "service {ns}/{name} is served by the in-tree cloud provider, {in_tree}; move it with `kubectl nlb migrate {name} -n {ns}` (which also sets the client-IP behaviour)"
+            )));
+        }
+        other => {
+            return Err(Error::Invalid(format!(
+                "service {ns}/{name} is not managed by the AWS Load Balancer Controller ({}); cutover only handles LBC NLB Services",
+                other.describe()
+            )));
+        }
+    }
+    if info.deleting {
+        return Err(Error::Invalid(format!(
+            "service {ns}/{name} is being deleted"
+        )));
+    }
+    Ok((svc, info))
+}
+
+/// The NLB a Service's status names, refused when there is none yet or it
+/// is another kind of load balancer.
+pub(crate) async fn nlb_of(
+    ctx: &Context,
+    name: &str,
+    info: &ServiceInfo,
+) -> Result<crate::model::LoadBalancer, Error> {
+    let ns = &ctx.namespace;
+    let host = info.ingress_hostnames.first().cloned().ok_or_else(|| {
+        Error::Invalid(format!(
+            "service {ns}/{name} has no load-balancer hostname yet; wait until `kubectl get service {name} -n {ns}` shows one"
+        ))
+    })?;
+    let lb = ctx.aws.elbv2.load_balancer_by_dns(&host).await?.ok_or_else(|| {
+        Error::Invalid(format!(
+            "no load balancer in region {} has the DNS name {host} of service {ns}/{name}; check --region and --profile",
+            ctx.aws.region
+        ))
+    })?;
+    if lb.type_.as_deref().is_some_and(|t| t != "network") {
+        return Err(Error::Invalid(format!(
+            "{} is a {} load balancer, not an NLB",
+            lb.name,
+            lb.type_.clone().unwrap_or_default()
+        )));
+    }
+    Ok(lb)
 }
 
 async fn start(global: &GlobalArgs, a: &CutoverStart, ui: &Ui) -> Result<(), Error> {

@@ -34,6 +34,35 @@ const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 const POLL_READY_FIRST: Duration = Duration::from_millis(250);
 const POLL_READY: Duration = Duration::from_secs(2);
 
+/// The polls of one wait: quick at first, doubling up to `max`, and none
+/// that would come after the deadline.
+struct Backoff {
+    pause: Duration,
+    max: Duration,
+    deadline: Instant,
+}
+
+impl Backoff {
+    fn new(deadline: Instant, max: Duration) -> Backoff {
+        Backoff {
+            pause: POLL_READY_FIRST,
+            max,
+            deadline,
+        }
+    }
+
+    /// Sleeps until the next poll; `false`, without sleeping, when that
+    /// poll would come after the deadline: the wait has timed out.
+    async fn next(&mut self) -> bool {
+        if Instant::now() + self.pause > self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(self.max);
+        true
+    }
+}
+
 pub fn journal_name(old_service: &str) -> String {
     format!("kubectl-nlb-switch-{old_service}")
 }
@@ -613,7 +642,7 @@ async fn wait_ready(
         stored.journal.new_service
     ));
     let mut last_problem: String;
-    let mut pause = POLL_READY_FIRST;
+    let mut backoff = Backoff::new(deadline, POLL_READY);
     loop {
         stored.heartbeat(ctx).await?;
         let j = &stored.journal;
@@ -645,14 +674,12 @@ async fn wait_ready(
                 last_problem = e.to_string();
             }
         }
-        if Instant::now() + pause > deadline {
+        if !backoff.next().await {
             return Err(timeout_error(
                 &stored.journal,
                 &format!("service/{} ({last_problem})", stored.journal.new_service),
             ));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
     }
 }
 
@@ -1283,7 +1310,7 @@ async fn wait_gone(ctx: &Context, ui: &Ui, j: &Journal, g: &Gone<'_>) -> Result<
         "waiting for service/{} and its NLB to be deleted",
         g.name
     ));
-    let mut pause = POLL_READY_FIRST;
+    let mut backoff = Backoff::new(deadline, POLL_READY);
     loop {
         let svc = ctx
             .kube
@@ -1301,7 +1328,7 @@ async fn wait_gone(ctx: &Context, ui: &Ui, j: &Journal, g: &Gone<'_>) -> Result<
             }
             (None, Some(lb)) => progress.set_message(format!("NLB {} still exists", lb.name)),
         }
-        if Instant::now() + pause > deadline {
+        if !backoff.next().await {
             drop(progress);
             let why = why_not_gone(ctx, ns, g, svc.as_ref(), lb.as_ref()).await;
             return Err(timeout_error(
@@ -1309,8 +1336,6 @@ async fn wait_gone(ctx: &Context, ui: &Ui, j: &Journal, g: &Gone<'_>) -> Result<
                 &format!("service/{} and its NLB to be deleted: {why}", g.name),
             ));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
     }
 }
 
@@ -1529,33 +1554,16 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
         Err(why) if j.original_records.is_empty() => why,
         Err(why) => format!("{asked} (the journal's; Route 53 could not be read: {why})"),
     };
-    let mut lines = vec![
-        (
-            "Switch".into(),
-            format!(
-                "{} {}/{} → {}/{}",
-                j.kind.command(),
-                j.namespace,
-                j.old_service,
-                j.namespace,
-                j.new_service
-            ),
-        ),
-        ("Phase".into(), j.phase()),
-        (
-            "Steps".into(),
-            format!("{}/{} done", j.done, j.steps().len()),
-        ),
-        ("Weights".into(), weight),
-        (
-            "Plan".into(),
-            j.settings
-                .weights
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+    let switch = format!(
+        "{} {}/{} → {}/{}",
+        j.kind.command(),
+        j.namespace,
+        j.old_service,
+        j.namespace,
+        j.new_service
+    );
+    let mut lines = head_status_lines(j, switch, weight);
+    lines.extend([
         (
             "Records".into(),
             j.original_records
@@ -1572,13 +1580,7 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
                 .map(|l| l.dns_name.clone())
                 .unwrap_or_else(|| "-".into()),
         ),
-        (
-            "Last gate".into(),
-            j.last_gate
-                .as_ref()
-                .map(|g| format!("{} {}", if g.ok { "pass:" } else { "FAIL:" }, g.summary()))
-                .unwrap_or_else(|| "-".into()),
-        ),
+        gate_status_line(j),
         (
             "Age".into(),
             format!(
@@ -1587,9 +1589,43 @@ pub fn status_lines(j: &Journal, at: u64, live: Result<String, String>) -> Vec<(
                 ago(at, j.updated_at)
             ),
         ),
-    ];
+    ]);
     lines.extend(common_status_lines(j, at));
     lines
+}
+
+/// The first status lines of every backend: what switches, the phase, the
+/// steps done, the weights now and the plan.
+fn head_status_lines(j: &Journal, switch: String, weights: String) -> Vec<(String, String)> {
+    vec![
+        ("Switch".into(), switch),
+        ("Phase".into(), j.phase()),
+        (
+            "Steps".into(),
+            format!("{}/{} done", j.done, j.steps().len()),
+        ),
+        ("Weights".into(), weights),
+        (
+            "Plan".into(),
+            j.settings
+                .weights
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    ]
+}
+
+/// The last health reading, for `status`.
+fn gate_status_line(j: &Journal) -> (String, String) {
+    (
+        "Last gate".into(),
+        j.last_gate
+            .as_ref()
+            .map(|g| format!("{} {}", if g.ok { "pass:" } else { "FAIL:" }, g.summary()))
+            .unwrap_or_else(|| "-".into()),
+    )
 }
 
 /// The status lines of both backends: who drives, the drain, the last event.

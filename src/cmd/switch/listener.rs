@@ -10,7 +10,7 @@
 //! until they close.
 
 use super::{
-    Context, Error, Journal, POLL_READY, POLL_READY_FIRST, Stored, Ui, deadline_in, gate,
+    Backoff, Context, Error, Journal, POLL_READY, POLL_READY_FIRST, Stored, Ui, deadline_in, gate,
     journal_name, next_commands, now, rule, timeout_error,
 };
 use crate::aws::twins::ListenerForward;
@@ -22,7 +22,6 @@ use crate::switch::{Step, journal::Via};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
-use tokio::time::Instant;
 
 mod start;
 pub use start::start;
@@ -282,7 +281,7 @@ async fn wait_groups(
     let progress = ui.spinner(&format!("waiting for {what}"));
     let on = super::GateOn::Groups(arns.clone());
     let rule = rule(&stored.journal);
-    let mut pause = POLL_READY_FIRST;
+    let mut backoff = Backoff::new(deadline, POLL_READY);
     loop {
         stored.heartbeat(ctx).await?;
         let problem = match ctx.aws.elbv2.groups_by_arn(&arns).await {
@@ -311,14 +310,12 @@ async fn wait_groups(
             },
         };
         progress.set_message(format!("{what}: {problem}"));
-        if Instant::now() + pause > deadline {
+        if !backoff.next().await {
             return Err(timeout_error(
                 &stored.journal,
                 &format!("{what} ({problem})"),
             ));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
     }
 }
 
@@ -388,8 +385,8 @@ async fn confirm(
     // steps), and later reads come every second at most, so a controller
     // slower than a few seconds costs a step under a second more than it
     // takes (benches/README.md, listener-step.sh).
-    let mut pause = POLL_READY_FIRST;
-    tokio::time::sleep(pause).await;
+    tokio::time::sleep(POLL_READY_FIRST).await;
+    let mut backoff = Backoff::new(deadline, CONFIRM_POLL);
     loop {
         let listeners = ctx.aws.elbv2.listener_forwards(&l.lb_arn).await?;
         let behind: Vec<String> = l
@@ -405,7 +402,7 @@ async fn confirm(
         if behind.is_empty() {
             return Ok(());
         }
-        if Instant::now() + pause > deadline {
+        if !backoff.next().await {
             drop(progress);
             return Err(Error::Timeout(format!(
                 "timed out after {}s waiting for the AWS Load Balancer Controller to write {what} on NLB {} ({}). It has not reconciled service {}: see `kubectl describe service {} -n {}` for its events and the controller's logs; {}",
@@ -418,8 +415,6 @@ async fn confirm(
                 next_commands(j)
             )));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(CONFIRM_POLL);
     }
 }
 
@@ -611,7 +606,7 @@ async fn wait_bindings_gone(
 ) -> Result<(), Error> {
     let deadline = deadline_in(j.settings.timeout_secs);
     let progress = ui.spinner("waiting for the controller to release the twins' bindings");
-    let mut pause = POLL_READY_FIRST;
+    let mut backoff = Backoff::new(deadline, POLL_READY);
     loop {
         let mut left = Vec::new();
         for p in &l.pairs {
@@ -628,7 +623,7 @@ async fn wait_bindings_gone(
             drop(progress);
             return Ok(());
         }
-        if Instant::now() + pause > deadline {
+        if !backoff.next().await {
             return Err(timeout_error(
                 j,
                 &format!(
@@ -637,8 +632,6 @@ async fn wait_bindings_gone(
                 ),
             ));
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
     }
 }
 
@@ -854,32 +847,15 @@ pub(super) fn status_lines(
         Err(why) => format!("{asked_text} (the journal's; the listeners could not be read: {why})"),
     };
     let l = j.listener.as_ref();
-    let mut lines = vec![
-        (
-            "Switch".into(),
-            format!(
-                "cutover --via listener of {}/{}: {ATTRIBUTE} {} → {}",
-                j.namespace,
-                j.old_service,
-                l.map(|l| l.original().to_string()).unwrap_or_default(),
-                l.map(|l| l.want.to_string()).unwrap_or_default()
-            ),
-        ),
-        ("Phase".into(), j.phase()),
-        (
-            "Steps".into(),
-            format!("{}/{} done", j.done, j.steps().len()),
-        ),
-        ("Weights".into(), weights),
-        (
-            "Plan".into(),
-            j.settings
-                .weights
-                .iter()
-                .map(u8::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+    let switch = format!(
+        "cutover --via listener of {}/{}: {ATTRIBUTE} {} → {}",
+        j.namespace,
+        j.old_service,
+        l.map(|l| l.original().to_string()).unwrap_or_default(),
+        l.map(|l| l.want.to_string()).unwrap_or_default()
+    );
+    let mut lines = super::head_status_lines(j, switch, weights);
+    lines.extend([
         (
             "NLB".into(),
             format!(
@@ -904,14 +880,8 @@ pub(super) fn status_lines(
             })
             .unwrap_or_default(),
         ),
-        (
-            "Last gate".into(),
-            j.last_gate
-                .as_ref()
-                .map(|g| format!("{} {}", if g.ok { "pass:" } else { "FAIL:" }, g.summary()))
-                .unwrap_or_else(|| "-".into()),
-        ),
-    ];
+        super::gate_status_line(j),
+    ]);
     lines.extend(super::common_status_lines(j, at));
     lines
 }

@@ -3,13 +3,11 @@
 //! Services (`switch::xdns` decides the order); each change is confirmed
 //! in Route 53 before the next one is made.
 
-use super::{
-    Context, Error, Journal, POLL_READY, POLL_READY_FIRST, Ui, current_records, next_commands,
-};
+use super::{Backoff, Context, Error, Journal, POLL_READY, Ui, current_records, next_commands};
+use crate::model::DnsRecord;
 use crate::switch::xdns::{self as plan, Change, Expect, Names, Side, XdnsState};
 use std::collections::BTreeMap;
 use std::io::Write;
-use tokio::time::Instant;
 
 fn state(j: &Journal) -> Result<&XdnsState, Error> {
     j.external_dns.as_ref().ok_or_else(|| {
@@ -64,8 +62,37 @@ async fn apply(
     Ok(())
 }
 
-/// Polls Route 53 until one of `accept` shows; external-dns gets
-/// `wait_secs` (from its interval) or `--timeout`, whichever is shorter.
+/// How long external-dns may take over one change: `wait_secs` (from its
+/// interval) or `--timeout`, whichever is shorter.
+fn limit(j: &Journal, x: &XdnsState) -> u64 {
+    x.wait_secs.min(j.settings.timeout_secs)
+}
+
+/// Reads the switch's records until `done` holds: `None` then, or the
+/// records last read when external-dns took longer than `limit`.
+async fn poll(
+    ctx: &Context,
+    ui: &Ui,
+    j: &Journal,
+    x: &XdnsState,
+    spinner: &str,
+    done: impl Fn(&[DnsRecord]) -> bool,
+) -> Result<Option<Vec<DnsRecord>>, Error> {
+    let progress = ui.spinner(spinner);
+    let mut backoff = Backoff::new(super::deadline_in(limit(j, x)), POLL_READY);
+    loop {
+        let current = current_records(ctx, j).await?;
+        if done(&current) {
+            drop(progress);
+            return Ok(None);
+        }
+        if !backoff.next().await {
+            return Ok(Some(current));
+        }
+    }
+}
+
+/// Polls Route 53 until one of `accept` shows.
 async fn wait(
     ctx: &Context,
     ui: &Ui,
@@ -74,42 +101,33 @@ async fn wait(
     what: &str,
 ) -> Result<(), Error> {
     let x = state(j)?;
-    let limit = x.wait_secs.min(j.settings.timeout_secs);
-    let deadline = super::deadline_in(limit);
     let want = plan::describe(accept[0]);
-    let progress = ui.spinner(&format!("{what}: waiting for external-dns to write {want}"));
-    let mut pause = POLL_READY_FIRST;
-    loop {
-        let current = current_records(ctx, j).await?;
-        let seen = accept.iter().any(|e| {
+    let spinner = format!("{what}: waiting for external-dns to write {want}");
+    let seen = |current: &[DnsRecord]| {
+        accept.iter().any(|e| {
             plan::shows(
                 e,
                 &j.original_records,
-                &current,
+                current,
                 &j.ids,
                 &j.old_lb,
                 j.new_lb.as_ref(),
             )
-        });
-        if seen {
-            drop(progress);
-            return Ok(());
-        }
-        if Instant::now() + pause > deadline {
-            let live =
-                crate::switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
-            return Err(Error::Timeout(format!(
-                "timed out after {limit}s waiting for external-dns (deployment {}) to write {want} for {} (Route 53 holds: {live}); read its logs with `kubectl logs -n {} deploy/{}`; {}",
-                x.deployment,
-                x.hostname,
-                x.deployment.split('/').next().unwrap_or_default(),
-                x.deployment.rsplit('/').next().unwrap_or_default(),
-                next_commands(j)
-            )));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
-    }
+        })
+    };
+    let Some(current) = poll(ctx, ui, j, x, &spinner, seen).await? else {
+        return Ok(());
+    };
+    let live = crate::switch::dns::live(&j.original_records, &current, &j.ids, j.new_lb.as_ref());
+    Err(Error::Timeout(format!(
+        "timed out after {}s waiting for external-dns (deployment {}) to write {want} for {} (Route 53 holds: {live}); read its logs with `kubectl logs -n {} deploy/{}`; {}",
+        limit(j, x),
+        x.deployment,
+        x.hostname,
+        x.deployment.split('/').next().unwrap_or_default(),
+        x.deployment.rsplit('/').next().unwrap_or_default(),
+        next_commands(j)
+    )))
 }
 
 pub(super) async fn convert(
@@ -237,27 +255,18 @@ async fn wait_until(
     ui: &Ui,
     j: &Journal,
     what: &str,
-    done: impl Fn(&[crate::model::DnsRecord]) -> bool,
+    done: impl Fn(&[DnsRecord]) -> bool,
 ) -> Result<(), Error> {
     let x = state(j)?;
-    let limit = x.wait_secs.min(j.settings.timeout_secs);
-    let deadline = super::deadline_in(limit);
-    let progress = ui.spinner(&format!("waiting for external-dns: {what}"));
-    let mut pause = POLL_READY_FIRST;
-    loop {
-        if done(&current_records(ctx, j).await?) {
-            drop(progress);
-            return Ok(());
-        }
-        if Instant::now() + pause > deadline {
-            return Err(Error::Timeout(format!(
-                "timed out after {limit}s waiting for external-dns (deployment {}): {what}; {}",
-                x.deployment,
-                next_commands(j)
-            )));
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(POLL_READY);
+    let spinner = format!("waiting for external-dns: {what}");
+    match poll(ctx, ui, j, x, &spinner, done).await? {
+        None => Ok(()),
+        Some(_) => Err(Error::Timeout(format!(
+            "timed out after {}s waiting for external-dns (deployment {}): {what}; {}",
+            limit(j, x),
+            x.deployment,
+            next_commands(j)
+        ))),
     }
 }
 

@@ -3,7 +3,6 @@
 
 use super::super::{Stored, check_not_running, drive, now, write_steps};
 use super::{Error, binding_manifest};
-use crate::classify::{self, Owner};
 use crate::cli::{CutoverStart, DryRun, GlobalArgs, ManifestOutput};
 use crate::context::Context;
 use crate::model::{Detection, Version};
@@ -116,56 +115,11 @@ pub async fn start(
 
 async fn observe(ctx: &Context, name: &str, want: bool) -> Result<Observed, Error> {
     let ns = &ctx.namespace;
-    let svc = ctx.kube.service_object(ns, name).await?.ok_or_else(|| {
-        Error::Invalid(format!(
-            "service {ns}/{name} not found; list Services with kubectl get services -n {ns}"
-        ))
-    })?;
-    let info = crate::k8s::service_info(&svc);
-    if info.type_ != "LoadBalancer" {
-        return Err(Error::Invalid(format!(
-            "service {ns}/{name} is of type {}, not LoadBalancer: it has no NLB to cut over",
-            info.type_
-        )));
-    }
-    match classify::owner(&info) {
-        Owner::Lbc(_) => {}
-        Owner::InTreeNlb => {
-            return Err(Error::Invalid(format!(
-                "service {ns}/{name} is served by the in-tree cloud provider, whose NLBs have no weighted listeners; move it with `kubectl nlb migrate {name} -n {ns}` (which also sets the client-IP behaviour)"
-            )));
-        }
-        other => {
-            return Err(Error::Invalid(format!(
-                "service {ns}/{name} is not managed by the AWS Load Balancer Controller ({}); cutover only handles LBC NLB Services",
-                other.describe()
-            )));
-        }
-    }
-    if info.deleting {
-        return Err(Error::Invalid(format!(
-            "service {ns}/{name} is being deleted"
-        )));
-    }
+    let (svc, info) =
+        crate::cmd::cutover::lbc_service(ctx, name, "whose NLBs have no weighted listeners")
+            .await?;
     check_not_running(ctx, ns, name).await?;
-    let host = info.ingress_hostnames.first().cloned().ok_or_else(|| {
-        Error::Invalid(format!(
-            "service {ns}/{name} has no load-balancer hostname yet; wait until `kubectl get service {name} -n {ns}` shows one"
-        ))
-    })?;
-    let lb = ctx.aws.elbv2.load_balancer_by_dns(&host).await?.ok_or_else(|| {
-        Error::Invalid(format!(
-            "no load balancer in region {} has the DNS name {host} of service {ns}/{name}; check --region and --profile",
-            ctx.aws.region
-        ))
-    })?;
-    if lb.type_.as_deref().is_some_and(|t| t != "network") {
-        return Err(Error::Invalid(format!(
-            "{} is a {} load balancer, not an NLB",
-            lb.name,
-            lb.type_.clone().unwrap_or_default()
-        )));
-    }
+    let lb = crate::cmd::cutover::nlb_of(ctx, name, &info).await?;
     let forwards = ctx.aws.elbv2.listener_forwards(&lb.arn).await?;
     let arns: Vec<String> = forwards
         .iter()
