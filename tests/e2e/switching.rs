@@ -24,6 +24,26 @@ pub async fn sandbox() -> (Sandbox, Env) {
     (sandbox, env)
 }
 
+/// preserve_client_ip.enabled of a target group as AWS shows it ("unset"
+/// when the attribute is not listed).
+pub async fn preserve_client_ip(sandbox: &Sandbox, arn: &str) -> String {
+    let attrs = sandbox
+        .aws_internal()
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .expect("attributes");
+    attrs
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("preserve_client_ip.enabled"))
+        .and_then(|a| a.value())
+        .unwrap_or("unset")
+        .to_string()
+}
+
 /// Every record set named `name` in the seeded zone, sorted by identifier.
 pub async fn records(sandbox: &Sandbox, name: &str) -> Vec<ResourceRecordSet> {
     let out = sandbox
@@ -240,19 +260,7 @@ pub async fn groups_of(sandbox: &Sandbox, dns: &str) -> Vec<(String, String)> {
         .expect("tgs");
     let mut out = Vec::new();
     for tg in tgs.target_groups() {
-        let attrs = elb
-            .describe_target_group_attributes()
-            .target_group_arn(tg.target_group_arn().expect("arn"))
-            .send()
-            .await
-            .expect("attrs");
-        let pcip = attrs
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some("preserve_client_ip.enabled"))
-            .and_then(|a| a.value())
-            .unwrap_or("unset")
-            .to_string();
+        let pcip = preserve_client_ip(sandbox, tg.target_group_arn().expect("arn")).await;
         out.push((
             tg.target_type()
                 .map(|t| t.as_str().to_string())

@@ -69,12 +69,41 @@ async fn records(sb: &Sandbox, name: &str) -> Vec<ResourceRecordSet> {
     sets
 }
 
-/// (set identifier, weight) of the A records named APP.
-async fn weights(sb: &Sandbox) -> Vec<(String, i64)> {
+/// The A records named APP.
+async fn a_records(sb: &Sandbox) -> Vec<ResourceRecordSet> {
+    records(sb, APP)
+        .await
+        .into_iter()
+        .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
+        .collect()
+}
+
+/// The values of the TXT ownership records of APP.
+async fn txt_values(sb: &Sandbox) -> Vec<String> {
     records(sb, APP)
         .await
         .iter()
-        .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
+        .filter(|r| r.r#type().as_str() == "TXT")
+        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_string()))
+        .collect()
+}
+
+/// APP is one simple A record to `dns`.
+async fn assert_simple_to(sb: &Sandbox, dns: &str, what: &str) {
+    let a = a_records(sb).await;
+    assert_eq!(a.len(), 1, "{what}: {a:?}");
+    assert!(
+        a[0].set_identifier().is_none(),
+        "{what}: simple again: {a:?}"
+    );
+    assert_eq!(alias_target(&a[0]), dns, "{what}");
+}
+
+/// (set identifier, weight) of the A records named APP.
+async fn weights(sb: &Sandbox) -> Vec<(String, i64)> {
+    a_records(sb)
+        .await
+        .iter()
         .map(|r| {
             (
                 r.set_identifier().unwrap_or("-").to_string(),
@@ -192,21 +221,9 @@ async fn cutover_moves_an_external_dns_record_through_its_annotations() {
     .await;
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let new_dns = hostname(&sb, "web", "frontend-cip-off").await;
-    let a: Vec<ResourceRecordSet> = records(&sb, APP)
-        .await
-        .into_iter()
-        .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
-        .collect();
-    assert_eq!(a.len(), 1, "{a:?}");
-    assert!(a[0].set_identifier().is_none(), "simple again: {a:?}");
-    assert_eq!(alias_target(&a[0]), new_dns);
+    assert_simple_to(&sb, &new_dns, "cutover").await;
     assert_ne!(new_dns, old_dns);
-    let txt: Vec<String> = records(&sb, APP)
-        .await
-        .iter()
-        .filter(|r| r.r#type().as_str() == "TXT")
-        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_string()))
-        .collect();
+    let txt = txt_values(&sb).await;
     assert!(!txt.is_empty(), "ownership records");
     assert!(
         txt.iter()
@@ -546,21 +563,9 @@ async fn migrate_moves_an_external_dns_record_of_an_in_tree_service() {
             .expect("the new Service"),
     )
     .expect("hostname");
-    let a: Vec<ResourceRecordSet> = records(&sb, APP)
-        .await
-        .into_iter()
-        .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
-        .collect();
-    assert_eq!(a.len(), 1, "{a:?}");
-    assert!(a[0].set_identifier().is_none());
-    assert_eq!(alias_target(&a[0]), new);
+    assert_simple_to(&sb, &new, "migrate").await;
     assert!(service(&sb, "shop", "checkout").await.is_none());
-    let txt: Vec<String> = records(&sb, APP)
-        .await
-        .iter()
-        .filter(|r| r.r#type().as_str() == "TXT")
-        .flat_map(|r| r.resource_records().iter().map(|v| v.value().to_string()))
-        .collect();
+    let txt = txt_values(&sb).await;
     assert!(
         !txt.is_empty()
             && txt
@@ -632,14 +637,7 @@ async fn killed_at_every_boundary_then_resume_finishes() {
         let r = run(&env, &["cutover", "resume", &current, "-n", "web", "--yes"]).await;
         assert_eq!(r.code, 0, "{boundary}: {}\n{}", r.stdout, r.stderr);
         let new_dns = hostname(&sb, "web", &new).await;
-        let a: Vec<ResourceRecordSet> = records(&sb, APP)
-            .await
-            .into_iter()
-            .filter(|r| r.name() == format!("{APP}.") && r.r#type().as_str() == "A")
-            .collect();
-        assert_eq!(a.len(), 1, "{boundary}: {a:?}");
-        assert!(a[0].set_identifier().is_none(), "{boundary}: simple");
-        assert_eq!(alias_target(&a[0]), new_dns, "{boundary}");
+        assert_simple_to(&sb, &new_dns, boundary).await;
         assert!(service(&sb, "web", &current).await.is_none(), "{boundary}");
         current = new;
         preserve = !preserve;

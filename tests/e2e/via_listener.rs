@@ -150,19 +150,7 @@ async fn groups(sandbox: &Sandbox) -> Vec<(String, String)> {
     let mut all = Vec::new();
     for tg in out.target_groups() {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let attrs = elb
-            .describe_target_group_attributes()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .expect("attributes");
-        let pcip = attrs
-            .attributes()
-            .iter()
-            .find(|a| a.key() == Some("preserve_client_ip.enabled"))
-            .and_then(|a| a.value())
-            .unwrap_or("unset")
-            .to_string();
+        let pcip = crate::switching::preserve_client_ip(sandbox, arn).await;
         all.push((tg.target_group_name().unwrap_or_default().to_string(), pcip));
     }
     all.sort();
